@@ -1,0 +1,38 @@
+"""minigan: a from-scratch autodiff engine on NumPy/CuPy, and the GAN trainer built on it.
+
+Layers, lowest first: backend -> autograd -> ops -> nn -> gan. Nothing below
+imports from above.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import backend, cuda, ops
+from .autograd import (Function, Tensor, backward, enable_grad, grad, is_grad_enabled, no_grad,
+                       set_grad_enabled)
+from .backend import Device, DeviceError, manual_seed, synchronize
+from .creation import (arange, full, ones, ones_like, rand, randn, randn_like, tensor, zeros, zeros_like)
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .ops import (abs, add, argmax, argmin, broadcast_to, cat, clamp, clip, concat, div, exp, expand, flatten,
+                  leaky_relu, log, log_sigmoid, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum,
+                  mul, neg, pad, permute, pow, relu, reshape, sigmoid, softmax, softplus, split, sqrt, squeeze,
+                  stack, sub, sum, tanh, transpose, unsqueeze, var, where)
+from .graphviz import to_dot, render_graph
+
+float32 = "float32"
+float64 = "float64"
+device = Device
+
+
+def _lazy(name: str):
+    import importlib
+    return importlib.import_module(f".{name}", __name__)
+
+
+def __getattr__(name: str):
+    # nn, optim, data and gan load on first use so `import minigan` stays light.
+    if name in ("nn", "optim", "data", "gan"):
+        return _lazy(name)
+    if name in ("save", "load"):
+        return getattr(_lazy("serialization"), name)
+    raise AttributeError(f"module 'minigan' has no attribute {name!r}")

@@ -1,0 +1,204 @@
+"""Array backends: NumPy on the CPU, CuPy on CUDA devices, behind one small interface.
+
+The rule (from Chainer): the array module is picked from the data with
+`get_array_module(*arrays)`, never from a global flag, so every op runs
+unchanged on either backend.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+
+_cupy: Any = None
+_cupy_error: BaseException | None = None
+_cupy_checked = False
+
+INSTALL_HINT = (
+    "install the CUDA extra: pip install 'minigan[cuda]' (CuPy wheel cupy-cuda12x, "
+    "for CUDA 12.x drivers; see the README for other CUDA versions)"
+)
+
+
+class DeviceError(RuntimeError):
+    """A device was asked for that cannot be used, or devices were mixed."""
+
+
+def _load_cupy():
+    """Import CuPy once; remember why it failed so the error can say so."""
+    global _cupy, _cupy_error, _cupy_checked
+    if not _cupy_checked:
+        _cupy_checked = True
+        try:
+            _cupy = importlib.import_module("cupy")
+        except Exception as exc:  # ImportError, or a broken CUDA install
+            _cupy, _cupy_error = None, exc
+    return _cupy
+
+
+def cuda_available() -> bool:
+    """True when CuPy imports and sees at least one GPU."""
+    cp = _load_cupy()
+    if cp is None:
+        return False
+    try:
+        return cp.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+def require_cupy():
+    """Return the cupy module or raise a DeviceError that says how to get it."""
+    cp = _load_cupy()
+    if cp is None:
+        raise DeviceError(f"CUDA requested but CuPy is not importable ({_cupy_error}); {INSTALL_HINT}") from None
+    try:
+        count = cp.cuda.runtime.getDeviceCount()
+    except Exception as exc:
+        raise DeviceError(f"CUDA requested but no usable GPU was found ({exc}); {INSTALL_HINT}") from None
+    if count == 0:
+        raise DeviceError(f"CUDA requested but no GPU is visible; {INSTALL_HINT}")
+    return cp
+
+
+class Device:
+    """A place arrays live: ``cpu`` or ``cuda:N``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec: "str | Device | None" = "cpu"):
+        if isinstance(spec, Device):
+            self.type, self.index = spec.type, spec.index
+            return
+        if spec is None:
+            spec = "cpu"
+        if not isinstance(spec, str):
+            raise DeviceError(f"device must be a string like 'cpu', 'cuda' or 'cuda:0', got {spec!r}")
+        name = spec.strip().lower()
+        if name == "cpu":
+            self.type, self.index = "cpu", None
+        elif name == "cuda" or name.startswith("cuda:"):
+            index = 0
+            if ":" in name:
+                try:
+                    index = int(name.split(":", 1)[1])
+                except ValueError:
+                    raise DeviceError(f"bad device {spec!r}: the index after 'cuda:' must be an integer") from None
+            self.type, self.index = "cuda", index
+        else:
+            raise DeviceError(f"unknown device {spec!r}: use 'cpu', 'cuda' or 'cuda:N'")
+
+    def __str__(self) -> str:
+        return "cpu" if self.type == "cpu" else f"cuda:{self.index}"
+
+    def __repr__(self) -> str:
+        return f"device('{self}')"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = Device(other)
+        return isinstance(other, Device) and self.type == other.type and self.index == other.index
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    @property
+    def xp(self):
+        return np if self.type == "cpu" else require_cupy()
+
+
+CPU = Device("cpu")
+
+
+def device_of(array) -> Device:
+    """The device an array lives on (NumPy arrays and scalars are on the CPU)."""
+    if isinstance(array, np.ndarray) or np.isscalar(array):
+        return CPU
+    dev = getattr(array, "device", None)
+    if dev is not None and hasattr(dev, "id"):
+        d = Device.__new__(Device)
+        d.type, d.index = "cuda", int(dev.id)
+        return d
+    return CPU
+
+
+def get_array_module(*arrays):
+    """numpy, or cupy if any argument is a CuPy array."""
+    if _cupy is not None:
+        for a in arrays:
+            if isinstance(a, _cupy.ndarray):
+                return _cupy
+    return np
+
+
+def to_device(array, device: "str | Device"):
+    """Return `array` as a NumPy (cpu) or CuPy (cuda:N) array, copying only when it must move."""
+    device = Device(device)
+    if device.type == "cpu":
+        if isinstance(array, np.ndarray):
+            return array
+        if _cupy is not None and isinstance(array, _cupy.ndarray):
+            return _cupy.asnumpy(array)
+        return np.asarray(array)
+    cp = require_cupy()
+    if isinstance(array, cp.ndarray) and array.device.id == device.index:
+        return array
+    with cp.cuda.Device(device.index):
+        return cp.asarray(array)
+
+
+def as_numpy(array) -> np.ndarray:
+    """A host NumPy array, whatever the backend."""
+    return to_device(array, CPU)
+
+
+def synchronize(device: "str | Device | None" = None) -> None:
+    """Wait for queued GPU work; a no-op on the CPU. Time GPU code only after this."""
+    device = Device(device if device is not None else ("cuda" if cuda_available() else "cpu"))
+    if device.type == "cuda":
+        cp = require_cupy()
+        with cp.cuda.Device(device.index):
+            cp.cuda.Device(device.index).synchronize()
+
+
+def device_count() -> int:
+    cp = _load_cupy()
+    if cp is None:
+        return 0
+    try:
+        return int(cp.cuda.runtime.getDeviceCount())
+    except Exception:
+        return 0
+
+
+# ---- random numbers: one seed drives both backends ---------------------------------
+_np_rng = np.random.default_rng(0)
+_seed: int | None = None
+
+
+def manual_seed(seed: int) -> None:
+    """Seed minigan's generators on every backend (and nothing global of NumPy's)."""
+    global _np_rng, _seed
+    _seed = int(seed)
+    _np_rng = np.random.default_rng(_seed)
+    cp = _load_cupy()
+    if cp is not None and cuda_available():
+        cp.random.seed(_seed)
+
+
+def rng_for(device: Device):
+    """The generator to draw from for arrays on `device`."""
+    if device.type == "cpu":
+        return _np_rng
+    cp = require_cupy()
+    return cp.random
+
+
+def get_rng_state() -> dict:
+    """The state of the CPU generator, for checkpoints (bit-identical resume)."""
+    return {"bit_generator": _np_rng.bit_generator.state}
+
+
+def set_rng_state(state: dict) -> None:
+    _np_rng.bit_generator.state = state["bit_generator"]

@@ -1,0 +1,325 @@
+"""Elementwise arithmetic and math: + - * / ** neg exp log sqrt abs maximum minimum clip where.
+
+Binary ops broadcast like NumPy; their backward sums the incoming gradient back
+to each input's shape (`sum_to`). Python scalars and NumPy arrays take the
+tensor operand's dtype and device, so a float32 model never drifts to float64.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function, Tensor, _is_float, DEFAULT_DTYPE
+from .shape import sum_to
+
+
+def as_operand(x, like: Tensor) -> Tensor:
+    """Turn a scalar or array into a constant Tensor matching `like`'s device and float dtype."""
+    if isinstance(x, Tensor):
+        return x
+    xp = like.xp
+    if isinstance(x, (bool, int, float, np.number)) and not isinstance(x, np.ndarray):
+        dtype = like.data.dtype
+        if not _is_float(dtype) and isinstance(x, (float, np.floating)):
+            dtype = DEFAULT_DTYPE
+        return Tensor(xp.asarray(x, dtype=dtype))
+    arr = backend.to_device(x, like.device) if like.device.type != "cpu" else np.asarray(x)
+    if _is_float(arr.dtype) and _is_float(like.data.dtype) and arr.dtype != like.data.dtype:
+        arr = arr.astype(like.data.dtype)
+    return Tensor(arr)
+
+
+def _pair(a, b) -> tuple[Tensor, Tensor]:
+    if isinstance(a, Tensor):
+        return a, as_operand(b, a)
+    return as_operand(a, b), b
+
+
+class _Binary(Function):
+    """Names the op and both shapes when broadcasting fails (checked only on failure: no cost)."""
+
+    def __call__(self, a, b):
+        try:
+            return super().__call__(a, b)
+        except ValueError as exc:
+            try:
+                np.broadcast_shapes(a.shape, b.shape)
+            except ValueError:
+                raise ValueError(f"{self.name.lower()}: shapes {a.shape} and {b.shape} "
+                                 "cannot be broadcast together") from None
+            raise exc
+
+
+class Add(_Binary):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        return sum_to(gy, a.shape), sum_to(gy, b.shape)
+
+
+class Sub(_Binary):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        return sum_to(gy, a.shape), (sum_to(-gy, b.shape) if self.needs_input_grad[1] else None)
+
+
+class Mul(_Binary):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy * b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * a, b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(_Binary):
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(_Binary):
+    """a ** b with a tensor exponent; log(a) appears only in d/db."""
+
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
+        gb = None
+        if self.needs_input_grad[1]:
+            gb = sum_to(gy * (a ** b) * log(a), b.shape)
+        return ga, gb
+
+
+class PowScalar(Function):
+    def __init__(self, exponent: float):
+        self.exponent = exponent
+
+    def forward(self, x):
+        p = self.exponent
+        return x * x if p == 2 else x ** p
+
+    def backward(self, gy):
+        x, = self.inputs
+        p = self.exponent
+        if p == 0:
+            return gy * 0.0
+        if p == 1:
+            return gy
+        if p == 2:
+            return gy * x * 2.0
+        return gy * p * pow_scalar(x, p - 1)
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class Exp(Function):
+    def forward(self, x):
+        self.save_outputs()
+        return backend.get_array_module(x).exp(x)
+
+    def backward(self, gy):
+        return gy * self.outputs[0]
+
+
+class Log(Function):
+    def forward(self, x):
+        return backend.get_array_module(x).log(x)
+
+    def backward(self, gy):
+        return gy / self.inputs[0]
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        self.save_outputs()
+        return backend.get_array_module(x).sqrt(x)
+
+    def backward(self, gy):
+        return gy / (self.outputs[0] * 2.0)
+
+
+class Sign(Function):
+    def forward(self, x):
+        return backend.get_array_module(x).sign(x)
+
+    def backward(self, gy):
+        return gy * 0.0
+
+
+class Abs(Function):
+    def forward(self, x):
+        return backend.get_array_module(x).abs(x)
+
+    def backward(self, gy):
+        x, = self.inputs
+        return gy * sign(x)
+
+
+class Where(Function):
+    """cond ? a : b; `cond` is a constant boolean array (no gradient)."""
+
+    def __init__(self, cond):
+        self.cond = cond
+
+    def forward(self, a, b):
+        return backend.get_array_module(a).where(self.cond, a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        zero = gy * 0.0
+        ga = sum_to(where(self.cond, gy, zero), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(where(self.cond, zero, gy), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class AsType(Function):
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x):
+        self.source = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return astype(gy, self.source)
+
+
+# ---- public functional forms -----------------------------------------------------------------
+
+
+def add(a, b) -> Tensor:
+    return Add()(*_pair(a, b))
+
+
+def sub(a, b) -> Tensor:
+    return Sub()(*_pair(a, b))
+
+
+def mul(a, b) -> Tensor:
+    return Mul()(*_pair(a, b))
+
+
+def div(a, b) -> Tensor:
+    return Div()(*_pair(a, b))
+
+
+def neg(x: Tensor) -> Tensor:
+    return Neg()(x)
+
+
+def pow_scalar(x: Tensor, p: float) -> Tensor:
+    return PowScalar(float(p))(x)
+
+
+def pow(a, b) -> Tensor:  # noqa: A001 - mirrors torch.pow
+    """a ** b; a scalar exponent takes the cheaper path with no log."""
+    if isinstance(a, Tensor) and not isinstance(b, Tensor) and np.ndim(b) == 0:
+        return pow_scalar(a, float(b))
+    return Pow()(*_pair(a, b))
+
+
+def exp(x: Tensor) -> Tensor:
+    return Exp()(x)
+
+
+def log(x: Tensor) -> Tensor:
+    return Log()(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return Sqrt()(x)
+
+
+def sign(x: Tensor) -> Tensor:
+    return Sign()(x)
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - mirrors torch.abs
+    return Abs()(x)
+
+
+def where(cond, a, b) -> Tensor:
+    """Elementwise choice; `cond` may be a boolean Tensor or array and is not differentiated."""
+    if isinstance(cond, Tensor):
+        cond = cond.data
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    if like is None:
+        a = Tensor(a)
+        like = a
+    a, b = as_operand(a, like), as_operand(b, like)
+    return Where(cond)(a, b)
+
+
+def maximum(a, b) -> Tensor:
+    """Elementwise max; at ties the gradient goes to `a` (like a subgradient choice)."""
+    a, b = _pair(a, b)
+    return where(a.data >= b.data, a, b)
+
+
+def minimum(a, b) -> Tensor:
+    a, b = _pair(a, b)
+    return where(a.data <= b.data, a, b)
+
+
+def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - mirrors torch.clamp
+    """Clamp to [min, max]; the gradient is zero where the value was clipped."""
+    data = x.data
+    mask = None
+    if min is not None:
+        mask = data >= min
+    if max is not None:
+        upper = data <= max
+        mask = upper if mask is None else mask & upper
+    if mask is None:
+        return x
+    clipped = x.xp.clip(data, min, max).astype(data.dtype, copy=False)
+    return where(mask, x, Tensor(clipped))
+
+
+clamp = clip
+
+
+def astype(x: Tensor, dtype) -> Tensor:
+    if np.dtype(dtype) == x.data.dtype:
+        return x
+    return AsType(dtype)(x)
+
+
+# ---- comparisons: plain boolean tensors, outside the graph -----------------------------------
+
+
+def _compare(op):
+    def compare(a, b) -> Tensor:
+        a, b = _pair(a, b)
+        return Tensor(op(a.data, b.data))
+
+    return compare
+
+
+eq = _compare(lambda a, b: a == b)
+ne = _compare(lambda a, b: a != b)
+lt = _compare(lambda a, b: a < b)
+le = _compare(lambda a, b: a <= b)
+gt = _compare(lambda a, b: a > b)
+ge = _compare(lambda a, b: a >= b)
