@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import http.client
 import os
+import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
@@ -63,19 +64,33 @@ def download_file(
         # HTTPException covers IncompleteRead (not an OSError); ValueError covers bad
         # URLs and ChecksumError.
         except (OSError, ValueError, http.client.HTTPException) as error:
-            attempts.append((url, str(error) or type(error).__name__))
+            attempts.append((url, _reason(error)))
     raise DownloadError(filename, attempts)
 
 
 def _fetch_verified(url: str, dest: Path, sha256: str, timeout: float) -> None:
     digest = hashlib.sha256()
     with urllib.request.urlopen(url, timeout=timeout) as response, atomic_write(dest) as file:
+        received = 0
         for chunk in iter(lambda: response.read(_CHUNK), b""):
             digest.update(chunk)
             file.write(chunk)
-        # Checked inside the block so that a mismatch discards the temporary file.
+            received += len(chunk)
+        # Checked inside the block so that a failure discards the temporary file.
+        length = response.headers.get("Content-Length") if response.headers else None
+        if length is not None and length.isdigit() and received != int(length):
+            # http.client returns a short body silently when the server hangs up early.
+            raise http.client.IncompleteRead(b"", int(length) - received)
         if digest.hexdigest() != sha256:
-            raise ChecksumError(dest.name, sha256, digest.hexdigest(), source=url)
+            raise ChecksumError(dest.name, sha256, digest.hexdigest())
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, http.client.IncompleteRead):
+        return f"connection closed early, {error.expected} bytes missing"
+    if isinstance(error, urllib.error.URLError) and not isinstance(error, urllib.error.HTTPError):
+        return str(error.reason)  # drop the '<urlopen error ...>' wrapper
+    return str(error) or type(error).__name__
 
 
 def verify_file(path: str | os.PathLike, gz_sha256: str, idx_sha256: str) -> None:
