@@ -62,14 +62,29 @@ class set_grad_enabled:
 
 
 class no_grad(set_grad_enabled):
-    """Record no graph: for evaluation, sampling and optimiser updates."""
+    """Record no graph: for evaluation, sampling and optimiser updates.
 
-    def __init__(self):
+    ``with no_grad():``, ``@no_grad()`` and ``@no_grad`` all work.
+    """
+
+    def __new__(cls, func: Callable | None = None):
+        if func is not None:  # used bare, as @no_grad
+            return set_grad_enabled(False)(func)
+        return super().__new__(cls)
+
+    def __init__(self, func: Callable | None = None):
         super().__init__(False)
 
 
 class enable_grad(set_grad_enabled):
-    def __init__(self):
+    """Record the graph again inside a `no_grad` block (a context manager and a decorator)."""
+
+    def __new__(cls, func: Callable | None = None):
+        if func is not None:
+            return set_grad_enabled(True)(func)
+        return super().__new__(cls)
+
+    def __init__(self, func: Callable | None = None):
         super().__init__(True)
 
 
@@ -99,12 +114,16 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None):
-        if isinstance(data, Tensor):
-            data = data.data
-        elif not hasattr(data, "__array_interface__") and not _is_cupy_array(data):
-            data = np.asarray(data)
-            if data.dtype == np.float64:
-                data = data.astype(DEFAULT_DTYPE)
+        if type(data) is not np.ndarray:  # the hot path (every op output) skips all of this
+            if isinstance(data, Tensor):
+                data = data.data
+            elif isinstance(data, np.generic):
+                # NumPy turns 0-d results into scalars; keep an array (writable, with its dtype)
+                data = np.asarray(data)
+            elif not isinstance(data, np.ndarray) and not _is_cupy_array(data):
+                data = np.asarray(data)  # Python numbers and lists: floats become float32
+                if data.dtype == np.float64:
+                    data = data.astype(DEFAULT_DTYPE)
         self.data = data
         self.grad: Tensor | None = None
         self._requires_grad = False
@@ -220,9 +239,14 @@ class Tensor:
         return Tensor(self.data)
 
     def to(self, device: "str | Device | None" = None, dtype=None) -> "Tensor":
-        """Move (differentiably) to a device and/or cast to a dtype."""
-        if device is not None and not isinstance(device, (str, Device)):
-            device, dtype = None, device  # allow t.to(np.float64)
+        """Move (differentiably) to a device and/or cast to a dtype.
+
+        ``t.to("cuda")``, ``t.to("cpu", "float64")``, ``t.to(minigan.float64)`` and
+        ``t.to(np.float32)`` all work; the gradient flows back to the original device and dtype.
+        """
+        if device is not None and not isinstance(device, Device) and not (
+                isinstance(device, str) and device.strip().lower().startswith(("cpu", "cuda"))):
+            device, dtype = None, device  # t.to(np.float64) or t.to("float64")
         out = self
         if dtype is not None and np.dtype(dtype) != self.data.dtype:
             from .ops.arith import astype
@@ -248,23 +272,20 @@ class Tensor:
         """Keep `.grad` on a non-leaf tensor after backward (leaves always keep it)."""
         if not self._requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
-        self._retains_grad = True
+        if self.creator is not None:
+            self._retains_grad = True
 
     def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]):
-        """Call `hook(grad)` when this tensor's gradient is ready; a returned tensor replaces it."""
+        """Call `hook(grad)` when this tensor's gradient is ready; a returned tensor replaces it.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
-        hooks = self._hooks
-
-        class _Handle:
-            def remove(self_inner):
-                if hook in hooks:
-                    hooks.remove(hook)
-
-        return _Handle()
+        return _HookHandle(self._hooks, hook)
 
     def zero_grad(self) -> None:
         self.grad = None
@@ -280,6 +301,21 @@ def _is_cupy_array(obj) -> bool:
     return cp is not None and isinstance(obj, cp.ndarray)
 
 
+class _HookHandle:
+    """What `register_hook` returns: ``remove()`` takes the hook off again."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook: Callable):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        for i, h in enumerate(self._hooks):
+            if h is self._hook:
+                del self._hooks[i]
+                return
+
+
 # ---- Function --------------------------------------------------------------------------------
 
 
@@ -289,7 +325,7 @@ class Function:
     Subclass it to write a custom op::
 
         class Cube(Function):
-            def forward(self, x):            # arrays in, arrays out
+            def forward(self, x):            # arrays in (NumPy or CuPy), arrays out
                 return x ** 3
             def backward(self, gy):          # Tensors in, Tensors out
                 x, = self.inputs
@@ -297,48 +333,99 @@ class Function:
 
         y = Cube()(x)
 
-    Configuration goes to ``__init__``; anything `forward` stores on ``self`` is
-    freed after backward. ``self.inputs`` holds the input Tensors and
-    ``self.needs_input_grad`` says which gradients are wanted, so `backward` may
-    return None for the others. Use `self.save_outputs()` in forward when backward
-    needs the outputs (e.g. exp, tanh) rather than recomputing them.
+    The protocol:
+
+    - ``forward(*arrays)`` gets the inputs' raw arrays and returns one array or a
+      tuple of arrays (a tuple makes a multi-output op). Use
+      ``minigan.backend.get_array_module(x)`` to stay backend-neutral.
+    - ``backward(*grads)`` gets one gradient Tensor per output (zeros for an
+      unused output) and returns one gradient per input: a Tensor of the input's
+      shape, or None where ``self.needs_input_grad[i]`` is False.
+    - Write `backward` with Tensor ops on ``self.inputs`` / ``self.outputs``,
+      never with ``.data``: then the backward pass is itself recorded under
+      ``create_graph=True`` and second derivatives are right. A backward built
+      from raw arrays gives correct first but wrong second derivatives
+      (`gradgradcheck` catches that).
+    - Configuration goes to ``__init__``. Anything `forward` stores on ``self``
+      (masks, shapes) is freed after backward unless ``retain_graph=True``.
+    - Call ``self.save_outputs()`` in forward when backward needs the outputs
+      (exp, tanh, sigmoid) rather than recomputing them; read them as
+      ``self.outputs``.
+
+    Check a new op with `minigan.gradcheck` and `minigan.gradgradcheck` in float64;
+    ``examples/custom_function_gradcheck.py`` shows the whole routine.
     """
 
     generation: int = 0
     inputs: tuple = ()
     needs_input_grad: tuple = ()
+    _outputs: tuple = ()
+    _save_outputs = False
+    _freed = False
 
     def __call__(self, *inputs):
-        tensors = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+        # the hot path of every op: list comprehensions and plain loops, no generators
+        tensors = tuple([x if isinstance(x, Tensor) else Tensor(x) for x in inputs])
         if len(tensors) > 1:
             _check_same_device(self, tensors)
-        record = _GradMode.enabled and any(t._requires_grad for t in tensors)
+        record = False
+        if _GradMode.enabled:
+            for t in tensors:
+                if t._requires_grad:
+                    record = True
+                    break
         if record:
             self.inputs = tensors
         ys = self.forward(*[t.data for t in tensors])
         single = not isinstance(ys, tuple)
-        if single:
-            ys = (ys,)
-        outputs = tuple(Tensor(y) for y in ys)
+        outputs = (Tensor(ys),) if single else tuple([Tensor(y) for y in ys])
         if record:
-            gen = max(t.generation for t in tensors)
+            gen = max([t.generation for t in tensors])
             self.generation = gen
-            self.needs_input_grad = tuple(t._requires_grad for t in tensors)
-            self._outputs = tuple(weakref.ref(o) for o in outputs)
+            self.needs_input_grad = tuple([t._requires_grad for t in tensors])
+            # Outputs are held weakly (Chainer's rule): the graph has no reference cycles, so
+            # it goes back to the allocator as soon as the last output tensor is dropped.
+            self._outputs = tuple([weakref.ref(o) for o in outputs])
+            if not single:
+                self._output_meta = tuple([(o.shape, o.dtype) for o in outputs])
             for o in outputs:
-                if _is_float(o.data.dtype):
+                if o.data.dtype.kind in "fc":
                     o._requires_grad = True
                     o.creator = self
                     o.generation = gen + 1
             if self._save_outputs:
-                self.outputs = outputs  # a cycle, broken when backward frees this function
+                self._saved_outputs = tuple([o.data for o in outputs])
         return outputs[0] if single else outputs
-
-    _save_outputs = False
 
     def save_outputs(self) -> None:
         """Call in forward: backward will read `self.outputs` (Tensors in the graph)."""
         self._save_outputs = True
+
+    @property
+    def outputs(self) -> tuple:
+        """The output Tensors, for a backward that called `save_outputs()` in forward.
+
+        An output the caller has already dropped is rebuilt from its saved array and
+        re-attached to this function, so double backward still flows through it.
+        """
+        saved = self.__dict__.get("_saved_outputs")
+        if saved is None:
+            raise RuntimeError(f"{self.name}: self.outputs needs self.save_outputs() in forward "
+                               "(or the graph was freed by an earlier backward)")
+        outs = []
+        refs = list(self._outputs)
+        for i, ref in enumerate(refs):
+            o = ref()
+            if o is None:
+                o = Tensor(saved[i])
+                if _is_float(o.data.dtype):
+                    o._requires_grad = True
+                    o.creator = self
+                    o.generation = self.generation + 1
+                refs[i] = weakref.ref(o)
+            outs.append(o)
+        self._outputs = tuple(refs)
+        return tuple(outs)
 
     def forward(self, *xs):
         raise NotImplementedError
@@ -351,20 +438,21 @@ class Function:
         return type(self).__name__
 
     def _release(self) -> None:
+        """Drop inputs and everything forward saved; keep what the engine needs to say so later."""
         gen = self.generation
-        outputs = self.__dict__.get("_outputs", ())
+        outputs = self._outputs
         self.__dict__.clear()
         self.generation = gen
         self._outputs = outputs
         self._freed = True
 
-    _freed = False
-
 
 def _check_same_device(fn: Function, tensors: Sequence[Tensor]) -> None:
-    types = {type(t.data) for t in tensors}
-    if len(types) == 1 and np.ndarray in types:
-        return
+    for t in tensors:
+        if type(t.data) is not np.ndarray:
+            break
+    else:
+        return  # all NumPy: the common case costs one type check per input
     devices = [t.device for t in tensors]
     first = devices[0]
     for d in devices[1:]:
@@ -392,13 +480,20 @@ class ToDevice(Function):
 
 
 def _as_grad_tensor(g, like: Tensor) -> Tensor:
+    """The gradient given for output `like`: ones for None; same shape, device and dtype."""
     if g is None:
-        return Tensor(like.xp.ones_like(like.data))
+        with like.device.scope():
+            return Tensor(like.xp.ones_like(like.data))
     if not isinstance(g, Tensor):
-        g = Tensor(backend.to_device(like.xp.asarray(g, dtype=like.dtype) if like.xp is not np
-                                     else np.asarray(g, dtype=like.dtype), like.device))
+        arr = g if _is_cupy_array(g) else np.asarray(g)
+        g = Tensor(backend.to_device(arr, like.device))
     if g.shape != like.shape:
         raise RuntimeError(f"backward: gradient has shape {g.shape} but the tensor has shape {like.shape}")
+    if g.device != like.device:
+        raise DeviceError(f"backward: gradient is on {g.device} but the tensor is on {like.device}")
+    if g.data.dtype != like.data.dtype:
+        from .ops.arith import astype
+        g = astype(g, like.data.dtype)
     return g
 
 
@@ -426,6 +521,18 @@ def _accumulate(store: dict, t: Tensor, g: Tensor) -> None:
         store[key] = (t, Tensor(entry[1].data + g.data))
 
 
+def _store_grad(t: Tensor, g: Tensor, create_graph: bool) -> None:
+    """Accumulate into `t.grad`, as PyTorch does."""
+    if create_graph:
+        t.grad = g if t.grad is None else t.grad + g
+    elif t.grad is None:
+        # a copy the tensor owns: a gradient may be a read-only broadcast view, or shared
+        # with another input (both operands of an add get the same array)
+        t.grad = Tensor(g.data.copy())
+    else:
+        t.grad = Tensor(t.grad.data + g.data)
+
+
 def _run_hooks(t: Tensor, g: Tensor) -> Tensor:
     if t._hooks:
         for hook in list(t._hooks):
@@ -433,6 +540,14 @@ def _run_hooks(t: Tensor, g: Tensor) -> Tensor:
             if out is not None:
                 g = out if isinstance(out, Tensor) else Tensor(out)
     return g
+
+
+def _zero_grad_for_output(f: Function, i: int, like: Tensor) -> Tensor:
+    """Zeros for output `i` of a multi-output `f` that got no gradient (perhaps long dropped)."""
+    shape, dtype = f._output_meta[i]
+    device = like.device
+    with device.scope():
+        return Tensor(like.xp.zeros(shape, dtype=dtype))
 
 
 def _needed_functions(roots: Sequence[Tensor], targets: set[int]) -> set[int]:
@@ -444,12 +559,15 @@ def _needed_functions(roots: Sequence[Tensor], targets: set[int]) -> set[int]:
         if id(f) in functions:
             continue
         functions[id(f)] = f
-        for x in f.inputs or ():
+        for x in f.inputs:
             if x.creator is not None and id(x.creator) not in functions:
                 stack.append(x.creator)
     needed: set[int] = set()
     for f in sorted(functions.values(), key=lambda f: f.generation):
-        for x in f.inputs or ():
+        if f._freed:  # its inputs are gone; running it raises the retain_graph error
+            needed.add(id(f))
+            continue
+        for x in f.inputs:
             if id(x) in targets or (x.creator is not None and id(x.creator) in needed):
                 needed.add(id(f))
                 break
@@ -458,11 +576,16 @@ def _needed_functions(roots: Sequence[Tensor], targets: set[int]) -> set[int]:
 
 def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph: bool,
                   create_graph: bool, targets: Sequence[Tensor] | None) -> dict:
-    """The engine. Returns {id(target): grad} when `targets` is given, else fills `.grad`."""
+    """The engine. Returns {id(target): grad} when `targets` is given, else fills `.grad`.
+
+    Functions come off a heap highest generation first, so each runs once, after
+    every consumer of its outputs has delivered its gradient.
+    """
     target_ids = {id(t) for t in targets} if targets is not None else None
     needed = _needed_functions(roots, target_ids) if target_ids is not None else None
     grads: dict[int, tuple] = {}
     leaves: dict[int, Tensor] = {}
+    results: dict[int, Tensor] = {}
     heap: list = []
     seen: set[int] = set()
     tie = itertools.count()
@@ -482,7 +605,6 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
             else:
                 push(t.creator)
 
-        results: dict[int, Tensor] = {}
         while heap:
             f = heapq.heappop(heap)[2]
             if f._freed:
@@ -491,6 +613,7 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
                     "after the first backward. Pass retain_graph=True to the first backward "
                     "(or to grad()) if you need to go through the graph again.")
             gys = []
+            first = None
             for ref in f._outputs:
                 o = ref()
                 entry = grads.pop(id(o), None) if o is not None else None
@@ -498,22 +621,19 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
                     gys.append(None)
                     continue
                 g = _run_hooks(o, entry[1])
-                if target_ids is not None and id(o) in target_ids:
-                    results[id(o)] = g
-                if o._retains_grad and target_ids is None:
-                    o.grad = g if create_graph else g.detach()
+                if target_ids is not None:
+                    if id(o) in target_ids:
+                        results[id(o)] = g
+                elif o._retains_grad:
+                    _store_grad(o, g, create_graph)
                 gys.append(g)
-            if all(g is None for g in gys):
+                first = g
+            if first is None:  # no gradient reached any output
                 if not retain_graph:
                     f._release()
                 continue
-            for i, ref in enumerate(f._outputs):
-                if gys[i] is None:
-                    o = ref()
-                    like = o.data if o is not None else None
-                    if like is None:
-                        raise RuntimeError(f"{f.name}: an output was freed before backward")
-                    gys[i] = Tensor(backend.get_array_module(like).zeros_like(like))
+            if len(gys) > 1:
+                gys = [g if g is not None else _zero_grad_for_output(f, i, first) for i, g in enumerate(gys)]
             inputs = f.inputs
             if needed is None:
                 f.needs_input_grad = tuple(x._requires_grad for x in inputs)
@@ -523,7 +643,7 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
                     for x in inputs)
             gxs = f.backward(*gys)
             if not isinstance(gxs, tuple):
-                gxs = (gxs,)
+                gxs = tuple(gxs) if isinstance(gxs, list) else (gxs,)
             if len(gxs) != len(inputs):
                 raise RuntimeError(f"{f.name}.backward returned {len(gxs)} gradients for {len(inputs)} inputs")
             for x, gx, need in zip(inputs, gxs, f.needs_input_grad):
@@ -542,23 +662,34 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
             if entry is None:
                 continue
             g = _run_hooks(leaf, entry[1])
-            if target_ids is not None:
-                if key in target_ids:
-                    results[key] = g
-            else:
-                if not create_graph:
-                    g = g.detach()
-                leaf.grad = g if leaf.grad is None else (
-                    leaf.grad + g if create_graph else Tensor(leaf.grad.data + g.data))
+            if target_ids is None:
+                _store_grad(leaf, g, create_graph)
+            elif key in target_ids:
+                results[key] = g
+        if targets is not None:
+            # a non-leaf target whose own creator needed no gradient: its gradient is still waiting
+            for t in targets:
+                entry = grads.pop(id(t), None)
+                if entry is not None:
+                    results[id(t)] = _run_hooks(t, entry[1])
     return results
 
 
-def backward(tensors: Sequence[Tensor], grad_tensors: Sequence | None = None, *,
+def _as_list(x) -> list:
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def backward(tensors: "Tensor | Sequence[Tensor]", grad_tensors: "Tensor | Sequence | None" = None, *,
              retain_graph: bool | None = None, create_graph: bool = False) -> None:
-    """Accumulate gradients of `tensors` into the `.grad` of every leaf behind them."""
-    tensors = list(tensors)
-    if grad_tensors is None:
-        grad_tensors = [None] * len(tensors)
+    """Accumulate gradients of `tensors` into the `.grad` of every leaf behind them.
+
+    `grad_tensors` gives d(loss)/d(tensor) for each tensor (None: ones, scalars only).
+    The graph is freed afterwards unless `retain_graph` (default: `create_graph`).
+    """
+    tensors = _as_list(tensors)
+    grad_tensors = [None] * len(tensors) if grad_tensors is None else _as_list(grad_tensors)
+    if len(grad_tensors) != len(tensors):
+        raise ValueError(f"backward: {len(grad_tensors)} gradients for {len(tensors)} tensors")
     for t, g in zip(tensors, grad_tensors):
         if g is None and t.data.size != 1:
             raise RuntimeError(
@@ -572,23 +703,30 @@ def backward(tensors: Sequence[Tensor], grad_tensors: Sequence | None = None, *,
 def grad(outputs: "Tensor | Sequence[Tensor]", inputs: "Tensor | Sequence[Tensor]",
          grad_outputs: "Tensor | Sequence | None" = None, create_graph: bool = False,
          retain_graph: bool | None = None, allow_unused: bool = False) -> tuple:
-    """d(outputs)/d(inputs) as a tuple, without touching any `.grad`.
+    """d(outputs)/d(inputs) as a tuple with one entry per input, without touching any `.grad`.
 
-    With ``create_graph=True`` the returned gradients are themselves differentiable
-    (gradient penalties, Hessian-vector products).
+    `grad_outputs` weights each output (None: ones, scalar outputs only); `inputs` may
+    be leaves or intermediate tensors. With ``create_graph=True`` the returned
+    gradients are themselves differentiable (gradient penalties, Hessian-vector
+    products). The graph is freed unless `retain_graph` (default: `create_graph`).
+    An input the outputs do not depend on raises, or gives None with `allow_unused`.
     """
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+    outputs = _as_list(outputs)
+    inputs = _as_list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif not isinstance(grad_outputs, (list, tuple)):
         grad_outputs = [grad_outputs] * len(outputs)
     grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
     for o, g in zip(outputs, grad_outputs):
         if g is None and o.data.size != 1:
             raise RuntimeError(
                 f"grad: grad can be created implicitly only for scalar outputs, got shape {o.shape}; "
                 "pass grad_outputs=")
     for i, x in enumerate(inputs):
-        if not x._requires_grad:
+        if not isinstance(x, Tensor) or not x._requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad")
     if retain_graph is None:
         retain_graph = create_graph

@@ -6,6 +6,7 @@ unchanged on either backend.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 from typing import Any
 
@@ -14,6 +15,7 @@ import numpy as np
 _cupy: Any = None
 _cupy_error: BaseException | None = None
 _cupy_checked = False
+_gpu_count: int | None = None  # cached by require_cupy: the GPU count does not change in a process
 
 INSTALL_HINT = (
     "install the CUDA extra: pip install 'minigan[cuda]' (CuPy wheel cupy-cuda12x, "
@@ -27,9 +29,10 @@ class DeviceError(RuntimeError):
 
 def _load_cupy():
     """Import CuPy once; remember why it failed so the error can say so."""
-    global _cupy, _cupy_error, _cupy_checked
+    global _cupy, _cupy_error, _cupy_checked, _gpu_count
     if not _cupy_checked:
         _cupy_checked = True
+        _gpu_count = None
         try:
             _cupy = importlib.import_module("cupy")
         except Exception as exc:  # ImportError, or a broken CUDA install
@@ -48,17 +51,26 @@ def cuda_available() -> bool:
         return False
 
 
-def require_cupy():
-    """Return the cupy module or raise a DeviceError that says how to get it."""
+def require_cupy(index: int | None = None):
+    """Return the cupy module or raise a DeviceError that says how to get it.
+
+    With `index`, also check that GPU number `index` exists.
+    """
+    global _gpu_count
     cp = _load_cupy()
     if cp is None:
         raise DeviceError(f"CUDA requested but CuPy is not importable ({_cupy_error}); {INSTALL_HINT}") from None
-    try:
-        count = cp.cuda.runtime.getDeviceCount()
-    except Exception as exc:
-        raise DeviceError(f"CUDA requested but no usable GPU was found ({exc}); {INSTALL_HINT}") from None
-    if count == 0:
-        raise DeviceError(f"CUDA requested but no GPU is visible; {INSTALL_HINT}")
+    if _gpu_count is None:
+        try:
+            count = int(cp.cuda.runtime.getDeviceCount())
+        except Exception as exc:
+            raise DeviceError(f"CUDA requested but no usable GPU was found ({exc}); {INSTALL_HINT}") from None
+        if count == 0:
+            raise DeviceError(f"CUDA requested but no GPU is visible; {INSTALL_HINT}")
+        _gpu_count = count
+    if index is not None and index >= _gpu_count:
+        raise DeviceError(f"device cuda:{index} requested but only {_gpu_count} GPU(s) are visible "
+                          f"(cuda:0 to cuda:{_gpu_count - 1})")
     return cp
 
 
@@ -84,7 +96,10 @@ class Device:
                 try:
                     index = int(name.split(":", 1)[1])
                 except ValueError:
-                    raise DeviceError(f"bad device {spec!r}: the index after 'cuda:' must be an integer") from None
+                    index = -1
+                if index < 0:
+                    raise DeviceError(
+                        f"bad device {spec!r}: the index after 'cuda:' must be a non-negative integer")
             self.type, self.index = "cuda", index
         else:
             raise DeviceError(f"unknown device {spec!r}: use 'cpu', 'cuda' or 'cuda:N'")
@@ -97,7 +112,10 @@ class Device:
 
     def __eq__(self, other) -> bool:
         if isinstance(other, str):
-            other = Device(other)
+            try:
+                other = Device(other)
+            except DeviceError:
+                return False
         return isinstance(other, Device) and self.type == other.type and self.index == other.index
 
     def __hash__(self) -> int:
@@ -105,14 +123,24 @@ class Device:
 
     @property
     def xp(self):
-        return np if self.type == "cpu" else require_cupy()
+        """numpy for the CPU, cupy for a GPU (a DeviceError that says how to install CuPy if missing)."""
+        return np if self.type == "cpu" else require_cupy(self.index)
+
+    def scope(self):
+        """A context manager making this the current CUDA device (nothing on the CPU)."""
+        if self.type == "cpu":
+            return contextlib.nullcontext()
+        return require_cupy(self.index).cuda.Device(self.index)
 
 
 CPU = Device("cpu")
 
 
 def device_of(array) -> Device:
-    """The device an array lives on (NumPy arrays and scalars are on the CPU)."""
+    """The device an array lives on (NumPy arrays and scalars are on the CPU).
+
+    Anything whose ``.device`` has an integer ``.id`` (a CuPy array) is on ``cuda:<id>``.
+    """
     if isinstance(array, np.ndarray) or np.isscalar(array):
         return CPU
     dev = getattr(array, "device", None)
@@ -141,9 +169,12 @@ def to_device(array, device: "str | Device"):
         if _cupy is not None and isinstance(array, _cupy.ndarray):
             return _cupy.asnumpy(array)
         return np.asarray(array)
-    cp = require_cupy()
-    if isinstance(array, cp.ndarray) and array.device.id == device.index:
-        return array
+    cp = require_cupy(device.index)
+    if isinstance(array, cp.ndarray):
+        if array.device.id == device.index:
+            return array
+        with cp.cuda.Device(device.index):
+            return array.copy()  # CuPy copies onto the current device; asarray would keep the old one
     with cp.cuda.Device(device.index):
         return cp.asarray(array)
 
@@ -157,9 +188,7 @@ def synchronize(device: "str | Device | None" = None) -> None:
     """Wait for queued GPU work; a no-op on the CPU. Time GPU code only after this."""
     device = Device(device if device is not None else ("cuda" if cuda_available() else "cpu"))
     if device.type == "cuda":
-        cp = require_cupy()
-        with cp.cuda.Device(device.index):
-            cp.cuda.Device(device.index).synchronize()
+        require_cupy(device.index).cuda.Device(device.index).synchronize()
 
 
 def device_count() -> int:
@@ -184,15 +213,16 @@ def manual_seed(seed: int) -> None:
     _np_rng = np.random.default_rng(_seed)
     cp = _load_cupy()
     if cp is not None and cuda_available():
-        cp.random.seed(_seed)
+        for index in range(device_count()):  # CuPy keeps one generator per GPU
+            with cp.cuda.Device(index):
+                cp.random.seed(_seed)
 
 
 def rng_for(device: Device):
-    """The generator to draw from for arrays on `device`."""
+    """The generator to draw from for arrays on `device` (CuPy's is per GPU: draw inside `device.scope()`)."""
     if device.type == "cpu":
         return _np_rng
-    cp = require_cupy()
-    return cp.random
+    return require_cupy(device.index).random
 
 
 def get_rng_state() -> dict:

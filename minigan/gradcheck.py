@@ -49,17 +49,22 @@ def gradcheck(fn: Callable, inputs: "Tensor | Sequence", *, eps: float = 1e-6, a
     True, or raises `GradcheckError` naming the input, the element, both values and
     the largest error (returns False instead with ``raise_exception=False``).
     """
-    inputs = _as_tuple(inputs)
+    return _check(fn, _as_tuple(inputs), eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception,
+                  seed=seed, what="gradcheck", name=lambda i: f"input {i}")
+
+
+def _check(fn: Callable, inputs: tuple, *, eps: float, atol: float, rtol: float, raise_exception: bool,
+           seed: int, what: str, name: Callable[[int], str]) -> bool:
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
-        raise ValueError("gradcheck: no input requires grad; mark the inputs to check with requires_grad=True")
+        raise ValueError(f"{what}: no input requires grad; mark the inputs to check with requires_grad=True")
     for i in checked:
         if inputs[i].dtype != np.float64:
-            raise ValueError(f"gradcheck: input {i} is {inputs[i].dtype}; use float64 (x.double()) "
+            raise ValueError(f"{what}: {name(i)} is {inputs[i].dtype}; use float64 (x.double()) "
                              "so finite differences are accurate")
     outputs = _outputs(fn, inputs)
     if not outputs:
-        raise ValueError("gradcheck: fn returned no floating-point tensor")
+        raise ValueError(f"{what}: fn returned no floating-point tensor")
     rng = np.random.default_rng(seed)
     directions = [backend.to_device(rng.standard_normal(o.shape), o.device) for o in outputs]
     if not any(o.requires_grad for o in outputs):
@@ -74,33 +79,29 @@ def gradcheck(fn: Callable, inputs: "Tensor | Sequence", *, eps: float = 1e-6, a
         with enable_grad():
             return float(_projection(_outputs(fn, inputs), directions).item())
 
-    worst = (0.0, None)
     for slot, i in enumerate(checked):
         x = inputs[i]
-        flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
-        numeric = np.empty(x.size)
-        for k in range(x.size):
-            original = flat[k].item()
-            flat[k] = original + eps
+        data = x.data
+        numeric = np.empty(x.shape)
+        # element by element through an index (a reshape(-1) of a non-contiguous array is a copy)
+        for index in np.ndindex(*x.shape):
+            original = data[index].item()
+            data[index] = original + eps
             plus = projected()
-            flat[k] = original - eps
+            data[index] = original - eps
             minus = projected()
-            flat[k] = original
-            numeric[k] = (plus - minus) / (2 * eps)
-        numeric = numeric.reshape(x.shape)
+            data[index] = original
+            numeric[index] = (plus - minus) / (2 * eps)
         ana = backend.as_numpy(analytical[slot])
         error = np.abs(ana - numeric)
-        bad = error > atol + rtol * np.abs(numeric)
-        if error.size and error.max() > worst[0]:
-            worst = (float(error.max()), i)
+        bad = ~(error <= atol + rtol * np.abs(numeric))  # NaN anywhere counts as a failure
         if bad.any():
             index = tuple(int(j) for j in np.argwhere(bad)[0])
+            largest = float(np.nanmax(error)) if not np.isnan(error).all() else float("nan")
             return _fail(
-                f"gradcheck failed for input {i} (shape {x.shape}) at element {index}: "
+                f"{what} failed for {name(i)} (shape {x.shape}) at element {index}: "
                 f"analytical {ana[index]:.8g}, numerical {numeric[index]:.8g}; "
-                f"largest error {error.max():.3g} (atol={atol}, rtol={rtol})", raise_exception)
-        if not np.all(np.isfinite(ana)):
-            return _fail(f"gradcheck: input {i} has a non-finite analytical gradient", raise_exception)
+                f"largest error {largest:.3g} (atol={atol}, rtol={rtol})", raise_exception)
     return True
 
 
@@ -115,6 +116,8 @@ def gradgradcheck(fn: Callable, inputs: "Tensor | Sequence", grad_outputs: "Sequ
     """
     inputs = _as_tuple(inputs)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("gradgradcheck: no input requires grad; mark the inputs to check with requires_grad=True")
     outputs = _outputs(fn, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(seed + 1)
@@ -125,12 +128,10 @@ def gradgradcheck(fn: Callable, inputs: "Tensor | Sequence", grad_outputs: "Sequ
 
     def first_derivative(*args):
         xs, vs = args[:n], args[n:]
-        ys = _outputs(fn, xs)
-        return grad(ys, [xs[i] for i in checked], grad_outputs=list(vs), create_graph=True, allow_unused=True)
-
-    def wrapped(*args):
-        gs = first_derivative(*args)
+        gs = grad(_outputs(fn, xs), [xs[i] for i in checked], grad_outputs=list(vs), create_graph=True,
+                  allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
-    return gradcheck(wrapped, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception, seed=seed + 2)
+    return _check(first_derivative, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                  raise_exception=raise_exception, seed=seed + 2, what="gradgradcheck (second derivatives)",
+                  name=lambda i: f"input {i}" if i < n else f"grad_output {i - n}")

@@ -8,8 +8,12 @@ from pathlib import Path
 from .autograd import Tensor
 
 
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def _label(t: Tensor) -> str:
-    name = f"{t.name}\\n" if t.name else ""
+    name = f"{_escape(t.name)}\\n" if t.name else ""
     return f"{name}{tuple(t.shape)} {t.dtype}"
 
 
@@ -47,7 +51,7 @@ def to_dot(tensor: Tensor, show_values: bool = False) -> str:
         if id(f) in seen_f:
             continue
         seen_f.add(id(f))
-        lines.append(f'  {fid} [shape=ellipse, style=filled, fillcolor=lightyellow, label="{f.name}"];')
+        lines.append(f'  {fid} [shape=ellipse, style=filled, fillcolor=lightyellow, label="{_escape(f.name)}"];')
         for x in getattr(f, "inputs", None) or ():
             lines.append(f"  {tensor_node(x)} -> {fid};")
             stack.append(x)

@@ -41,6 +41,8 @@ def _install() -> None:
     T.squeeze, T.unsqueeze, T.split = squeeze, unsqueeze, split
     T.matmul = matmul
     T.relu, T.sigmoid, T.tanh, T.softmax, T.log_softmax = relu, sigmoid, tanh, softmax, log_softmax
+    T.leaky_relu, T.softplus, T.log_sigmoid = leaky_relu, softplus, log_sigmoid
+    T.pow, T.neg, T.maximum, T.minimum, T.pad = pow, neg, maximum, minimum, pad
     T.T = property(lambda self: transpose(self))
     T.mT = property(lambda self: transpose(self, -1, -2))
 

@@ -9,30 +9,56 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, Tensor, _is_float, DEFAULT_DTYPE
+from ..autograd import DEFAULT_DTYPE, Function, Tensor, _is_cupy_array, _is_float
 from .shape import sum_to
 
 
 def as_operand(x, like: Tensor) -> Tensor:
-    """Turn a scalar or array into a constant Tensor matching `like`'s device and float dtype."""
+    """Turn a scalar or array into a constant Tensor matching `like`'s device and dtype.
+
+    Against a float tensor, Python numbers and NumPy arrays of any dtype take the
+    tensor's dtype, so a float32 model never drifts to float64. A CuPy array is kept
+    as it is (an op mixing it with a CPU tensor then names both devices).
+    """
     if isinstance(x, Tensor):
         return x
-    xp = like.xp
-    if isinstance(x, (bool, int, float, np.number)) and not isinstance(x, np.ndarray):
-        dtype = like.data.dtype
-        if not _is_float(dtype) and isinstance(x, (float, np.floating)):
-            dtype = DEFAULT_DTYPE
-        return Tensor(xp.asarray(x, dtype=dtype))
-    arr = backend.to_device(x, like.device) if like.device.type != "cpu" else np.asarray(x)
-    if _is_float(arr.dtype) and _is_float(like.data.dtype) and arr.dtype != like.data.dtype:
-        arr = arr.astype(like.data.dtype)
+    like_dtype = like.data.dtype
+    if isinstance(x, (bool, int, float, np.number)):
+        dtype = like_dtype
+        if not _is_float(dtype):
+            if isinstance(x, (float, np.floating)):
+                dtype = np.dtype(DEFAULT_DTYPE)
+            elif dtype.kind == "b" and not isinstance(x, (bool, np.bool_)):
+                dtype = np.dtype(np.int64)
+        if type(like.data) is np.ndarray:
+            return Tensor(np.asarray(x, dtype=dtype))
+        with like.device.scope():  # a fill kernel, not a blocking host-to-device copy
+            return Tensor(like.xp.full((), x, dtype=dtype))
+    if _is_cupy_array(x):
+        arr = x
+    else:
+        arr = np.asarray(x)
+        if type(like.data) is not np.ndarray:
+            arr = backend.to_device(arr, like.device)
+    if _is_float(like_dtype) and arr.dtype != like_dtype:
+        arr = arr.astype(like_dtype)
     return Tensor(arr)
 
 
 def _pair(a, b) -> tuple[Tensor, Tensor]:
-    if isinstance(a, Tensor):
-        return a, as_operand(b, a)
-    return as_operand(a, b), b
+    """Both operands as Tensors; an integer or boolean tensor meeting a float one takes its dtype
+    (as in PyTorch: NumPy would turn int64 with float32 into float64)."""
+    if not isinstance(a, Tensor):
+        a = as_operand(a, b)
+    elif not isinstance(b, Tensor):
+        b = as_operand(b, a)
+    if a.data.dtype != b.data.dtype:
+        a_float, b_float = _is_float(a.data.dtype), _is_float(b.data.dtype)
+        if a_float and not b_float:
+            b = Tensor(b.data.astype(a.data.dtype))
+        elif b_float and not a_float:
+            a = Tensor(a.data.astype(b.data.dtype))
+    return a, b
 
 
 class _Binary(Function):
@@ -56,7 +82,8 @@ class Add(_Binary):
 
     def backward(self, gy):
         a, b = self.inputs
-        return sum_to(gy, a.shape), sum_to(gy, b.shape)
+        return (sum_to(gy, a.shape) if self.needs_input_grad[0] else None,
+                sum_to(gy, b.shape) if self.needs_input_grad[1] else None)
 
 
 class Sub(_Binary):
@@ -65,7 +92,8 @@ class Sub(_Binary):
 
     def backward(self, gy):
         a, b = self.inputs
-        return sum_to(gy, a.shape), (sum_to(-gy, b.shape) if self.needs_input_grad[1] else None)
+        return (sum_to(gy, a.shape) if self.needs_input_grad[0] else None,
+                sum_to(-gy, b.shape) if self.needs_input_grad[1] else None)
 
 
 class Mul(_Binary):
@@ -176,14 +204,18 @@ class Abs(Function):
         return gy * sign(x)
 
 
-class Where(Function):
+class Where(_Binary):
     """cond ? a : b; `cond` is a constant boolean array (no gradient)."""
 
     def __init__(self, cond):
         self.cond = cond
 
     def forward(self, a, b):
-        return backend.get_array_module(a).where(self.cond, a, b)
+        xp = backend.get_array_module(a)
+        if xp is not np:  # after the device check, so a CPU mask meets GPU operands only here
+            cond = self.cond if _is_cupy_array(self.cond) else np.asarray(self.cond)
+            self.cond = backend.to_device(cond, backend.device_of(a))
+        return xp.where(self.cond, a, b)
 
     def backward(self, gy):
         a, b = self.inputs
@@ -191,6 +223,26 @@ class Where(Function):
         ga = sum_to(where(self.cond, gy, zero), a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(where(self.cond, zero, gy), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
+
+
+class Maximum(Where):
+    """Elementwise max: Where with the condition a >= b found in forward (ties go to `a`)."""
+
+    def __init__(self):
+        pass
+
+    def forward(self, a, b):
+        self.cond = a >= b
+        return backend.get_array_module(a, b).maximum(a, b)
+
+
+class Minimum(Where):
+    def __init__(self):
+        pass
+
+    def forward(self, a, b):
+        self.cond = a <= b
+        return backend.get_array_module(a, b).minimum(a, b)
 
 
 class AsType(Function):
@@ -221,7 +273,13 @@ def mul(a, b) -> Tensor:
 
 
 def div(a, b) -> Tensor:
-    return Div()(*_pair(a, b))
+    """True division; integer operands give float32 (not NumPy's float64)."""
+    a, b = _pair(a, b)
+    if not _is_float(a.data.dtype):
+        a = Tensor(a.data.astype(DEFAULT_DTYPE))
+    if not _is_float(b.data.dtype):
+        b = Tensor(b.data.astype(a.data.dtype))
+    return Div()(a, b)
 
 
 def neg(x: Tensor) -> Tensor:
@@ -261,25 +319,20 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001 - mirrors torch.abs
 
 def where(cond, a, b) -> Tensor:
     """Elementwise choice; `cond` may be a boolean Tensor or array and is not differentiated."""
-    if isinstance(cond, Tensor):
-        cond = cond.data
-    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
-    if like is None:
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(a)
-        like = a
-    a, b = as_operand(a, like), as_operand(b, like)
-    return Where(cond)(a, b)
+    a, b = _pair(a, b)
+    return Where(cond.data if isinstance(cond, Tensor) else cond)(a, b)
 
 
 def maximum(a, b) -> Tensor:
-    """Elementwise max; at ties the gradient goes to `a` (like a subgradient choice)."""
-    a, b = _pair(a, b)
-    return where(a.data >= b.data, a, b)
+    """Elementwise max, broadcasting; at ties the gradient goes to `a` (a subgradient choice)."""
+    return Maximum()(*_pair(a, b))
 
 
 def minimum(a, b) -> Tensor:
-    a, b = _pair(a, b)
-    return where(a.data <= b.data, a, b)
+    """Elementwise min, broadcasting; at ties the gradient goes to `a`."""
+    return Minimum()(*_pair(a, b))
 
 
 def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - mirrors torch.clamp

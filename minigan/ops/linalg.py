@@ -1,10 +1,9 @@
 """matmul with NumPy's semantics: 1-D, 2-D, batched and broadcast."""
 from __future__ import annotations
 
-import numpy as np
-
 from .. import backend
 from ..autograd import Function, Tensor
+from .arith import _pair
 from .shape import reshape, sum_to, transpose
 
 
@@ -21,17 +20,18 @@ class MatMul(Function):
         if ka != kb:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align ({ka} != {kb})")
         try:
-            y = backend.get_array_module(a, b).matmul(a, b)
+            return backend.get_array_module(a, b).matmul(a, b)
         except ValueError:
             raise ValueError(f"matmul: batch dimensions of {a.shape} and {b.shape} cannot be broadcast") from None
-        a2 = (1,) + a.shape if a.ndim == 1 else a.shape
-        b2 = b.shape + (1,) if b.ndim == 1 else b.shape
-        self.shapes = (a2, b2, np.broadcast_shapes(a2[:-2], b2[:-2]) + (a2[-2], b2[-1]))
-        return y
 
     def backward(self, gy):
         a, b = self.inputs
-        a2_shape, b2_shape, y2_shape = self.shapes
+        # the promoted (at least 2-D) shapes of a, b and the output
+        a2_shape = (1,) + a.shape if a.ndim == 1 else a.shape
+        b2_shape = b.shape + (1,) if b.ndim == 1 else b.shape
+        y2_shape = gy.shape + (1,) if b.ndim == 1 else gy.shape
+        if a.ndim == 1:
+            y2_shape = y2_shape[:-1] + (1,) + y2_shape[-1:]
         g = reshape(gy, y2_shape)
         ga = gb = None
         if self.needs_input_grad[0]:
@@ -44,10 +44,6 @@ class MatMul(Function):
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
-    """a @ b following numpy.matmul's broadcasting rules."""
-    from .arith import as_operand
-    if not isinstance(a, Tensor):
-        a = as_operand(a, b)
-    if not isinstance(b, Tensor):
-        b = as_operand(b, a)
-    return MatMul()(a, b)
+    """a @ b following numpy.matmul's rules: (..., M, K) @ (..., K, N) -> (..., M, N) with the
+    batch dimensions broadcast; a 1-D operand is a vector (its dimension is dropped from the result)."""
+    return MatMul()(*_pair(a, b))

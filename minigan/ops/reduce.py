@@ -15,7 +15,7 @@ def _axes(axis, ndim: int, op: str) -> tuple:
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -(ndim or 1) <= a < (ndim or 1):  # a 0-d tensor takes 0 and -1, as in PyTorch
             raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimensions")
         out.append(int(a) % ndim if ndim else 0)
     if len(set(out)) != len(out):

@@ -15,7 +15,7 @@ from ..autograd import Function, Tensor
 
 
 def _normalize_axis(axis: int, ndim: int, op: str) -> int:
-    if not -ndim <= axis < max(ndim, 1):
+    if not -(ndim or 1) <= axis < (ndim or 1):  # a 0-d tensor takes 0 and -1, as in PyTorch
         raise ValueError(f"{op}: axis {axis} is out of range for a tensor of {ndim} dimensions")
     return axis % ndim if ndim else 0
 
@@ -110,6 +110,9 @@ def expand(x: Tensor, *shape) -> Tensor:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     offset = len(shape) - x.ndim
+    if offset < 0 or any(s == -1 for s in shape[:offset]):
+        raise ValueError(f"expand: cannot expand shape {x.shape} to {tuple(shape)} "
+                         "(-1 only keeps an existing dimension)")
     full = tuple(x.shape[i - offset] if s == -1 else s for i, s in enumerate(shape))
     return broadcast_to(x, full)
 
@@ -169,11 +172,11 @@ class Concat(Function):
 
 
 def concat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    tensors = list(tensors)
+    """Join tensors along dimension `dim`; their other dimensions must match."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concat: needs at least one tensor")
     ref = tensors[0]
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     axis = _normalize_axis(dim, ref.ndim, "concat")
     for t in tensors[1:]:
         if t.ndim != ref.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref.shape)) if i != axis):
@@ -200,7 +203,7 @@ class Split(Function):
         self.sizes, self.axis = list(sizes), axis
 
     def forward(self, x):
-        bounds = np.cumsum(self.sizes)[:-1]
+        bounds = [int(b) for b in np.cumsum(self.sizes)[:-1]]
         return tuple(backend.get_array_module(x).split(x, bounds, axis=self.axis))
 
     def backward(self, *gys):
@@ -260,7 +263,8 @@ def _index_key(key):
     if isinstance(key, Tensor):
         return key.data
     if isinstance(key, tuple):
-        return tuple(k.data if isinstance(k, Tensor) else k for k in key)
+        return tuple(k.data if isinstance(k, Tensor) else np.asarray(k) if isinstance(k, list) else k
+                     for k in key)
     if isinstance(key, list):
         return np.asarray(key)
     return key
@@ -290,22 +294,33 @@ class GetItemGrad(Function):
     def forward(self, gy):
         xp = backend.get_array_module(gy)
         gx = xp.zeros(self.shape, dtype=gy.dtype)
-        if _is_basic(self.key):
-            gx[self.key] = gy  # basic indexing never repeats an element
+        if _never_repeats(self.key):
+            gx[self.key] = gy
         elif xp is np:
             np.add.at(gx, self.key, gy)
         else:
-            xp.add.at(gx, self.key, gy)
+            import cupyx  # CuPy's scatter-add (ufunc.at is missing from older CuPy)
+            cupyx.scatter_add(gx, self.key, gy)
         return gx
 
     def backward(self, ggx):
         return ggx[self.key]
 
 
-def _is_basic(key) -> bool:
+def _never_repeats(key) -> bool:
+    """Basic indexing, or a single boolean mask: each element is picked at most once, so a
+    plain assignment scatters the gradient (integer arrays may repeat and need a scatter-add)."""
     keys = key if isinstance(key, tuple) else (key,)
+    if len(keys) == 1 and getattr(keys[0], "dtype", None) == np.bool_:
+        return True
     return all(k is None or k is Ellipsis or isinstance(k, (int, slice, np.integer)) for k in keys)
 
 
 def getitem(x: Tensor, key) -> Tensor:
-    return GetItem(_index_key(key))(x)
+    """x[key] with NumPy's basic and advanced indexing; repeated indices accumulate in backward."""
+    key = _index_key(key)
+    if type(x.data) is not np.ndarray:  # CuPy wants its index arrays on the GPU too
+        device = x.device
+        move = lambda k: backend.to_device(k, device) if isinstance(k, np.ndarray) else k  # noqa: E731
+        key = tuple(move(k) for k in key) if isinstance(key, tuple) else move(key)
+    return GetItem(key)(x)

@@ -1,0 +1,136 @@
+"""Shared test fixtures: the `device` parameter, tensor builders, hypothesis profiles.
+
+Every test that takes `device` runs once on "cpu" and once on "cuda"; the cuda run
+is skipped (not failed) where CuPy or a GPU is missing. Hypothesis runs the modest
+"ci" profile unless HYPOTHESIS_PROFILE=thorough asks for the long one.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+import minigan
+
+settings.register_profile(
+    "ci", max_examples=20, deadline=None, derandomize=True, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile(
+    "thorough", max_examples=200, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+CUDA_SKIP = pytest.mark.skipif(not minigan.cuda.is_available(), reason="CuPy/GPU not available")
+
+
+@pytest.fixture(scope="session", params=["cpu", pytest.param("cuda", marks=CUDA_SKIP)])
+def device(request) -> str:
+    """The device a test runs on: "cpu", and "cuda" where a GPU is usable."""
+    return request.param
+
+
+def make_tensor(data, device: str = "cpu", dtype=np.float64, requires_grad: bool = False) -> minigan.Tensor:
+    """A leaf tensor on `device` from array-like `data` (float64 unless `dtype` says otherwise)."""
+    return minigan.tensor(np.asarray(data, dtype=dtype), device=device, requires_grad=requires_grad)
+
+
+@pytest.fixture(scope="session")
+def make(device):
+    """make(data, dtype=np.float64, requires_grad=False): a tensor on the test's device."""
+    def build(data, dtype=np.float64, requires_grad: bool = False) -> minigan.Tensor:
+        return make_tensor(data, device, dtype=dtype, requires_grad=requires_grad)
+    return build
+
+
+def _as_tuple(x) -> tuple:
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def check_op(fn, arrays, reference, device: str = "cpu", *, rtol: float = 1e-7, atol: float = 1e-9,
+             second_order: bool = True, check_float32: bool = True) -> None:
+    """The properties every differentiable op must have, for float64 NumPy `arrays` as inputs.
+
+    1. forward matches `reference(*arrays)` (NumPy) in values and shape, on `device`;
+    2. float32 inputs give float32 outputs (no silent float64);
+    3. gradcheck and (unless `second_order` is False) gradgradcheck pass;
+    4. backward is linear in the incoming gradient:
+       grad(y, x, a*g1 + b*g2) == a*grad(y, x, g1) + b*grad(y, x, g2).
+    `fn` takes Tensors and returns a Tensor or a tuple of Tensors.
+    """
+    xs = [make_tensor(a, device, requires_grad=True) for a in arrays]
+    ys = _as_tuple(fn(*xs))
+    refs = _as_tuple(reference(*arrays))
+    assert len(ys) == len(refs)
+    for y, ref in zip(ys, refs):
+        ref = np.asarray(ref)
+        assert y.shape == ref.shape, f"shape {y.shape} != reference {ref.shape}"
+        assert y.dtype == np.float64
+        assert y.device == minigan.Device(device)
+        np.testing.assert_allclose(y.numpy(), ref, rtol=rtol, atol=atol)
+
+    if check_float32:
+        ys32 = _as_tuple(fn(*[make_tensor(a, device, dtype=np.float32, requires_grad=True) for a in arrays]))
+        assert all(y.dtype == np.float32 for y in ys32), [y.dtype for y in ys32]
+
+    minigan.gradcheck(fn, xs)
+    if second_order:
+        minigan.gradgradcheck(fn, xs)
+
+    rng = np.random.default_rng(0)
+    ys = _as_tuple(fn(*xs))
+    g1 = [make_tensor(rng.standard_normal(y.shape), device) for y in ys]
+    g2 = [make_tensor(rng.standard_normal(y.shape), device) for y in ys]
+    a, b = 0.7, -1.3
+    r1 = minigan.grad(ys, xs, g1, retain_graph=True)
+    r2 = minigan.grad(ys, xs, g2, retain_graph=True)
+    r3 = minigan.grad(ys, xs, [u * a + v * b for u, v in zip(g1, g2)])
+    for x, u, v, w in zip(xs, r1, r2, r3):
+        assert w.shape == x.shape and w.dtype == x.dtype
+        np.testing.assert_allclose(w.numpy(), a * u.numpy() + b * v.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# ---- hypothesis strategies shared by the op tests --------------------------------------------
+# Small shapes (sides 1-3, up to 3 dims, 0-d included, never empty) keep gradcheck cheap.
+
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+
+def shapes(min_dims: int = 0, max_dims: int = 3, max_side: int = 3):
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=max_side)
+
+
+def broadcast_pairs(max_dims: int = 3):
+    """Two shapes that broadcast together, e.g. ((2, 3), (3,)) or ((), (2, 1))."""
+    return hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=max_dims,
+                                              min_side=1, max_side=3).map(lambda s: s.input_shapes)
+
+
+def arrays(shape, low: float = -2.0, high: float = 2.0):
+    """float64 arrays with values in [low, high]."""
+    return hnp.arrays(np.float64, shape, elements=st.floats(low, high, allow_nan=False, allow_subnormal=False))
+
+
+def separated_arrays(shape, offset: float = 0.05):
+    """Distinct float64 values on the grid k/10 + offset: never 0 (for offset in (0, 0.1)), never tied,
+    at least 0.1 apart, so abs, relu, max and friends are checked away from their kinks."""
+    return hnp.arrays(np.float64, shape, unique=True,
+                      elements=st.integers(-20, 19).map(lambda k: k / 10 + offset))
+
+
+def positive_arrays(shape, low: float = 0.3, high: float = 3.0):
+    return arrays(shape, low, high)
+
+
+def axes(ndim: int):
+    """Every form a reduction axis takes: None, an int (maybe negative), a tuple (maybe empty)."""
+    if ndim == 0:
+        return st.sampled_from([None, (), 0, -1])
+    return st.one_of(st.none(), st.integers(-ndim, ndim - 1), hnp.valid_tuple_axes(ndim))
+
+
+def numpy_axis(axis, ndim: int):
+    """The same axis for NumPy, which has no axis for a 0-d array."""
+    return None if ndim == 0 else axis
