@@ -1,0 +1,52 @@
+"""Helpers the layers share: empty parameters on a device and dtype, and tuple arguments."""
+from __future__ import annotations
+
+import collections.abc
+from itertools import repeat
+
+import numpy as np
+
+from ..autograd import DEFAULT_DTYPE, Tensor
+from ..backend import Device
+from .parameter import Parameter
+
+
+def _dtype(dtype) -> np.dtype:
+    dt = np.dtype(dtype) if dtype is not None else np.dtype(DEFAULT_DTYPE)
+    if dt.kind not in "fc":
+        raise TypeError(f"layer parameters must be floating point, got dtype={dt}")
+    return dt
+
+
+def empty_array(shape: tuple, device=None, dtype=None, fill: float = 0.0):
+    """A filled array (zeros by default) of `shape` on `device`; layers then initialise it."""
+    dev = Device(device)
+    dt = np.dtype(dtype) if dtype is not None else np.dtype(DEFAULT_DTYPE)
+    xp = dev.xp
+    if dev.type == "cuda":
+        with xp.cuda.Device(dev.index):
+            return xp.full(shape, fill, dtype=dt)
+    return np.full(shape, fill, dtype=dt)
+
+
+def empty_parameter(shape: tuple, device=None, dtype=None, fill: float = 0.0) -> Parameter:
+    return Parameter(Tensor(empty_array(shape, device, _dtype(dtype), fill)))
+
+
+def empty_buffer(shape: tuple, device=None, dtype=None, fill: float = 0.0) -> Tensor:
+    return Tensor(empty_array(shape, device, dtype, fill))
+
+
+def _ntuple(n: int, name: str):
+    def parse(x):
+        if isinstance(x, collections.abc.Iterable) and not isinstance(x, str):
+            t = tuple(int(v) for v in x)
+            if len(t) != n:
+                raise ValueError(f"{name} expects an int or a tuple of {n} ints, got {x!r}")
+            return t
+        return tuple(repeat(int(x), n))
+    return parse
+
+
+_single = _ntuple(1, "_single")
+_pair = _ntuple(2, "_pair")
