@@ -1,0 +1,24 @@
+"""GANs on minigan: models, losses, the training loop, checkpoints and sampling.
+
+    from minigan.gan import GANTrainer, TrainConfig, build_models, resume
+    result = GANTrainer(TrainConfig(model="dcgan", epochs=5, out="runs/dcgan")).train()
+    images = sample_checkpoint("runs/dcgan", n=10000)     # (10000, 1, 28, 28) float32 in [-1, 1]
+"""
+from .checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, load_generator
+from .losses import LOSSES, BCELoss, GANLoss, HingeLoss, LSGANLoss, build_loss
+from .models import (MODELS, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, build_models,
+                     dcgan_init_, model_defaults, register_model)
+from .plotting import make_grid, plot_losses, read_png, save_grid, write_png
+from .sampling import generate, sample_checkpoint
+from .config import TrainConfig
+from .trainer import GANTrainer, NonFiniteLossError, TrainResult, default_run_dir, resume
+
+__all__ = [
+    "CHECKPOINT_NAME", "CheckpointError", "load_checkpoint", "load_generator",
+    "LOSSES", "BCELoss", "GANLoss", "HingeLoss", "LSGANLoss", "build_loss",
+    "MODELS", "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_models",
+    "dcgan_init_", "model_defaults", "register_model",
+    "make_grid", "plot_losses", "read_png", "save_grid", "write_png",
+    "generate", "sample_checkpoint",
+    "GANTrainer", "NonFiniteLossError", "TrainConfig", "TrainResult", "default_run_dir", "resume",
+]
