@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import weakref
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -521,14 +521,22 @@ def _accumulate(store: dict, t: Tensor, g: Tensor) -> None:
         store[key] = (t, Tensor(entry[1].data + g.data))
 
 
-def _store_grad(t: Tensor, g: Tensor, create_graph: bool) -> None:
-    """Accumulate into `t.grad`, as PyTorch does."""
+def _store_grad(t: Tensor, g: Tensor, create_graph: bool, handed_out: set) -> None:
+    """Accumulate into `t.grad`, as PyTorch does.
+
+    Without create_graph, each `.grad` owns its array, so an optimiser may update it in
+    place: a view (a read-only broadcast, a reshape of another gradient) or an array
+    already handed to another tensor (both operands of an add get the same one, the
+    caller holds the root gradient) is copied; a fresh array is kept as it is.
+    """
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
     elif t.grad is None:
-        # a copy the tensor owns: a gradient may be a read-only broadcast view, or shared
-        # with another input (both operands of an add get the same array)
-        t.grad = Tensor(g.data.copy())
+        data = g.data
+        if data.base is not None or id(data) in handed_out:
+            data = data.copy()
+        handed_out.add(id(data))
+        t.grad = Tensor(data)
     else:
         t.grad = Tensor(t.grad.data + g.data)
 
@@ -586,6 +594,7 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
     grads: dict[int, tuple] = {}
     leaves: dict[int, Tensor] = {}
     results: dict[int, Tensor] = {}
+    handed_out: set[int] = set()  # ids of arrays some tensor's .grad (or the caller) holds
     heap: list = []
     seen: set[int] = set()
     tie = itertools.count()
@@ -599,7 +608,9 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
         for t, g in zip(roots, root_grads):
             if not t._requires_grad:
                 raise RuntimeError("backward: a tensor given as output does not require grad and has no grad_fn")
-            _accumulate(grads, t, _as_grad_tensor(g, t))
+            g = _as_grad_tensor(g, t)
+            handed_out.add(id(g.data))
+            _accumulate(grads, t, g)
             if t.creator is None:
                 leaves[id(t)] = t
             else:
@@ -625,7 +636,7 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
                     if id(o) in target_ids:
                         results[id(o)] = g
                 elif o._retains_grad:
-                    _store_grad(o, g, create_graph)
+                    _store_grad(o, g, create_graph, handed_out)
                 gys.append(g)
                 first = g
             if first is None:  # no gradient reached any output
@@ -663,7 +674,7 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
                 continue
             g = _run_hooks(leaf, entry[1])
             if target_ids is None:
-                _store_grad(leaf, g, create_graph)
+                _store_grad(leaf, g, create_graph, handed_out)
             elif key in target_ids:
                 results[key] = g
         if targets is not None:

@@ -32,6 +32,15 @@ def test_leaf_grads_own_their_memory(make):
     a.grad.data *= 10  # an optimiser may scale a gradient in place
     np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
     assert a.grad.data.flags.writeable and b.grad.data.flags.writeable  # not a broadcast view
+    a.grad = b.grad = None
+    ((a + b) * make([2.0, 3.0])).sum().backward()  # now that gradient is a fresh array
+    a.grad.data *= 10
+    np.testing.assert_array_equal(b.grad.numpy(), [2.0, 3.0])
+    g = make([1.0, 1.0])
+    a.grad = None
+    a.backward(g)  # the caller keeps the root gradient
+    a.grad.data += 1
+    np.testing.assert_array_equal(g.numpy(), [1.0, 1.0])
 
 
 def test_default_dtype_is_float32_and_grads_keep_it(make):
