@@ -1,0 +1,6 @@
+"""minigan's benchmarks: ops, full GAN training iterations and peak memory, against PyTorch.
+
+Run everything with ``python -m benchmarks --device cpu`` (see benchmarks/README.md).
+This package imports nothing heavy at import time, so ``--threads`` can still set the BLAS
+thread count before NumPy loads.
+"""

@@ -1,0 +1,49 @@
+"""The benchmark harness runs end to end and writes JSON of the documented shape.
+
+Not a timing test: a tiny configuration (batch 8, one repeat, minigan only), so it stays
+fast; it checks that `python -m benchmarks` keeps working as the engine changes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_quick_run_writes_expected_json(tmp_path):
+    out = tmp_path / "smoke.json"
+    cmd = [sys.executable, "-m", "benchmarks", "--device", "cpu", "--quick", "--frameworks", "minigan",
+           "--batch-sizes", "8", "--repeat", "1", "--warmup", "0", "--memory-iters", "1", "--out", str(out)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    data = json.loads(out.read_text())
+
+    for key in ("schema", "created", "command", "settings", "conventions", "machine", "versions", "threads",
+                "backends", "ops", "train", "memory"):
+        assert key in data, key
+    assert data["machine"]["logical_cores"] >= 1
+    assert data["versions"]["numpy"]
+    assert data["settings"]["batch_sizes"] == [8]
+    assert data["backends"]["used"] == ["minigan-numpy"]
+
+    ops = {(row["name"], row["mode"]) for row in data["ops"]}
+    assert ("conv2d D1", "fwd+bwd") in ops and ("Adam step (DCGAN G+D)", "step") in ops
+    for row in data["ops"]:
+        res = row["results"]["minigan-numpy"]
+        assert res.get("median_s", 0) > 0 and res["n"] == 1, (row["name"], row["mode"], res)
+
+    assert {(r["model"], r["batch"]) for r in data["train"]} == {("dcgan", 8), ("mlp", 8)}
+    for row in data["train"]:  # the engine is complete: a training iteration must run
+        res = row["results"]["minigan-numpy"]
+        assert res.get("images_per_s", 0) > 0, res
+        assert res["models_from"] == "minigan.gan.models.build_models"
+    assert {(r["model"], r["batch"]) for r in data["memory"]} == {("dcgan", 8), ("mlp", 8)}
+    for row in data["memory"]:
+        res = row["results"]["minigan-numpy"]
+        assert res.get("peak_bytes", 0) > 0, res
+    # the tables were printed, with the ratio conventions in their headers
+    assert "torch time / minigan time" in proc.stdout
+    assert "minigan img/s / torch img/s" in proc.stdout
