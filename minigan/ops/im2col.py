@@ -13,12 +13,66 @@ Activations keep PyTorch's logical (N, C, H, W) shape everywhere; the
 convolution ops return a transposed *view* of a (C, H, W, N) array, which
 NumPy's elementwise ops and reductions handle at full speed (they iterate in
 memory order), so the next convolution reads it back without a transpose.
+
+col2im never uses ``np.add.at``: it sums the KH*KW shifted slabs per output
+phase in a small buffer (see `col2im`). On NumPy the larger copies are split
+over channel blocks on a few threads (`for_channel_blocks`).
 """
 from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .. import backend
+
+# ---- splitting memory-bound loops over CPU threads ----------------------------------------------
+# NumPy releases the GIL inside copies and ufunc loops, so the strided data movement around
+# the GEMMs (col2im, the NCHW -> batch-last transpose) can use the cores that OpenBLAS uses
+# for the GEMMs themselves. MINIGAN_NUM_THREADS=1 turns this off.
+
+_PARALLEL_MIN_ELEMENTS = 1 << 18  # below ~1 MB the thread hand-off costs more than it saves
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+
+
+def _cpu_threads() -> int:
+    env = os.environ.get("MINIGAN_NUM_THREADS", "").strip()
+    if env.isdigit():
+        return max(1, int(env))
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        count = os.cpu_count() or 1
+    return min(count, 8)
+
+
+def _forget_pool() -> None:
+    global _pool, _pool_size
+    _pool, _pool_size = None, 0  # a forked child has no pool threads: build a new pool on first use
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def for_channel_blocks(work, channels: int, elements: int, xp) -> None:
+    """Call ``work(c0, c1)`` over channel ranges covering [0, channels): in parallel on NumPy
+    when the array (`elements` in all) is large, else in one call. `work` must only touch
+    its own channels."""
+    global _pool, _pool_size
+    parts = min(_cpu_threads(), channels) if xp is np and elements >= _PARALLEL_MIN_ELEMENTS else 1
+    if parts <= 1:
+        work(0, channels)
+        return
+    if _pool is None or _pool_size < parts - 1:
+        _pool, _pool_size = ThreadPoolExecutor(max_workers=parts - 1, thread_name_prefix="minigan-im2col"), parts - 1
+    bounds = [channels * k // parts for k in range(parts + 1)]
+    futures = [_pool.submit(work, bounds[k], bounds[k + 1]) for k in range(parts - 1)]
+    work(bounds[-2], bounds[-1])  # the calling thread takes the last block
+    for f in futures:
+        f.result()
 
 
 def is_batch_last(x) -> bool:
@@ -35,14 +89,29 @@ def batch_last(x, pad_h: int = 0, pad_w: int = 0):
     n, c, h, w = x.shape
     src = x.transpose(1, 2, 3, 0)
     if pad_h == 0 and pad_w == 0:
-        return xp.ascontiguousarray(src)
+        if src.flags.c_contiguous:
+            return src
+        out = xp.empty(src.shape, dtype=x.dtype)
+
+        def transpose(c0, c1):
+            out[c0:c1] = src[c0:c1]
+
+        for_channel_blocks(transpose, c, x.size, xp)
+        return out
     out = xp.empty((c, h + 2 * pad_h, w + 2 * pad_w, n), dtype=x.dtype)
     # zero only the border: the interior is overwritten right after
     out[:, :pad_h] = 0
     out[:, h + pad_h:] = 0
     out[:, pad_h:h + pad_h, :pad_w] = 0
     out[:, pad_h:h + pad_h, w + pad_w:] = 0
-    out[:, pad_h:h + pad_h, pad_w:w + pad_w] = src
+
+    def copy(c0, c1):
+        out[c0:c1, pad_h:h + pad_h, pad_w:w + pad_w] = src[c0:c1]
+
+    if src.flags.c_contiguous or x.size < _PARALLEL_MIN_ELEMENTS:
+        copy(0, c)  # already batch-last: one fast contiguous copy
+    else:
+        for_channel_blocks(copy, c, x.size, xp)
     return out
 
 
@@ -101,21 +170,34 @@ def col2im(cols, channels: int, out_hw: tuple, padding: tuple, kernel: tuple, st
     n = cols.shape[1] // (ih * iw)
     cols6 = cols.reshape(channels, kh, kw, ih, iw, n)
     taps_h, taps_w = _taps(kh, dh, sh, ph), _taps(kw, dw, sw, pw)
-    out = None if sh == sw == 1 else xp.empty((channels, h, w, n), dtype=cols.dtype)
-    for rh in range(min(sh, h)):
-        mh = -(-(h - rh) // sh)  # rows in this phase
-        for rw in range(min(sw, w)):
-            mw = -(-(w - rw) // sw)
-            phase = xp.zeros((channels, mh, mw, n), dtype=cols.dtype)
-            for i, qi in taps_h.get(rh, ()):
-                top, bottom = max(0, qi), min(mh, ih + qi)
-                if top >= bottom:
-                    continue
-                for j, qj in taps_w.get(rw, ()):
-                    left, right = max(0, qj), min(mw, iw + qj)
-                    if left < right:
-                        phase[:, top:bottom, left:right] += cols6[:, i, j, top - qi:bottom - qi, left - qj:right - qj]
-            if out is None:
-                return phase
-            out[:, rh::sh, rw::sw] = phase
+    out = xp.empty((channels, h, w, n), dtype=cols.dtype)
+
+    def block(c0, c1):
+        for rh in range(min(sh, h)):
+            mh = -(-(h - rh) // sh)  # rows in this phase
+            for rw in range(min(sw, w)):
+                mw = -(-(w - rw) // sw)
+                slabs = []  # (phase region, source slab) for every tap that lands in this phase
+                for i, qi in taps_h.get(rh, ()):
+                    top, bottom = max(0, qi), min(mh, ih + qi)
+                    for j, qj in taps_w.get(rw, ()):
+                        left, right = max(0, qj), min(mw, iw + qj)
+                        if top < bottom and left < right:
+                            slabs.append(((slice(top, bottom), slice(left, right)),
+                                          cols6[c0:c1, i, j, top - qi:bottom - qi, left - qj:right - qj]))
+                # stride 1: one phase, summed in place; else a small buffer, written out strided once
+                phase = out[c0:c1] if sh == sw == 1 else xp.empty((c1 - c0, mh, mw, n), dtype=cols.dtype)
+                # start from a slab that covers the whole phase (saves zeroing it), else from zeros
+                whole = next((k for k, (region, _) in enumerate(slabs)
+                              if region == (slice(0, mh), slice(0, mw))), None)
+                if whole is None:
+                    phase[...] = 0
+                else:
+                    phase[...] = slabs.pop(whole)[1]
+                for (rows, columns), slab in slabs:
+                    phase[:, rows, columns] += slab
+                if not sh == sw == 1:
+                    out[c0:c1, rh::sh, rw::sw] = phase
+
+    for_channel_blocks(block, channels, out.size, xp)
     return out

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from .im2col import is_batch_last
 from .shape import squeeze, unsqueeze
 
 
@@ -44,11 +45,15 @@ def _overlapping(params: PoolParams) -> bool:
 
 
 def _alloc_like(xp, x, shape, fill):
-    """A new (N, C, H, W) array in the same memory layout as `x` (batch-last stays batch-last)."""
-    if x.ndim == 4 and x.transpose(1, 2, 3, 0).flags.c_contiguous and not x.flags.c_contiguous:
+    """A new (N, C, H, W) array filled with `fill` (None: uninitialised) in `x`'s memory layout
+    (batch-last stays batch-last)."""
+    def make(s):
+        return xp.empty(s, dtype=x.dtype) if fill is None else xp.full(s, fill, dtype=x.dtype)
+
+    if is_batch_last(x) and not x.flags.c_contiguous:
         n, c, h, w = shape
-        return xp.full((c, h, w, n), fill, dtype=x.dtype).transpose(3, 0, 1, 2)
-    return xp.full(shape, fill, dtype=x.dtype)
+        return make((c, h, w, n)).transpose(3, 0, 1, 2)
+    return make(shape)
 
 
 def _padded(x, params: PoolParams, fill: float):
@@ -72,8 +77,11 @@ def _spread(g, mask_of, params: PoolParams, x_like, in_hw: tuple):
     xp = backend.get_array_module(g)
     n, c = g.shape[:2]
     (ph, pw), (h, w) = params.padding, in_hw
-    out = _alloc_like(xp, x_like, (n, c, h + 2 * ph, w + 2 * pw), 0)
     accumulate = _overlapping(params)
+    # windows that tile the input exactly (2x2/2 on even sizes) write every element once: no zeroing
+    tiled = not accumulate and params.padding == (0, 0) and all(
+        o * k == size for o, k, size in zip(params.out_hw, params.kernel, in_hw))
+    out = _alloc_like(xp, x_like, (n, c, h + 2 * ph, w + 2 * pw), None if tiled else 0)
     zero = xp.zeros((), dtype=g.dtype)
     for k, (i, j) in enumerate(_positions(params)):
         slab = g if mask_of is None else xp.where(mask_of(k), g, zero)
