@@ -106,7 +106,8 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
     parser.description = ("Train a GAN with Goodfellow's alternating updates. Every step is logged to "
                           "RUN_DIR/log.jsonl; every epoch writes a sample grid and the loss curves; "
                           "RUN_DIR/checkpoint.npz is written every --checkpoint-every steps, on Ctrl-C and at the "
-                          "end, and --resume RUN_DIR continues exactly where the run stopped.")
+                          "end, and --resume RUN_DIR continues exactly where the run stopped. --eval-every N "
+                          "scores the generator (FID, Inception Score) every N epochs.")
     parser.epilog = "example: minigan train --model dcgan --epochs 5 --out runs/dcgan"
     model = parser.add_argument_group("model")
     model.add_argument("--model", choices=sorted(MODELS), default=None, help="architecture (default: dcgan)")
@@ -151,6 +152,14 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
                      help="images per sample grid (default 64)")
     run.add_argument("--progress", choices=["auto", "bar", "epoch", "none"], default=None,
                      help="progress display on stderr (default auto: a bar on a terminal, else a line per epoch)")
+    evaluation = parser.add_argument_group("evaluation")
+    evaluation.add_argument("--eval-every", type=_non_negative_int, default=None, metavar="N",
+                            help="every N epochs score the generator (FID, Inception Score, classes covered, "
+                                 "beside the real-data baseline; see `minigan eval`) into RUN_DIR/metrics.jsonl, "
+                                 "log.jsonl and metrics.png (default 0: never)")
+    evaluation.add_argument("--eval-n", type=_positive_int, default=None, metavar="N",
+                            help="generated images per evaluation (default 10000; fewer is faster, FID is "
+                                 "biased upwards at small N)")
     return _run_train
 
 
@@ -161,6 +170,7 @@ _TRAIN_OPTIONS = {  # argparse dest -> TrainConfig field
     "dataset": "dataset", "data_dir": "data_dir", "download": "download", "epochs": "epochs", "batch_size": "batch_size",
     "max_steps": "max_steps", "device": "device", "seed": "seed", "out": "out",
     "checkpoint_every": "checkpoint_every", "samples": "n_samples", "progress": "progress",
+    "eval_every": "eval_every", "eval_n": "eval_n",
 }
 
 
@@ -204,6 +214,9 @@ def _run_train(args: argparse.Namespace) -> int:
                                                         if len(result.samples) > 1 else ""))
     if result.loss_plot:
         print(f"  loss curves:  {result.loss_plot}")
+    if result.metrics_log:
+        print(f"  metrics:      {result.metrics_log}" + (f" (curves: {result.metrics_plot})"
+                                                         if result.metrics_plot else ""))
     if result.interrupted:
         print(f"resume with:  minigan train --resume {run_dir}", flush=True)
         return 130

@@ -92,6 +92,22 @@ def test_resume_drops_log_lines_after_the_checkpoint(data_dir, tmp_path):
     assert steps == [1, 2, 3]
 
 
+def test_log_readers_skip_eval_lines(data_dir, tmp_path):
+    # log.jsonl also holds {"type": "eval", ...} lines (--eval-every): the resume trim keeps those up to the
+    # checkpoint, and the history behind the loss plot and the per-epoch line takes only the step lines.
+    run = tmp_path / "run"
+    GANTrainer(tiny(data_dir, run, max_steps=2)).train()
+    with open(run / "log.jsonl", "a") as log:
+        log.write(json.dumps({"type": "eval", "step": 2, "epoch": 1, "fid": 5.0}) + "\n")
+        log.write(json.dumps({"type": "eval", "step": 3, "epoch": 1, "fid": 4.0}) + "\n")
+    trainer = GANTrainer.from_checkpoint(run, max_steps=4, progress="epoch")
+    result = trainer.train()
+    lines = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [(r.get("type", "step"), r["step"]) for r in lines] == [("step", 1), ("step", 2), ("eval", 2),
+                                                                   ("step", 3), ("step", 4)]
+    assert [r["step"] for r in trainer.history] == [1, 2, 3, 4] and result.loss_plot == run / "losses.png"
+
+
 def test_one_step_follows_the_alternating_recipe(data_dir, tmp_path):
     trainer = GANTrainer(tiny(data_dir, tmp_path / "run", batch_size=8))
     G, D = trainer.G, trainer.D
@@ -232,6 +248,10 @@ def test_config_validation(data_dir, tmp_path):
         TrainConfig(lr_d=-1.0).validate()
     with pytest.raises(ValueError, match="unknown model"):
         TrainConfig(model="resnet").validate()
+    with pytest.raises(ValueError, match="eval_every must be a non-negative integer, got -2"):
+        TrainConfig(eval_every=-2).validate()
+    with pytest.raises(ValueError, match="eval_n must be a positive integer, got -5"):
+        TrainConfig(eval_n=-5).validate()
     with pytest.raises(ValueError, match="fewer than n_critic=5"):
         GANTrainer(tiny(data_dir, tmp_path / "run", n_critic=5))
 

@@ -48,6 +48,8 @@ class TrainConfig:
     max_steps: int | None = None        # stop after this many steps in all (a resumed run counts on)
     n_samples: int = 64                 # images in each sample grid
     progress: str = "auto"              # "auto" (bar on a TTY, else a line per epoch), "bar", "epoch", "none"
+    eval_every: int = 0                 # epochs between FID / Inception Score evaluations (0: never)
+    eval_n: int = 10_000                # generated images scored in each evaluation
 
     def validate(self) -> "TrainConfig":
         """Raise ValueError naming the first bad field."""
@@ -64,13 +66,16 @@ class TrainConfig:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of: {', '.join(LOSSES)}")
         if self.g_loss not in G_LOSSES:
             raise ValueError(f"g_loss must be one of {', '.join(G_LOSSES)}, got {self.g_loss!r}")
-        for name in ("epochs", "batch_size", "n_critic", "n_samples"):
+        for name in ("epochs", "batch_size", "n_critic", "n_samples", "eval_n"):
             positive_int(name)
         for name in ("latent_dim", "width", "max_steps"):
             positive_int(name, allow_none=True)
-        if isinstance(self.checkpoint_every, bool) or not isinstance(self.checkpoint_every, (int, np.integer)) \
-                or self.checkpoint_every < 0:
-            raise ValueError(f"checkpoint_every must be a non-negative integer, got {self.checkpoint_every!r}")
+        for name in ("checkpoint_every", "eval_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        if self.eval_every and self.eval_n < 2:
+            raise ValueError(f"eval_n must be at least 2 (FID needs a covariance), got {self.eval_n!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         for name in ("lr_g", "lr_d"):

@@ -15,11 +15,14 @@ One step = ``n_critic`` discriminator updates, then one generator update:
 
 Every step appends a JSON line to RUN_DIR/log.jsonl; every epoch writes a
 sample grid from fixed noise (samples_epoch_XXX.png) and the loss curves
-(losses.png); RUN_DIR/checkpoint.npz is written every `checkpoint_every` steps,
-on Ctrl-C and at the end. A checkpoint holds everything the next step depends
-on (weights, BatchNorm statistics, both Adam states, the noise generator's
-state and the data order's position), so on the CPU a resumed run ends
-bit-identical to one that was never interrupted.
+(losses.png). With `eval_every` = N, every N-th epoch also scores G (FID,
+Inception Score, class coverage: minigan.gan.metrics) into metrics.jsonl, a
+{"type": "eval", ...} line of log.jsonl (step lines are the ones with loss_D)
+and metrics.png. RUN_DIR/checkpoint.npz is written every `checkpoint_every`
+steps, on Ctrl-C and at the end. A checkpoint holds everything the next step
+depends on (weights, BatchNorm statistics, both Adam states, the noise
+generator's state and the data order's position), so on the CPU a resumed run
+ends bit-identical to one that was never interrupted.
 """
 from __future__ import annotations
 
@@ -52,6 +55,11 @@ __all__ = ["TrainConfig", "GANTrainer", "TrainResult", "NonFiniteLossError", "re
 LOG_NAME = "log.jsonl"
 CONFIG_NAME = "config.json"
 LOSS_PLOT_NAME = "losses.png"
+METRICS_NAME = "metrics.jsonl"
+METRICS_PLOT_NAME = "metrics.png"
+EVAL_SEED = 0           # the noise `minigan eval --checkpoint` draws by default: the same numbers for the same G
+EVAL_BATCH_SIZE = 250
+_warned_no_matplotlib = False   # metrics.png: warn once per process without matplotlib
 _LOG_KEYS = ("loss_D", "loss_G", "D_x", "D_G_z", "D_G_z_after", "grad_norm_D", "grad_norm_G")
 
 
@@ -68,6 +76,9 @@ class TrainResult:
     samples: list = field(default_factory=list)   # sample grids written by this call
     loss_plot: Path | None = None
     last: dict = field(default_factory=dict)      # the last step's log record
+    evaluations: list = field(default_factory=list)  # the eval records (as in log.jsonl) written by this call
+    metrics_log: Path | None = None               # RUN_DIR/metrics.jsonl, when the run holds evaluations
+    metrics_plot: Path | None = None              # RUN_DIR/metrics.png, when it could be drawn
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -95,6 +106,41 @@ def _grad_norm(parameters) -> float:
             g = p.grad.data
             total += float((g.astype(np.float64) * g).sum()) if g.dtype != np.float64 else float((g * g).sum())
     return math.sqrt(total)
+
+
+def _is_eval_record(record: dict) -> bool:
+    return record.get("type") == "eval"
+
+
+def _log_eval_record(step: int, epoch: int, scores: dict) -> dict:
+    """The flat log.jsonl line of one evaluation; the baseline's numbers become baseline_<name>."""
+    record = {"type": "eval", "step": step, "epoch": epoch}
+    for key in ("n", "fid", "inception_score", "inception_score_std", "classes_covered", "class_kl",
+                "class_histogram"):
+        if key in scores:
+            record[key] = scores[key]
+    base = scores.get("baseline") or {}
+    for key in ("n", "fid", "inception_score", "inception_score_std", "classes_covered", "class_kl"):
+        if key in base:
+            record[f"baseline_{key}"] = base[key]
+    if "error" in base:
+        record["baseline_error"] = base["error"]
+    record["time"] = time.time()
+    return record
+
+
+def _format_eval(record: dict) -> str:
+    def real(key, fmt):
+        value = record.get(f"baseline_{key}")
+        return f" (real {fmt.format(value)})" if value is not None else ""
+    return (f"eval at epoch {record['epoch']} (step {record['step']}, {record['n']} samples): "
+            f"FID {record['fid']:.3f}{real('fid', '{:.3f}')}, "
+            f"IS {record['inception_score']:.3f} ± {record['inception_score_std']:.3f}"
+            f"{real('inception_score', '{:.3f}')}, "
+            f"classes covered {record['classes_covered']}/10{real('classes_covered', '{}')}"
+            + (f"; baseline from {record['baseline_n']} real images" if record.get("baseline_n") not in
+               (None, record["n"]) else "")
+            + ("; no baseline: " + record["baseline_error"] if "baseline_error" in record else ""))
 
 
 def _mean_sigmoid(scores: Tensor) -> float:
@@ -179,6 +225,10 @@ class GANTrainer:
     @property
     def log_path(self) -> Path:
         return self.run_dir / LOG_NAME
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.run_dir / METRICS_NAME
 
     @property
     def steps_per_epoch(self) -> int:
@@ -363,6 +413,66 @@ class GANTrainer:
         path = Path(path) if path is not None else self.run_dir / f"samples_epoch_{self.epoch + 1:03d}.png"
         return save_grid(path, self.generate())
 
+    def evaluate(self, n: int | None = None) -> dict:
+        """Score G now (``minigan.gan.metrics``): FID, Inception Score and class coverage of `n` samples
+        (default ``config.eval_n``), with the real-vs-real baseline under 'baseline'.
+
+        The samples come from their own seeded noise (EVAL_SEED) with G in eval mode, so the same weights get
+        the same score (the numbers ``minigan eval --checkpoint`` prints), and training goes on exactly as
+        without the evaluation: G's mode, BatchNorm statistics and the noise stream are left as they were.
+        """
+        from .metrics import evaluate_samples
+        from .sampling import generate
+
+        rng_state = backend.get_rng_state()  # nothing below should draw from it; make sure
+        try:
+            # generate() + evaluate_samples() is metrics.evaluate_generator with latent_dim passed on, so a
+            # custom generator without a latent_dim attribute can be scored too.
+            samples = generate(self.G, int(n or self.config.eval_n), latent_dim=self.config.latent_dim,
+                               batch_size=EVAL_BATCH_SIZE, seed=EVAL_SEED, device=self.device)
+            return evaluate_samples(samples, self.config.dataset, data_dir=self.config.data_dir,
+                                    device=str(self.device), batch_size=EVAL_BATCH_SIZE)
+        finally:
+            backend.set_rng_state(rng_state)
+
+    def _evaluate_epoch(self, log, result: TrainResult) -> None:
+        """The end-of-epoch evaluation: metrics.jsonl, an eval line in log.jsonl, metrics.png, one printed line.
+
+        A failed evaluation (no classifier weights, images the classifier cannot take) warns and training
+        goes on: a long run is not lost to its side measurement.
+        """
+        try:
+            scores = self.evaluate()
+        except (ValueError, TypeError, RuntimeError, OSError) as exc:
+            self._warn(f"evaluation after epoch {self.epoch + 1} (step {self.step}) failed, training goes on: {exc}")
+            return
+        record = _log_eval_record(self.step, self.epoch + 1, scores)
+        with open(self.metrics_path, "a", encoding="utf-8") as metrics:
+            metrics.write(json.dumps({"step": self.step, "epoch": self.epoch + 1, **scores}, default=_jsonable)
+                          + "\n")
+        log.write(json.dumps(record) + "\n")
+        log.flush()
+        result.evaluations.append(record)
+        result.metrics_log = self.metrics_path
+        result.metrics_plot = self.save_metrics_plot() or result.metrics_plot
+        self._reporter.message(_format_eval(record))
+
+    def save_metrics_plot(self) -> Path | None:
+        """Redraw RUN_DIR/metrics.png from metrics.jsonl; None (with a warning) when it cannot be drawn."""
+        if not self.metrics_path.exists():
+            return None
+        from .metrics import metrics_curve_png
+        try:
+            return metrics_curve_png(self.metrics_path, self.run_dir / METRICS_PLOT_NAME)
+        except ImportError as exc:
+            global _warned_no_matplotlib
+            if not _warned_no_matplotlib:
+                _warned_no_matplotlib = True
+                self._warn(f"matplotlib is not available ({exc}); skipping {METRICS_PLOT_NAME}")
+        except ValueError as exc:  # no lines with a fid (a file emptied by a resume)
+            self._warn(f"not drawing {METRICS_PLOT_NAME}: {exc}")
+        return None
+
     def save_loss_plot(self) -> Path | None:
         if not self.history:
             return None
@@ -381,20 +491,43 @@ class GANTrainer:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / CONFIG_NAME).write_text(json.dumps(self.config.to_dict(), indent=2) + "\n")
         # Keep the log lines up to the checkpoint's step: later ones belong to steps that will be redone.
+        kept, _ = self._trim_jsonl(self.log_path, LOG_NAME)
+        evaluations, dropped = self._trim_jsonl(self.metrics_path, METRICS_NAME)
+        if not evaluations:  # a new run, or one resumed from before its first evaluation
+            self.metrics_path.unlink(missing_ok=True)
+            (run_dir / METRICS_PLOT_NAME).unlink(missing_ok=True)
+        elif dropped:
+            self.save_metrics_plot()
+        self.history = [r for r in kept if not _is_eval_record(r) and "loss_D" in r and "loss_G" in r]
+
+    def _trim_jsonl(self, path: Path, name: str) -> tuple[list[dict], int]:
+        """Rewrite a JSON-lines file of this run keeping what the checkpoint's state has done.
+
+        Step lines up to the checkpoint's step stay. Evaluation lines stay up to that step too, except one at
+        the checkpoint's step whose epoch end is still to come (it is done again when the run goes on).
+        Returns the records kept and how many lines were dropped.
+        """
         kept: list[dict] = []
-        if self.log_path.exists():
-            if self.step > 0:
-                for line in self.log_path.read_text().splitlines():
-                    try:
-                        record = json.loads(line)
-                    except ValueError:
-                        continue  # a line cut short by a crash
-                    if isinstance(record, dict) and record.get("step", 0) <= self.step:
-                        kept.append(record)
-            tmp = self.log_path.with_name(LOG_NAME + ".tmp")
-            tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
-            os.replace(tmp, self.log_path)
-        self.history = kept
+        if not path.exists():
+            return kept, 0
+        lines = path.read_text().splitlines()
+        if self.step > 0:
+            epoch_end_pending = self.batch + self.config.n_critic > len(self.loader)
+            for line in lines:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue  # a line cut short by a crash
+                if not isinstance(record, dict):
+                    continue
+                step = record.get("step", 0)
+                is_eval = name == METRICS_NAME or _is_eval_record(record)
+                if step < self.step or (step == self.step and not (is_eval and epoch_end_pending)):
+                    kept.append(record)
+        tmp = path.with_name(name + ".tmp")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        os.replace(tmp, path)
+        return kept, len(lines) - len(kept)
 
     def _install_sigint(self):
         if threading.current_thread() is not threading.main_thread():
@@ -449,6 +582,10 @@ class GANTrainer:
         if self.batch > 0:  # stopped inside an epoch: a grid of where it got to
             result.samples.append(self.save_samples())
         result.loss_plot = self.save_loss_plot()
+        if self.metrics_path.exists() and self.metrics_path.stat().st_size > 0:
+            result.metrics_log = self.metrics_path
+            plot = self.run_dir / METRICS_PLOT_NAME
+            result.metrics_plot = result.metrics_plot or (plot if plot.exists() else None)
         result.step, result.epoch, result.last = self.step, self.epoch, dict(self._last_record)
         if result.interrupted:
             self._reporter.message(f"interrupted at step {self.step}: checkpoint saved to {result.checkpoint}")
@@ -465,6 +602,8 @@ class GANTrainer:
                 result.samples.append(self.save_samples())
                 result.loss_plot = self.save_loss_plot()
                 self._reporter.end_epoch(self.epoch, self.step, self.history, result.samples[-1])
+                if cfg.eval_every and (self.epoch + 1) % cfg.eval_every == 0:
+                    self._evaluate_epoch(log, result)
                 self.epoch, self.batch = self.epoch + 1, 0
                 if self.epoch < cfg.epochs:
                     self._reporter.start_epoch(self.epoch, 0)
@@ -497,6 +636,12 @@ class GANTrainer:
             self._reporter.update(self.step, self.batch // cfg.n_critic, record)
             if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
                 self.save_checkpoint()
+
+
+def _jsonable(value):
+    if hasattr(value, "tolist"):  # NumPy scalars and arrays
+        return value.tolist()
+    return str(value)
 
 
 def resume(run_dir: str | os.PathLike, **overrides) -> TrainResult:
