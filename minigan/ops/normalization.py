@@ -74,6 +74,52 @@ def _row(v, s: int):
     return backend.get_array_module(v).repeat(v, s)
 
 
+class _Channels:
+    """How one batch-norm call sees its data as a 2-D matrix, with per-channel helpers.
+
+    "rows" (channel-major): the input is a batch-last view, as the convolutions
+    return it (a C-contiguous (C, *S, N) block): each channel is one contiguous
+    row of the (C, S*N) matrix, so no copy is made and the output keeps the layout
+    the next convolution reads for free. "cols": any other input, seen as
+    (N, C*S) with per-channel vectors expanded to a row (see `_row`).
+    """
+
+    def __init__(self, x):
+        self.shape = x.shape
+        self.n, self.c, self.s = _layout(x.shape)
+        nd = x.ndim
+        self.to_cm = tuple(range(1, nd)) + (0,)
+        self.from_cm = (nd - 1,) + tuple(range(nd - 1))
+        self.channel_major = (nd >= 3 and not x.flags.c_contiguous
+                              and x.transpose(self.to_cm).flags.c_contiguous)
+
+    def matrix(self, a):
+        """`a` (shaped like the input) as this layout's 2-D matrix; copies only if `a` is laid out otherwise."""
+        if self.channel_major:
+            t = a.transpose(self.to_cm)
+            return backend.get_array_module(a).ascontiguousarray(t).reshape(self.c, -1)
+        return a.reshape(self.n, self.c * self.s)
+
+    def unmatrix(self, m):
+        if self.channel_major:
+            return m.reshape(self.shape[1:] + (self.shape[0],)).transpose(self.from_cm)
+        return m.reshape(self.shape)
+
+    def sum(self, m):
+        return m.sum(axis=1) if self.channel_major else _channel_sum(m, self.c, self.s)
+
+    def dot(self, a, b):
+        if self.channel_major:
+            if isinstance(a, np.ndarray):
+                return np.einsum("ck,ck->c", a, b)
+            return (a * b).sum(axis=1)
+        return _channel_dot(a, b, self.c, self.s)
+
+    def expand(self, v):
+        """A per-channel (C,) vector shaped to broadcast against the matrix."""
+        return v[:, None] if self.channel_major else _row(v, self.s)
+
+
 # ---- training mode ---------------------------------------------------------------------------
 
 
@@ -89,24 +135,24 @@ class BatchNormTrain(Function):
         self.eps = float(eps)
 
     def forward(self, x, gamma, beta):
-        n, c, s = _layout(x.shape)
-        m = n * s
+        lay = _Channels(x)
+        m = lay.n * lay.s
         xp = backend.get_array_module(x)
-        x2 = x.reshape(n, c * s)
-        mean = _channel_sum(x2, c, s) / m
-        xhat = x2 - _row(mean, s)                          # x - mean, normalised in place below
-        var = _channel_dot(xhat, xhat, c, s) / m
+        x2 = lay.matrix(x)
+        mean = lay.sum(x2) / m
+        xhat = x2 - lay.expand(mean)                       # x - mean, normalised in place below
+        var = lay.dot(xhat, xhat) / m
         inv_std = 1.0 / xp.sqrt(var + self.eps)
-        xhat *= _row(inv_std.astype(x.dtype, copy=False), s)
-        y = xhat * _row(gamma, s)
-        y += _row(beta, s)
+        xhat *= lay.expand(inv_std.astype(x.dtype, copy=False))
+        y = xhat * lay.expand(gamma)
+        y += lay.expand(beta)
         self.batch_mean, self.batch_var = mean, var
-        self.xhat, self.inv_std = xhat, inv_std
-        return y.reshape(x.shape)
+        self.xhat, self.inv_std, self.layout = xhat, inv_std, lay
+        return lay.unmatrix(y)
 
     def backward(self, gy):
         x, gamma, _ = self.inputs
-        gx, ggamma, gbeta = BatchNormGrad(self.xhat, self.inv_std, self.eps)(x, gamma, gy)
+        gx, ggamma, gbeta = BatchNormGrad(self.xhat, self.inv_std, self.eps, self.layout)(x, gamma, gy)
         return gx, ggamma, gbeta
 
 
@@ -131,24 +177,24 @@ class BatchNormGrad(Function):
     xh and s, pushed through xh = (x - mean) * s and s = (var + eps)^(-1/2).
     """
 
-    def __init__(self, xhat, inv_std, eps: float):
-        self.xhat, self.inv_std, self.eps = xhat, inv_std, eps
+    def __init__(self, xhat, inv_std, eps: float, layout: "_Channels | None" = None):
+        self.xhat, self.inv_std, self.eps, self.layout = xhat, inv_std, eps, layout
 
     def forward(self, x, gamma, gy):
-        n, c, s = _layout(x.shape)
-        m = n * s
-        g2 = gy.reshape(n, c * s)
-        xhat = self.xhat.reshape(n, c * s)
-        gbeta = _channel_sum(g2, c, s)
-        ggamma = _channel_dot(g2, xhat, c, s)
+        lay = self.layout or _Channels(x)
+        m = lay.n * lay.s
+        g2 = lay.matrix(gy)
+        xhat = lay.matrix(self.xhat) if self.xhat.shape == x.shape else self.xhat
+        gbeta = lay.sum(g2)
+        ggamma = lay.dot(g2, xhat)
         scale = gamma * self.inv_std.astype(gamma.dtype, copy=False)
         # gx = scale * (g - gbeta/m - xhat * ggamma/m), in four passes
-        gx = xhat * _row(ggamma * (1.0 / m), s)
-        gx += _row(gbeta * (1.0 / m), s)
+        gx = xhat * lay.expand(ggamma * (1.0 / m))
+        gx += lay.expand(gbeta * (1.0 / m))
         backend.get_array_module(gx).subtract(g2, gx, out=gx)
-        gx *= _row(scale, s)
-        self.xhat = None  # not needed again: backward recomputes from x
-        return gx.reshape(x.shape), ggamma.astype(gamma.dtype, copy=False), gbeta.astype(gamma.dtype, copy=False)
+        gx *= lay.expand(scale)
+        self.xhat = self.layout = None  # not needed again: backward recomputes from x
+        return lay.unmatrix(gx), ggamma.astype(gamma.dtype, copy=False), gbeta.astype(gamma.dtype, copy=False)
 
     def backward(self, a, b, cc):
         # L = <a, gx> + <b, ggamma> + <cc, gbeta>; formulas in the class docstring
