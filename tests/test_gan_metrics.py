@@ -226,7 +226,14 @@ def test_format_report_and_metrics_curve(tmp_path):
             handle.write(json.dumps({"step": step, **row, "fid": fid}) + "\n")
         handle.write(json.dumps({"step": 200, **row, "fid": 35.0}) + "\n")  # step 200 again, after a resume
         handle.write('{"step": 400, "fid": 1')  # a line cut short by a killed run
-    png = metrics.metrics_curve_png(log, tmp_path / "curves" / "metrics.png")
+    import matplotlib
+    backend_before = matplotlib.get_backend()
+    matplotlib.use("svg")  # a user's non-Agg backend: plotting inside training must not switch it
+    try:
+        png = metrics.metrics_curve_png(log, tmp_path / "curves" / "metrics.png")
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(backend_before)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     (tmp_path / "empty.jsonl").write_text('{"step": 1}\n')
     with pytest.raises(ValueError, match="no lines with a 'fid'"):

@@ -474,10 +474,9 @@ def metrics_curve_png(log_path: str | os.PathLike, out_png: str | os.PathLike) -
     records = _metric_records(log_path)
     if not records:
         raise ValueError(f"{log_path} holds no lines with a 'fid' value to plot")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A Figure on an Agg canvas, as in plotting.py: no pyplot, so the user's matplotlib backend is untouched.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     xkey = next((k for k in ("step", "iteration", "epoch") if all(k in r for r in records)), None)
     if xkey:  # a resumed run evaluates some steps again: the latest line for a step wins
@@ -485,7 +484,9 @@ def metrics_curve_png(log_path: str | os.PathLike, out_png: str | os.PathLike) -
     xs = [r[xkey] for r in records] if xkey else list(range(len(records)))
     panels = [("fid", "FID (lower is better)"), ("inception_score", "Inception Score"),
               ("classes_covered", "classes covered")]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4))
+    fig = Figure(figsize=(4.2 * len(panels), 3.4))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, len(panels))
     for ax, (key, title) in zip(axes, panels):
         points = [(x, r[key]) for x, r in zip(xs, records) if isinstance(r.get(key), (int, float))]
         if points:
@@ -501,7 +502,6 @@ def metrics_curve_png(log_path: str | os.PathLike, out_png: str | os.PathLike) -
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=100)
-    plt.close(fig)
     return out_png
 
 
