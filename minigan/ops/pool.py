@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from .conv import _pair
 from .im2col import is_batch_last
 from .shape import squeeze, unsqueeze
 
@@ -185,17 +186,6 @@ class AvgPool2dGrad(Function):
 
 
 # ---- public API ----------------------------------------------------------------------------
-
-
-def _pair(value, name: str, op: str) -> tuple:
-    def is_int(v):
-        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-    if is_int(value):
-        return (int(value), int(value))
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(is_int(v) for v in value):
-        return (int(value[0]), int(value[1]))
-    raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
 
 
 def _params(op: str, x: Tensor, kernel_size, stride, padding) -> PoolParams:
