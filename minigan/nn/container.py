@@ -17,6 +17,13 @@ def _index(idx: int, size: int) -> int:
     return idx % size
 
 
+def _renumber(container: Module, items: list) -> None:
+    """Re-register `items` as the children "0", "1", ...: list-like names stay contiguous, as in PyTorch."""
+    container._modules.clear()
+    for i, m in enumerate(items):
+        container.add_module(str(i), m)
+
+
 class Sequential(Module):
     """Runs its children in order: ``Sequential(Linear(2, 4), ReLU())`` or ``Sequential(OrderedDict(...))``."""
 
@@ -46,11 +53,7 @@ class Sequential(Module):
                 delattr(self, key)
         else:
             delattr(self, keys[_index(idx, len(keys))])
-        # keep the names 0..n-1, as PyTorch does
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self, list(self._modules.values()))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -82,9 +85,7 @@ class Sequential(Module):
             index += n
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self, items)
         return self
 
     def forward(self, input):
@@ -115,10 +116,7 @@ class ModuleList(Module):
                 delattr(self, str(k))
         else:
             delattr(self, str(_index(idx, len(self))))
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self, list(self._modules.values()))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -148,9 +146,7 @@ class ModuleList(Module):
     def insert(self, index: int, module: Module) -> None:
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        _renumber(self, items)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList is a container, not a layer: iterate over it in your forward")
