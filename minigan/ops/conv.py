@@ -268,6 +268,18 @@ def _same_padding(x: Tensor, w_shape, stride, dilation) -> tuple[Tensor, tuple]:
 # ---- public API ------------------------------------------------------------------------------
 
 
+def _operands(op: str, input, weight, bias, weight_layout: str) -> tuple:
+    """Tensors for (input, weight, bias) and whether the input was unbatched (C, H, W), now (1, C, H, W)."""
+    x = _as_tensor(input)
+    w, b = _as_tensor(weight, x), (None if bias is None else _as_tensor(bias, x))
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = unsqueeze(x, 0)
+    if w.ndim != 4:
+        raise ValueError(f"{op}: weight must be 4-D {weight_layout}, got shape {w.shape}")
+    return x, w, b, unbatched
+
+
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
            groups: int = 1) -> Tensor:
     """2-D cross-correlation, as ``torch.nn.functional.conv2d``.
@@ -277,13 +289,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     `padding` and `dilation` are ints or (h, w) pairs; `padding` may also be 'valid' or 'same'.
     """
     op = "conv2d"
-    x = _as_tensor(input)
-    w, b = _as_tensor(weight, x), (None if bias is None else _as_tensor(bias, x))
-    unbatched = x.ndim == 3
-    if unbatched:
-        x = unsqueeze(x, 0)
-    if w.ndim != 4:
-        raise ValueError(f"{op}: weight must be 4-D (out_channels, in_channels/groups, kH, kW), got shape {w.shape}")
+    x, w, b, unbatched = _operands(op, input, weight, bias, "(out_channels, in_channels/groups, kH, kW)")
     stride, dilation = _pair(stride, "stride", op), _pair(dilation, "dilation", op)
     if isinstance(padding, str):
         if padding == "valid":
@@ -317,13 +323,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     output_padding must be smaller than stride or dilation (per dimension).
     """
     op = "conv_transpose2d"
-    x = _as_tensor(input)
-    w, b = _as_tensor(weight, x), (None if bias is None else _as_tensor(bias, x))
-    unbatched = x.ndim == 3
-    if unbatched:
-        x = unsqueeze(x, 0)
-    if w.ndim != 4:
-        raise ValueError(f"{op}: weight must be 4-D (in_channels, out_channels/groups, kH, kW), got shape {w.shape}")
+    x, w, b, unbatched = _operands(op, input, weight, bias, "(in_channels, out_channels/groups, kH, kW)")
     stride, padding = _pair(stride, "stride", op), _pair(padding, "padding", op)
     dilation, output_padding = _pair(dilation, "dilation", op), _pair(output_padding, "output_padding", op)
     _check_common(op, x, w, b, stride, padding, dilation, groups)
