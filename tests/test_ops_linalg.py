@@ -56,3 +56,43 @@ def test_matmul_shape_errors_name_op_and_shapes(make):
         make(np.ones((2, 2, 3))) @ make(np.ones((3, 3, 4)))
     with pytest.raises(ValueError, match=r"matmul: operands must be at least 1-D"):
         make(2.0) @ make(np.ones(3))
+
+
+@given(data=st.data())
+def test_matmul_any_layout(device, data):
+    """any_layout products (outer products, transposed orientation when N > M) give a@b and its
+    derivatives to any order; only the memory order may differ."""
+    m, k, n = (data.draw(st.integers(1, 6)) for _ in range(3))
+    a, b = data.draw(arrays((m, k))), data.draw(arrays((k, n)))
+    check_op(lambda x, y: mg.matmul(x, y, any_layout=True), [a, b], np.matmul, device)
+
+
+@pytest.mark.parametrize("m, k, n", [(4, 1, 9), (9, 1, 4), (3, 5, 8), (8, 5, 3)])
+def test_gemm_orientation_and_layout(m, k, n):
+    from minigan.ops.linalg import gemm
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    np.testing.assert_allclose(gemm(a, b), a @ b, rtol=1e-14, atol=1e-14)
+    assert gemm(a, b).flags.c_contiguous  # the default keeps C order
+    y = gemm(a, b, any_layout=True)
+    np.testing.assert_allclose(y, a @ b, rtol=1e-14, atol=1e-14)
+    # the larger output side becomes the rows of the product BLAS computes: feature-major when n > m
+    assert y.flags.f_contiguous if n > m else y.flags.c_contiguous
+
+
+def test_linear_activations_feature_major_weight_grads_c_order():
+    """A Linear with more outputs than samples returns a feature-major activation (what batch norm
+    and the next layer read fastest) but hands the optimiser C-ordered weight gradients."""
+    from minigan import nn
+    rng = np.random.default_rng(3)
+    lin = nn.Linear(5, 12)
+    x = mg.tensor(rng.standard_normal((4, 5)).astype(np.float32), requires_grad=True)
+    y = lin(x)
+    assert y.data.flags.f_contiguous and not y.data.flags.c_contiguous
+    w, bias = lin.weight.numpy(), lin.bias.numpy()
+    np.testing.assert_allclose(y.numpy(), x.numpy() @ w.T + bias, rtol=1e-6)
+    g = rng.standard_normal((4, 12)).astype(np.float32)
+    y.backward(mg.tensor(g))
+    assert lin.weight.grad.data.flags.c_contiguous
+    np.testing.assert_allclose(lin.weight.grad.numpy(), g.T @ x.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(x.grad.numpy(), g @ w, rtol=1e-5)

@@ -256,3 +256,26 @@ def test_channel_major_layout_gradcheck_and_gradgradcheck():
     fn = lambda x, g, b: F.batch_norm(x, None, None, g, b, training=True)  # noqa: E731
     assert mg.gradcheck(fn, (x, gamma, beta))
     assert mg.gradgradcheck(fn, (x, gamma, beta))
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(2, 5), c=st.integers(1, 6), seed=st.integers(0, 99))
+def test_feature_major_2d_matches_contiguous(n, c, seed):
+    # Linear layers may return (N, C) as a transposed view of a (C, N) block (feature-major):
+    # batch norm 1-d reads that in place (per-feature sums as a matrix-vector product) and keeps it.
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c))
+    gamma, beta, gy = rng.standard_normal(c), rng.standard_normal(c), rng.standard_normal((n, c))
+    results = []
+    for layout in (np.ascontiguousarray, np.asfortranarray):
+        xt, g, b = _leaf(layout(x)), _t(gamma), _t(beta)
+        y = F.batch_norm(xt, None, None, g, b, training=True)
+        y.backward(mg.Tensor(layout(gy)))
+        results.append((y.numpy(), xt.grad.numpy(), g.grad.numpy(), b.grad.numpy(), y.data))
+    for a, b in zip(results[0][:4], results[1][:4]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    if n > 1 and c > 1:
+        assert results[1][4].flags.f_contiguous and not results[1][4].flags.c_contiguous
+    xf = _leaf(np.asfortranarray(x))
+    fn = lambda x, g, b: F.batch_norm(x, None, None, g, b, training=True)  # noqa: E731
+    assert mg.gradcheck(fn, (xf, _t(gamma), _t(beta)))

@@ -18,7 +18,7 @@ from .. import backend
 from ..autograd import Function, Tensor, no_grad
 from ..ops import activation as _act
 from ..ops.dropout import dropout
-from ..ops.linalg import matmul as _matmul
+from ..ops.linalg import gemm, matmul as _matmul
 from ..ops.normalization import batch_norm
 from ..ops.reduce import mean as _mean, sum as _sum
 from ..ops.shape import getitem as _getitem, pad as _pad, reshape as _reshape, transpose as _transpose
@@ -62,12 +62,13 @@ class Linear(Function):
 
     ``x @ W.T`` hands the transposed view straight to BLAS (no copy). Backward:
     gx = gy W, gW = gy^T x, gb = sum(gy), as Tensor ops (double backward works).
+    y and gx may come back feature-major (see `minigan.ops.linalg.gemm`); gW is C-ordered.
     """
 
     def forward(self, x, w, *b):
         k = w.shape[1]
         x2 = x if x.ndim == 2 else x.reshape(-1, k)
-        y = x2 @ w.T
+        y = gemm(x2, w.T, any_layout=True)
         if b:
             y += b[0]
         return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))
@@ -79,7 +80,7 @@ class Linear(Function):
         need = self.needs_input_grad
         gx = gw = None
         if need[0]:
-            gx = _matmul(gy2, w)
+            gx = _matmul(gy2, w, any_layout=True)
             if x.ndim != 2:
                 gx = _reshape(gx, x.shape)
         if need[1]:

@@ -74,11 +74,14 @@ def _row(v, s: int):
     return backend.get_array_module(v).repeat(v, s)
 
 
+_SHORT_ROW = 1024
+
+
 class _Channels:
     """How one batch-norm call sees its data as a 2-D matrix, with per-channel helpers.
 
     "rows" (channel-major): the input is a batch-last view, as the convolutions
-    return it (a C-contiguous (C, *S, N) block): each channel is one contiguous
+    and feature-major Linear layers return it (a C-contiguous (C, *S, N) block): each channel is one contiguous
     row of the (C, S*N) matrix, so no copy is made and the output keeps the layout
     the next convolution reads for free. "cols": any other input, seen as
     (N, C*S) with per-channel vectors expanded to a row (see `_row`).
@@ -90,7 +93,7 @@ class _Channels:
         nd = x.ndim
         self.to_cm = tuple(range(1, nd)) + (0,)
         self.from_cm = (nd - 1,) + tuple(range(nd - 1))
-        self.channel_major = (nd >= 3 and not x.flags.c_contiguous
+        self.channel_major = (nd >= 2 and not x.flags.c_contiguous
                               and x.transpose(self.to_cm).flags.c_contiguous)
 
     def matrix(self, a):
@@ -106,7 +109,13 @@ class _Channels:
         return m.reshape(self.shape)
 
     def sum(self, m):
-        return m.sum(axis=1) if self.channel_major else _channel_sum(m, self.c, self.s)
+        if not self.channel_major:
+            return _channel_sum(m, self.c, self.s)
+        if m.shape[1] < _SHORT_ROW and isinstance(m, np.ndarray):
+            # short rows (a feature-major Linear output: one row of N per feature): NumPy's
+            # per-row reduction loop costs ~5x a matrix-vector product here
+            return m @ np.ones(m.shape[1], dtype=m.dtype)
+        return m.sum(axis=1)
 
     def dot(self, a, b):
         if self.channel_major:
@@ -184,7 +193,8 @@ class BatchNormGrad(Function):
         lay = self.layout or _Channels(x)
         m = lay.n * lay.s
         g2 = lay.matrix(gy)
-        xhat = lay.matrix(self.xhat) if self.xhat.shape == x.shape else self.xhat
+        # from BatchNormTrain (layout given) xhat is already in matrix form; else it is shaped like x
+        xhat = self.xhat if self.layout is not None else lay.matrix(self.xhat)
         gbeta = lay.sum(g2)
         ggamma = lay.dot(g2, xhat)
         scale = gamma * self.inv_std.astype(gamma.dtype, copy=False)
