@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from . import backend
+from . import backend, parallel
 from .autograd import Tensor, enable_grad
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
@@ -337,7 +337,9 @@ class Adam(Optimizer):
 
     ``weight_decay`` adds ``wd * p`` to the gradient (L2), as torch.optim.Adam;
     `AdamW` decays the weights directly instead. Per parameter and step: twelve
-    in-place array passes and no allocation after the first step.
+    in-place array passes and no allocation after the first step. On NumPy the
+    passes run over cache-sized flat chunks shared out over the CPU threads
+    (`minigan.parallel.for_flat_chunks`): the step is memory- and ufunc-bound.
     """
 
     _decoupled = False
@@ -360,6 +362,7 @@ class Adam(Optimizer):
         eps, wd = float(group["eps"]), float(group["weight_decay"])
         amsgrad, maximize = group["amsgrad"], group["maximize"]
         decoupled = self._decoupled
+        groups: dict = {}  # (step, xp) -> [(data, g, m, v, tmp, vmax)]: one elementwise update each
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -372,44 +375,50 @@ class Adam(Optimizer):
                                          "exp_avg_sq": xp.zeros_like(data)}
             if amsgrad and "max_exp_avg_sq" not in state:
                 state["max_exp_avg_sq"] = xp.zeros_like(data)
-            tmp = _scratch(state, "_tmp", data)
-            m, v = state["exp_avg"], state["exp_avg_sq"]
             state["step"] = step = int(state["step"]) + 1
-
-            if wd != 0 and not decoupled:  # L2: g + wd * p, in a second scratch array
-                gbuf = _scratch(state, "_g", data)
-                xp.multiply(data, wd, out=gbuf)
-                if maximize:
-                    gbuf -= g
-                else:
-                    gbuf += g
-                g = gbuf
-            elif maximize:
-                gbuf = _scratch(state, "_g", data)
-                xp.negative(g, out=gbuf)
-                g = gbuf
-            if wd != 0 and decoupled:
-                data *= 1.0 - lr * wd
-            # m = b1 m + (1 - b1) g ; v = b2 v + (1 - b2) g^2
-            m *= b1
-            xp.multiply(g, 1.0 - b1, out=tmp)
-            m += tmp
-            v *= b2
-            xp.multiply(g, g, out=tmp)
-            tmp *= 1.0 - b2
-            v += tmp
-            if amsgrad:
-                vmax = state["max_exp_avg_sq"]
-                xp.maximum(vmax, v, out=vmax)
-                v = vmax
+            # g copied into C order when it is laid out otherwise (a transposed-view gradient):
+            # every pass below then runs over same-ordered, contiguous memory
+            gbuf = _scratch(state, "_g", data) if (wd != 0 and not decoupled) or maximize or not (
+                g.flags.c_contiguous and data.flags.c_contiguous) else None
+            if gbuf is not None:
+                xp.copyto(gbuf, g)
+            groups.setdefault((step, xp), []).append(
+                (data, g if gbuf is None else gbuf, state["exp_avg"], state["exp_avg_sq"],
+                 _scratch(state, "_tmp", data), state.get("max_exp_avg_sq")))
+        for (step, xp), items in groups.items():
             bc1 = 1.0 - b1 ** step
             bc2_sqrt = math.sqrt(1.0 - b2 ** step)
-            # p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)  ==  (lr sqrt(bc2)/bc1) * m / (sqrt(v) + eps sqrt(bc2))
-            xp.sqrt(v, out=tmp)
-            tmp += eps * bc2_sqrt
-            xp.divide(m, tmp, out=tmp)
-            tmp *= -(lr * bc2_sqrt / bc1)
-            data += tmp
+
+            def update(data, g, m, v, tmp, vmax=None):
+                if wd != 0 and not decoupled:  # L2: g + wd * p (g is already a private copy)
+                    xp.multiply(data, wd, out=tmp)
+                    if maximize:
+                        xp.subtract(tmp, g, out=g)
+                    else:
+                        g += tmp
+                elif maximize:
+                    xp.negative(g, out=g)
+                if wd != 0 and decoupled:
+                    data *= 1.0 - lr * wd
+                # m = b1 m + (1 - b1) g ; v = b2 v + (1 - b2) g^2
+                m *= b1
+                xp.multiply(g, 1.0 - b1, out=tmp)
+                m += tmp
+                v *= b2
+                xp.multiply(g, g, out=tmp)
+                tmp *= 1.0 - b2
+                v += tmp
+                if vmax is not None:
+                    xp.maximum(vmax, v, out=vmax)
+                    v = vmax
+                # p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) == (lr sqrt(bc2)/bc1) * m / (sqrt(v) + eps sqrt(bc2))
+                xp.sqrt(v, out=tmp)
+                tmp += eps * bc2_sqrt
+                xp.divide(m, tmp, out=tmp)
+                tmp *= -(lr * bc2_sqrt / bc1)
+                data += tmp
+
+            parallel.for_flat_chunks(update, [it if amsgrad else it[:5] for it in items], xp)
 
 
 class AdamW(Adam):

@@ -307,7 +307,7 @@ def test_im2col_col2im_are_adjoint():
 @pytest.mark.parametrize("stride, padding", [(1, 1), (2, 1), ((2, 3), (0, 2))])
 def test_threaded_data_movement_matches_serial(monkeypatch, stride, padding):
     """col2im and the batch-last transposes split channels over threads for large arrays: same numbers."""
-    from minigan.ops import im2col as im2col_module
+    from minigan import parallel
     rng = np.random.default_rng(11)
     x = rng.standard_normal((3, 5, 9, 8))
     w = rng.standard_normal((7, 5, 3, 4))
@@ -322,7 +322,7 @@ def test_threaded_data_movement_matches_serial(monkeypatch, stride, padding):
     monkeypatch.setenv("MINIGAN_NUM_THREADS", "1")
     serial = run()
     monkeypatch.setenv("MINIGAN_NUM_THREADS", "3")
-    monkeypatch.setattr(im2col_module, "_PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
     threaded = run()
     for a, b in zip(serial, threaded):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -16,63 +16,14 @@ memory order), so the next convolution reads it back without a transpose.
 
 col2im never uses ``np.add.at``: it sums the KH*KW shifted slabs per output
 phase in a small buffer (see `col2im`). On NumPy the larger copies are split
-over channel blocks on a few threads (`for_channel_blocks`).
+over channel blocks on a few threads (`minigan.parallel.for_channel_blocks`).
 """
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
-from .. import backend
-
-# ---- splitting memory-bound loops over CPU threads ----------------------------------------------
-# NumPy releases the GIL inside copies and ufunc loops, so the strided data movement around
-# the GEMMs (col2im, the NCHW -> batch-last transpose) can use the cores that OpenBLAS uses
-# for the GEMMs themselves. MINIGAN_NUM_THREADS=1 turns this off.
-
-_PARALLEL_MIN_ELEMENTS = 1 << 18  # below ~1 MB the thread hand-off costs more than it saves
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
-
-
-def _cpu_threads() -> int:
-    env = os.environ.get("MINIGAN_NUM_THREADS", "").strip()
-    if env.isdigit():
-        return max(1, int(env))
-    try:
-        count = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        count = os.cpu_count() or 1
-    return min(count, 8)
-
-
-def _forget_pool() -> None:
-    global _pool, _pool_size
-    _pool, _pool_size = None, 0  # a forked child has no pool threads: build a new pool on first use
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
-
-
-def for_channel_blocks(work, channels: int, elements: int, xp) -> None:
-    """Call ``work(c0, c1)`` over channel ranges covering [0, channels): in parallel on NumPy
-    when the array (`elements` in all) is large, else in one call. `work` must only touch
-    its own channels."""
-    global _pool, _pool_size
-    parts = min(_cpu_threads(), channels) if xp is np and elements >= _PARALLEL_MIN_ELEMENTS else 1
-    if parts <= 1:
-        work(0, channels)
-        return
-    if _pool is None or _pool_size < parts - 1:
-        _pool, _pool_size = ThreadPoolExecutor(max_workers=parts - 1, thread_name_prefix="minigan-im2col"), parts - 1
-    bounds = [channels * k // parts for k in range(parts + 1)]
-    futures = [_pool.submit(work, bounds[k], bounds[k + 1]) for k in range(parts - 1)]
-    work(bounds[-2], bounds[-1])  # the calling thread takes the last block
-    for f in futures:
-        f.result()
+from .. import backend, parallel
+from ..parallel import for_channel_blocks
 
 
 def is_batch_last(x) -> bool:
@@ -108,7 +59,7 @@ def batch_last(x, pad_h: int = 0, pad_w: int = 0):
     def copy(c0, c1):
         out[c0:c1, pad_h:h + pad_h, pad_w:w + pad_w] = src[c0:c1]
 
-    if src.flags.c_contiguous or x.size < _PARALLEL_MIN_ELEMENTS:
+    if src.flags.c_contiguous or x.size < parallel.PARALLEL_MIN_ELEMENTS:
         copy(0, c)  # already batch-last: one fast contiguous copy
     else:
         for_channel_blocks(copy, c, x.size, xp)
