@@ -306,7 +306,7 @@ def test_im2col_col2im_are_adjoint():
 
 @pytest.mark.parametrize("stride, padding", [(1, 1), (2, 1), ((2, 3), (0, 2))])
 def test_threaded_data_movement_matches_serial(monkeypatch, stride, padding):
-    """col2im and the batch-last transposes split channels over threads for large arrays: same numbers."""
+    """im2col, col2im and the batch-last transposes split channels over threads for large arrays: same numbers."""
     from minigan import parallel
     rng = np.random.default_rng(11)
     x = rng.standard_normal((3, 5, 9, 8))

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import backend
+from .. import backend, workspace
 from ..autograd import Function, Tensor
 from .im2col import as_nchw, batch_last, col2im, im2col
 from .reduce import sum as _sum
@@ -53,9 +53,10 @@ def _gemm_forward(w2, cols, groups: int):
 
 
 def _gemm_data(w2, gy2, groups: int):
-    """W^T gy: (O, Cg*KK), (O, P) -> (C*KK, P)."""
+    """W^T gy: (O, Cg*KK), (O, P) -> (C*KK, P), into a reused block when large (see `workspace`)."""
     if groups == 1:
-        return _matmul(w2.T, gy2)
+        xp = backend.get_array_module(w2, gy2)
+        return xp.matmul(w2.T, gy2, out=workspace.empty((w2.shape[1], gy2.shape[1]), gy2.dtype, xp))
     o, k = w2.shape
     return _matmul(w2.reshape(groups, o // groups, k).transpose(0, 2, 1),
                    gy2.reshape(groups, o // groups, -1)).reshape(groups * k, -1)

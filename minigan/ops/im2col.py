@@ -20,9 +20,7 @@ over channel blocks on a few threads (`minigan.parallel.for_channel_blocks`).
 """
 from __future__ import annotations
 
-import numpy as np
-
-from .. import backend, parallel
+from .. import backend, parallel, workspace
 from ..parallel import for_channel_blocks
 
 
@@ -87,7 +85,14 @@ def im2col(x_cn, kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple):
     bc, bh, bw, bn = x_cn.strides
     view = xp.lib.stride_tricks.as_strided(
         x_cn, shape=(c, kh, kw, oh, ow, n), strides=(bc, dh * bh, dw * bw, sh * bh, sw * bw, bn))
-    return xp.ascontiguousarray(view).reshape(c * kh * kw, oh * ow * n)
+    cols = workspace.empty(view.shape, x_cn.dtype, xp)
+
+    def copy(c0, c1):
+        cols[c0:c1] = view[c0:c1]
+
+    # a gather of N-element runs: on NumPy two threads copy it 1.5-1.7x faster than one (DCGAN D2)
+    for_channel_blocks(copy, c, view.size, xp)
+    return cols.reshape(c * kh * kw, oh * ow * n)
 
 
 def _taps(kernel: int, dilation: int, stride: int, padding: int) -> dict:
