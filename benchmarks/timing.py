@@ -45,42 +45,6 @@ def measure(fn: Callable[[], object], sync: Callable[[], None], *, warmup: int, 
         if (max_seconds is not None and i + 1 >= min(min_repeat, repeat)
                 and time.perf_counter() - started > max_seconds):
             break
-    return _stats(samples, warmup)
-
-
-def _stats(samples: list[float], warmup: int) -> dict:
     q1, med, q3 = quantiles(samples)
     return {"median_s": med, "iqr_s": q3 - q1, "q1_s": q1, "q3_s": q3, "min_s": min(samples),
             "n": len(samples), "warmup": warmup, "samples_s": [round(x, 7) for x in samples]}
-
-
-def measure_interleaved(entries: dict[str, tuple[Callable[[], object], Callable[[], None]]], *, warmup: int,
-                        repeat: int, max_seconds: float | None = None, min_repeat: int = 3) -> dict[str, dict]:
-    """Time several (fn, sync) pairs in alternation: round k calls each once, in turn.
-
-    On a shared machine the speed drifts by tens of percent within a minute; timing
-    one side fully and then the other puts that drift into their ratio, alternating
-    spreads it over both alike. The order is reversed every other round so neither
-    side always runs right after the other's allocations. `max_seconds` caps the
-    total sampling time; returns {name: the `measure` statistics}.
-    """
-    for fn, sync in entries.values():
-        for _ in range(warmup):
-            fn()
-        sync()
-    gc.collect()
-    names = list(entries)
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    started = time.perf_counter()
-    for i in range(repeat):
-        for name in (names if i % 2 == 0 else names[::-1]):
-            fn, sync = entries[name]
-            sync()
-            t0 = time.perf_counter()
-            fn()
-            sync()
-            samples[name].append(time.perf_counter() - t0)
-        if (max_seconds is not None and i + 1 >= min(min_repeat, repeat)
-                and time.perf_counter() - started > max_seconds):
-            break
-    return {name: _stats(samples[name], warmup) for name in names}

@@ -7,41 +7,30 @@ non-saturating G loss, backward, Adam on G. images/s = batch size / median itera
 from __future__ import annotations
 
 from .backends import Backend, Unavailable
-from .timing import measure_interleaved
+from .timing import measure
 
 MODELS = ("dcgan", "mlp")
 
 
 def run_training(backends: dict[str, Backend], models: list[str], batch_sizes: list[int], *, warmup: int,
                  repeat: int, max_seconds: float, seed: int = 0, log=print) -> list[dict]:
-    """One row per (model, batch). The backends' iterations are timed in alternation
-    (`measure_interleaved`), so machine-speed drift lands on both sides of the ratio."""
     rows: list[dict] = []
     for model in models:
         for batch in batch_sizes:
             results: dict[str, dict] = {}
-            steps = {}
             for name, b in backends.items():
                 try:
-                    steps[name] = b.train_step(model, batch, seed)
+                    step = b.train_step(model, batch, seed)
+                    res = measure(step, step.sync, warmup=warmup, repeat=repeat, max_seconds=max_seconds,
+                                  min_repeat=3)
+                    res["images_per_s"] = batch / res["median_s"]
+                    res["models_from"] = getattr(step, "models_from", None)
+                    del step
                 except Unavailable as exc:
-                    results[name] = {"error": str(exc)}
+                    res = {"error": str(exc)}
                 except Exception as exc:
-                    results[name] = {"error": f"{type(exc).__name__}: {exc}"}
-            if steps:
-                try:
-                    timed = measure_interleaved({name: (step, step.sync) for name, step in steps.items()},
-                                                warmup=warmup, repeat=repeat,
-                                                max_seconds=max_seconds * len(steps), min_repeat=3)
-                except Exception as exc:
-                    timed = {name: {"error": f"{type(exc).__name__}: {exc}"} for name in steps}
-                for name, res in timed.items():
-                    if "median_s" in res:
-                        res["images_per_s"] = batch / res["median_s"]
-                        res["models_from"] = getattr(steps[name], "models_from", None)
-                    results[name] = res
-            steps.clear()
-            results = {name: results[name] for name in backends if name in results}
+                    res = {"error": f"{type(exc).__name__}: {exc}"}
+                results[name] = res
             row = {"model": model, "batch": batch, "results": results}
             rows.append(row)
             log("  " + f"{model:<6} batch={batch:<4} " + ", ".join(

@@ -47,13 +47,3 @@ def test_quick_run_writes_expected_json(tmp_path):
     # the tables were printed, with the ratio conventions in their headers
     assert "torch time / minigan time" in proc.stdout
     assert "minigan img/s / torch img/s" in proc.stdout
-
-
-def test_measure_interleaved_alternates_and_reports_each_side():
-    from benchmarks.timing import measure_interleaved
-    calls = []
-    entries = {"a": (lambda: calls.append("a"), lambda: None), "b": (lambda: calls.append("b"), lambda: None)}
-    out = measure_interleaved(entries, warmup=1, repeat=4)
-    assert calls == ["a", "b"] + ["a", "b", "b", "a", "a", "b", "b", "a"]  # warm-ups, then alternating rounds
-    assert set(out) == {"a", "b"} and all(r["n"] == 4 and r["warmup"] == 1 for r in out.values())
-    assert all(r["q1_s"] <= r["median_s"] <= r["q3_s"] for r in out.values())
