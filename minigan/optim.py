@@ -376,28 +376,30 @@ class Adam(Optimizer):
             if amsgrad and "max_exp_avg_sq" not in state:
                 state["max_exp_avg_sq"] = xp.zeros_like(data)
             state["step"] = step = int(state["step"]) + 1
-            # g copied into C order when it is laid out otherwise (a transposed-view gradient):
-            # every pass below then runs over same-ordered, contiguous memory
-            gbuf = _scratch(state, "_g", data) if (wd != 0 and not decoupled) or maximize or not (
-                g.flags.c_contiguous and data.flags.c_contiguous) else None
-            if gbuf is not None:
+            # the gradient the passes read, in a scratch array laid out like the parameter when it is
+            # changed (L2, maximize) or arrives in another memory order (a transposed-view gradient)
+            if wd != 0 and not decoupled:  # L2: g + wd * p
+                gbuf = _scratch(state, "_g", data)
+                xp.multiply(data, wd, out=gbuf)
+                if maximize:
+                    gbuf -= g
+                else:
+                    gbuf += g
+                g = gbuf
+            elif maximize:
+                g = xp.negative(g, out=_scratch(state, "_g", data))
+            elif not (g.flags.c_contiguous and data.flags.c_contiguous):
+                gbuf = _scratch(state, "_g", data)
                 xp.copyto(gbuf, g)
+                g = gbuf
             groups.setdefault((step, xp), []).append(
-                (data, g if gbuf is None else gbuf, state["exp_avg"], state["exp_avg_sq"],
-                 _scratch(state, "_tmp", data), state.get("max_exp_avg_sq")))
+                (data, g, state["exp_avg"], state["exp_avg_sq"], _scratch(state, "_tmp", data),
+                 state.get("max_exp_avg_sq")))
         for (step, xp), items in groups.items():
             bc1 = 1.0 - b1 ** step
             bc2_sqrt = math.sqrt(1.0 - b2 ** step)
 
             def update(data, g, m, v, tmp, vmax=None):
-                if wd != 0 and not decoupled:  # L2: g + wd * p (g is already a private copy)
-                    xp.multiply(data, wd, out=tmp)
-                    if maximize:
-                        xp.subtract(tmp, g, out=g)
-                    else:
-                        g += tmp
-                elif maximize:
-                    xp.negative(g, out=g)
                 if wd != 0 and decoupled:
                     data *= 1.0 - lr * wd
                 # m = b1 m + (1 - b1) g ; v = b2 v + (1 - b2) g^2
