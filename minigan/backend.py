@@ -84,6 +84,12 @@ def _load_cupy():
     return _cupy
 
 
+def cuda_status():
+    """(the cupy module, None) when CuPy imports, else (None, why not): what `minigan info` reports."""
+    cp = _load_cupy()
+    return (cp, None) if cp is not None else (None, str(_cupy_error))
+
+
 def cuda_available() -> bool:
     """True when CuPy imports and sees at least one GPU."""
     cp = _load_cupy()

@@ -1,4 +1,4 @@
-"""minigan/gan/classifier.py: the digit classifier behind eval, its weights files and the shipped weights."""
+"""minigan/evaluation/classifier.py and training.py: the digit classifier behind eval, its weights files and the shipped weights."""
 
 import json
 import os
@@ -11,8 +11,8 @@ import pytest
 
 import minigan
 from minigan.data import load_dataset, write_fake_dataset
-from minigan.gan import classifier as clf
-from minigan.gan.classifier import DigitClassifier, load_classifier, save_classifier, weights_path
+from minigan import evaluation as clf
+from minigan.evaluation import DigitClassifier, load_classifier, save_classifier, weights_path
 
 REPO = Path(__file__).resolve().parent.parent
 

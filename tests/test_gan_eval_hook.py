@@ -10,7 +10,8 @@ import minigan
 from minigan.cli import main
 from minigan.data import write_fake_dataset
 from minigan.gan import GANTrainer, TrainConfig, load_checkpoint, resume
-from minigan.gan import metrics
+from minigan.evaluation import classifier, scoring
+from minigan.gan import evaluate_generator
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -82,7 +83,7 @@ def test_eval_every_epoch_writes_metrics_log_lines_plot_and_a_printed_line(data_
     # The last line scores the final weights: evaluate() and metrics.evaluate_generator (what `minigan eval
     # --checkpoint` does, seed 0) give the same numbers for them.
     again = trainer.evaluate()
-    direct = metrics.evaluate_generator(trainer.G, 200, "mnist", seed=0, data_dir=str(data_dir))
+    direct = evaluate_generator(trainer.G, 200, "mnist", seed=0, data_dir=str(data_dir))
     assert again["fid"] == lines[1]["fid"] == pytest.approx(direct["fid"], rel=1e-9)
     assert again["inception_score"] == pytest.approx(direct["inception_score"], rel=1e-9)
 
@@ -117,7 +118,7 @@ def test_resume_after_an_evaluation_continues_the_metrics(data_dir, tmp_path):
     split = tmp_path / "split"
     first = GANTrainer(tiny(data_dir, split, max_steps=6)).train()
     assert [e["step"] for e in first.evaluations] == [4]
-    second = resume(split, progress="epoch")  # the per-epoch line reads the reloaded history: no eval lines
+    second = resume(split, progress="epoch", max_steps=8)  # the saved max_steps=6 is kept otherwise  # the per-epoch line reads the reloaded history: no eval lines
     assert [e["step"] for e in second.evaluations] == [8]
     assert straight.step == second.step == 8
     drop = ("reference", "classifier")
@@ -168,12 +169,12 @@ def test_offline_falls_back_to_the_stored_statistics_and_baseline(data_dir, tmp_
     def no_dataset(dataset, split, data_dir):
         raise FileNotFoundError(f"{dataset} {split} split not found (offline)")
 
-    monkeypatch.setattr(metrics, "_load_split", no_dataset)
-    metrics.clear_cache()
+    monkeypatch.setattr(scoring, "_load_split", no_dataset)
+    scoring.clear_cache()
     try:
         result = GANTrainer(tiny(data_dir, tmp_path / "run", epochs=1)).train()
     finally:
-        metrics.clear_cache()
+        scoring.clear_cache()
     (m,) = read_jsonl(tmp_path / "run" / "metrics.jsonl")
     assert m["reference"] == "stored" and m["baseline"]["source"].startswith("stored (n=10000")
     assert m["baseline"]["fid"] == pytest.approx(2.165, abs=1e-3) and m["baseline"]["classes_covered"] == 10
@@ -191,7 +192,6 @@ def test_a_custom_generator_without_latent_dim_is_scored(data_dir, tmp_path):
 
 
 def test_a_failed_evaluation_warns_and_training_goes_on(data_dir, tmp_path, monkeypatch, capsys):
-    from minigan.gan import classifier
     monkeypatch.setattr(classifier, "weights_path", lambda name: tmp_path / "no-such-weights.npz")
     result = GANTrainer(tiny(data_dir, tmp_path / "run")).train()
     assert result.step == 8 and result.evaluations == [] and result.metrics_log is None

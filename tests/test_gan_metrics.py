@@ -1,4 +1,4 @@
-"""minigan/gan/metrics.py: FID, Inception Score, class coverage, sample checks, the eval pipeline."""
+"""minigan/evaluation/ (statistics, images, scoring, report, plots): FID, Inception Score, class coverage, sample checks, the eval pipeline."""
 
 import json
 import math
@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minigan.gan import metrics
-from minigan.gan.metrics import (class_coverage, feature_statistics, fid_from_features, frechet_distance,
+from minigan import evaluation as metrics
+from minigan.evaluation import scoring
+from minigan.gan import evaluate_generator
+from minigan.evaluation import (class_coverage, feature_statistics, fid_from_features, frechet_distance,
                                  inception_score, prepare_samples, sqrtm_psd, trace_sqrt_product)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -312,8 +314,8 @@ def test_evaluate_samples_of_the_test_set_itself(fake_data):
 def test_reference_and_baseline_are_computed_once_per_classifier(fake_data, monkeypatch):
     data_dir, written = fake_data
     calls = []
-    real_load = metrics._load_split
-    monkeypatch.setattr(metrics, "_load_split", lambda *a: calls.append(a[1]) or real_load(*a))
+    real_load = scoring._load_split
+    monkeypatch.setattr(scoring, "_load_split", lambda *a: calls.append(a[1]) or real_load(*a))
     model = ProjectionClassifier()
     for _ in range(3):
         metrics.evaluate_samples(written["train"][0][:50], "mnist", classifier=model, reference="data",
@@ -354,19 +356,19 @@ def test_evaluate_generator_is_seeded_and_restores_the_mode(fake_data):
     generator = TinyGenerator()
     kwargs = dict(n=120, dataset="mnist", device="cpu", batch_size=50, classifier=ProjectionClassifier(),
                   reference="data", data_dir=data_dir)
-    first = metrics.evaluate_generator(generator, seed=4, **kwargs)
-    again = metrics.evaluate_generator(generator, seed=4, **kwargs)
-    other = metrics.evaluate_generator(generator, seed=5, **kwargs)
+    first = evaluate_generator(generator, seed=4, **kwargs)
+    again = evaluate_generator(generator, seed=4, **kwargs)
+    other = evaluate_generator(generator, seed=5, **kwargs)
     assert first["fid"] == again["fid"] and first["fid"] != other["fid"] and first["n"] == 120
     assert generator.training and generator.modes[:2] == ["eval", "train"]
     with pytest.raises(ValueError, match="latent_dim"):
-        metrics.evaluate_generator(object(), n=2, device="cpu")
+        evaluate_generator(object(), n=2, device="cpu")
 
 
 # -- with the shipped classifier -------------------------------------------------------------------
 
 def _shipped(dataset="mnist"):
-    from minigan.gan.classifier import weights_path
+    from minigan.evaluation import weights_path
 
     if not weights_path(dataset).is_file():
         pytest.fail(f"{weights_path(dataset)} is missing: the package ships it")
@@ -384,7 +386,7 @@ def _real_mnist_test():
 
 @pytest.mark.integration
 def test_real_test_images_score_like_real_data():
-    from minigan.gan.classifier import load_classifier
+    from minigan.evaluation import load_classifier
 
     images, _ = _real_mnist_test()
     _shipped()
@@ -448,5 +450,5 @@ def test_eval_command_on_a_training_checkpoint(tmp_path):
     assert result["n"] == 30 and result["dataset"] == "mnist" and result["seed"] == 2
     assert result["baseline"]["n"] == 30 and result["reference"] == "data"
     G, _ = load_generator(tmp_path / "run")
-    direct = metrics.evaluate_generator(G, n=30, seed=2, reference="data", data_dir=tmp_path / "data")
+    direct = evaluate_generator(G, n=30, seed=2, reference="data", data_dir=tmp_path / "data")
     assert direct["fid"] == pytest.approx(result["fid"], rel=1e-9)

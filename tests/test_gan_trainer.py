@@ -188,7 +188,7 @@ def test_a_huge_learning_rate_ends_in_a_clear_stop_not_nan_weights(data_dir, tmp
     run = tmp_path / "run"
     GANTrainer(tiny(data_dir, run, model="mlp", width=8, max_steps=2)).train()
     # Go on with an absurd learning rate (allowed on resume): the weights blow up, then a loss is NaN.
-    trainer = GANTrainer.from_checkpoint(run, lr_d=1e38, lr_g=1e38, checkpoint_every=1, epochs=50)
+    trainer = GANTrainer.from_checkpoint(run, lr_d=1e38, lr_g=1e38, checkpoint_every=1, epochs=50, max_steps=200)
     with pytest.raises(NonFiniteLossError, match=r"loss_[DG] is (nan|inf|-inf) at step \d+") as info:
         trainer.train()
     state = load_checkpoint(run)
@@ -286,8 +286,8 @@ def test_one_step_matches_pytorch(data_dir, tmp_path):
                                                                      if v.dtype.kind == "f" else np.asarray(v))
                                 for k, v in ours.state_dict().items()})
     noises = []
-    draw = trainer._noise
-    trainer._noise = lambda n: noises.append(draw(n)) or noises[-1]
+    draw = trainer.updater.noise
+    trainer.updater.noise = lambda n: noises.append(draw(n)) or noises[-1]
     x = next(trainer.loader.iter_epoch(0))[0]
     record = trainer.train_step([x])
 

@@ -1,4 +1,4 @@
-"""GANs on minigan: models, losses, the training loop, checkpoints and sampling.
+"""GANs on minigan: models, losses, the trainer (loop + updater + extensions), checkpoints and sampling.
 
     from minigan.gan import GANTrainer, TrainConfig, build_models, resume
     result = GANTrainer(TrainConfig(model="dcgan", epochs=5, out="runs/dcgan")).train()
@@ -9,9 +9,10 @@ from .losses import LOSSES, BCELoss, GANLoss, HingeLoss, LSGANLoss, build_loss
 from .models import (MODELS, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, build_models,
                      dcgan_init_, model_defaults, register_model)
 from .plotting import make_grid, plot_losses, read_png, save_grid, write_png
-from .sampling import generate, sample_checkpoint
+from .sampling import evaluate_generator, generate, sample_checkpoint
 from .config import TrainConfig
 from .trainer import GANTrainer, NonFiniteLossError, TrainResult, default_run_dir, resume
+from .training import Extension, GANUpdater, Trainer, Updater
 
 __all__ = [
     "CHECKPOINT_NAME", "CheckpointError", "load_checkpoint", "load_generator",
@@ -19,6 +20,7 @@ __all__ = [
     "MODELS", "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_models",
     "dcgan_init_", "model_defaults", "register_model",
     "make_grid", "plot_losses", "read_png", "save_grid", "write_png",
-    "generate", "sample_checkpoint",
+    "evaluate_generator", "generate", "sample_checkpoint",
     "GANTrainer", "NonFiniteLossError", "TrainConfig", "TrainResult", "default_run_dir", "resume",
+    "Extension", "GANUpdater", "Trainer", "Updater",
 ]

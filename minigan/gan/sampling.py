@@ -1,33 +1,48 @@
-"""Draw images from a trained generator: in eval mode (BatchNorm running statistics), in batches."""
+"""Draw images from a trained generator: in eval mode (BatchNorm running statistics), in batches.
+
+``generate`` is the one sampling path: the trainer's sample grids and evaluations,
+``minigan sample`` and ``minigan eval --checkpoint`` all call it.
+"""
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .. import creation
 from ..autograd import no_grad
 from ..backend import Device
+from ..data.atomic import atomic_write
+from ..evaluation import DEFAULT_N, evaluate_samples
 from .checkpoint import load_generator
 from .plotting import save_grid
 
-__all__ = ["generate", "sample_checkpoint"]
+__all__ = ["generate", "sample_checkpoint", "evaluate_generator", "save_npy"]
 
 
 def generate(generator, n: int, *, latent_dim: int | None = None, batch_size: int = 500, seed: int | None = None,
-             device: "str | Device | None" = None) -> np.ndarray:
+             device: "str | Device | None" = None, noise: np.ndarray | None = None) -> np.ndarray:
     """`n` images from `generator` as a float32 NumPy array (n, C, H, W) in [-1, 1].
 
     The generator runs in eval mode (its mode is restored afterwards) without
-    recording a graph, `batch_size` images at a time. Noise is standard normal
-    from ``numpy.random.default_rng(seed)`` when `seed` is given (the same
-    images on every device), else from minigan's seeded generator.
+    recording a graph, `batch_size` images at a time. Noise is `noise` (n, latent_dim)
+    when given (the trainer's fixed grid noise), else standard normal from
+    ``numpy.random.default_rng(seed)`` when `seed` is given (the same images on every
+    device), else from minigan's seeded generator::
+
+        images = generate(G, 10000, seed=0)      # what `minigan sample` writes
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size!r}")
+    if noise is not None:
+        noise = np.asarray(noise, dtype=np.float32)
+        if noise.ndim != 2 or len(noise) != n:
+            raise ValueError(f"noise must have shape ({n}, latent_dim), got {noise.shape}")
+        latent_dim = noise.shape[1]
     latent_dim = int(latent_dim or getattr(generator, "latent_dim", 0))
     if latent_dim < 1:
         raise ValueError("pass latent_dim (the generator has no latent_dim attribute)")
@@ -35,7 +50,7 @@ def generate(generator, n: int, *, latent_dim: int | None = None, batch_size: in
         first = next(iter(generator.parameters()), None)
         device = first.device if first is not None else Device("cpu")
     device = Device(device)
-    rng = np.random.default_rng(seed) if seed is not None else None
+    rng = np.random.default_rng(seed) if seed is not None and noise is None else None
     chunks = []
     was_training = generator.training
     generator.eval()
@@ -43,7 +58,9 @@ def generate(generator, n: int, *, latent_dim: int | None = None, batch_size: in
         with no_grad():
             for start in range(0, int(n), batch_size):
                 size = min(batch_size, int(n) - start)
-                if rng is not None:
+                if noise is not None:
+                    z = creation.tensor(noise[start:start + size], device=device)
+                elif rng is not None:
                     z = creation.tensor(rng.standard_normal((size, latent_dim), dtype=np.float32), device=device)
                 else:
                     z = creation.randn(size, latent_dim)
@@ -51,9 +68,17 @@ def generate(generator, n: int, *, latent_dim: int | None = None, batch_size: in
                 chunks.append(generator(z).numpy().astype(np.float32, copy=False))
     finally:
         generator.train(was_training)
-    images = np.concatenate(chunks, axis=0)
+    images = np.concatenate(chunks, axis=0) if len(chunks) > 1 else np.array(chunks[0], copy=True)
     np.clip(images, -1.0, 1.0, out=images)
     return images
+
+
+def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
+    """np.save, atomically (a crash never leaves half an array under `path`)."""
+    path = Path(path)
+    with atomic_write(path) as handle:
+        np.save(handle, array)
+    return path
 
 
 def sample_checkpoint(checkpoint: str | os.PathLike, n: int = 10000, *, out: str | os.PathLike | None = None,
@@ -63,11 +88,21 @@ def sample_checkpoint(checkpoint: str | os.PathLike, n: int = 10000, *, out: str
     G, _state = load_generator(checkpoint, device=device)
     images = generate(G, n, batch_size=batch_size, seed=seed, device=device)
     if out is not None:
-        out = Path(out)
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            np.save(fh, images)
-        os.replace(tmp, out)
+        save_npy(out, images)
     if grid is not None:
         save_grid(grid, images[:grid_size])
     return images
+
+
+def evaluate_generator(generator, n: int = DEFAULT_N, dataset: str = "mnist", device: str = "cpu",
+                       seed: int = 0, batch_size: int = 250, *, latent_dim: int | None = None, classifier=None,
+                       reference: str = "auto", baseline: bool = True, data_dir=None) -> dict[str, Any]:
+    """Sample `n` images from `generator` with a fixed seed and score them (``minigan.evaluation``).
+
+    z ~ N(0, 1) from numpy.random.default_rng(seed), eval mode, no graph: the same weights
+    always get the same score and minigan's own random stream (the trainer's noise) is left
+    untouched. The trainer's --eval-every and ``minigan eval --checkpoint`` call this.
+    """
+    samples = generate(generator, int(n), latent_dim=latent_dim, batch_size=batch_size, seed=seed, device=device)
+    return evaluate_samples(samples, dataset, classifier=classifier, reference=reference, baseline=baseline,
+                            data_dir=data_dir, device=str(device), batch_size=batch_size)

@@ -1,0 +1,143 @@
+"""``minigan eval`` (score a generator or saved samples) and ``minigan train-classifier``."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .. import evaluation
+from ..data import DATASETS
+from ..data.atomic import atomic_write
+from ..gan.checkpoint import load_generator
+from ..gan.sampling import generate
+from ..gan.training.extensions import jsonable
+from .registry import CommandError, Handler, command
+from .validators import channels, device, non_negative_int, positive_float, positive_int
+
+# What a bad samples file, classifier file or option combination raises on the way: exit 1 with its message.
+_EVAL_ERRORS = (ValueError, TypeError, RuntimeError, KeyError)
+
+
+@command("eval", help="score a generator: FID, Inception Score, class coverage, with a real-data baseline")
+def _eval(parser: argparse.ArgumentParser) -> Handler:
+    parser.description = ("Score generated digits with minigan's own classifier (shipped in minigan/weights/): "
+                          "FID on its 128-d features against the test set, Inception Score from its softmax, and "
+                          "the class histogram. A real-vs-real baseline (N training images vs the test set) is "
+                          "printed beside every number: a perfect generator scores about the baseline, not zero.")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", metavar="PATH", help="a checkpoint written by `minigan train`")
+    source.add_argument("--samples", metavar="PATH",
+                        help="a .npy (or .npz) of images: float in [-1, 1] shaped (N, 1, 28, 28) or (N, 28, 28), "
+                             "or uint8 in 0..255")
+    parser.add_argument("--n", type=positive_int, default=None,
+                        help="number of images to score (default: 10000 from a checkpoint, all of --samples)")
+    parser.add_argument("--dataset", choices=list(DATASETS), default=None,
+                        help="the real data to compare with (default: the checkpoint's dataset, else mnist)")
+    parser.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
+    parser.add_argument("--data-dir", metavar="DIR", default=None,
+                        help="folder holding the dataset files (default: the one a --checkpoint run was trained "
+                             "with, if it still exists; else $MINIGAN_DATA_DIR, the cache, system folders)")
+    parser.add_argument("--device", type=device, default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="seed of the latent vectors drawn from a checkpoint")
+    parser.add_argument("--batch-size", type=positive_int, default=250, help="images per forward pass")
+    parser.add_argument("--classifier", metavar="PATH", default=None,
+                        help="a classifier .npz from `minigan train-classifier` (default: the shipped one)")
+    parser.add_argument("--reference", default="auto", metavar="auto|stored|data|PATH",
+                        help="test-set feature statistics: 'stored' in the classifier file (works offline), "
+                             "'data' computed from the test set now, an .npz with mu/sigma, or 'auto' "
+                             "(stored when present; default)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the real-vs-real baseline")
+    return run_eval
+
+
+@command("train-classifier", help="train the digit classifier behind `minigan eval` (ships in minigan/weights/)")
+def _train_classifier(parser: argparse.ArgumentParser) -> Handler:
+    parser.description = ("Train minigan's LeNet-style classifier (conv-pool-conv-pool-128-10) with minigan itself, "
+                          "measure its test accuracy, and save its weights with the test-set feature statistics "
+                          "and the real-vs-real baseline into one .npz that `minigan eval` reads.")
+    parser.add_argument("--dataset", choices=list(DATASETS), default="mnist")
+    parser.add_argument("--out", metavar="PATH", default=None,
+                        help="where to write the .npz (default: the package's "
+                             "minigan/weights/classifier-<dataset>.npz)")
+    parser.add_argument("--epochs", type=positive_int, default=5, help="passes over the 60,000 images (default 5)")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="seeds the initialisation and the batch order (default 0, the shipped weights')")
+    parser.add_argument("--batch-size", type=positive_int, default=64, help="default 64")
+    parser.add_argument("--lr", type=positive_float, default=1e-3, help="Adam's starting learning rate (cosine-decayed)")
+    parser.add_argument("--channels", type=channels, default=None, metavar="C1,C2", help="conv widths (default 16,32)")
+    parser.add_argument("--data-dir", metavar="DIR", default=None,
+                        help="folder holding the dataset files (else $MINIGAN_DATA_DIR, the cache, system folders)")
+    parser.add_argument("--device", type=device, default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    parser.add_argument("--train-limit", type=positive_int, default=None, help=argparse.SUPPRESS)  # for tests
+    parser.add_argument("--baseline-n", type=positive_int, default=10_000, help=argparse.SUPPRESS)
+    return run_train_classifier
+
+
+def _checkpoint_run(checkpoint, device: str):
+    """(generator in eval mode, the run's dataset or None, the run's data dir if it still exists or None)."""
+    generator, state = load_generator(checkpoint, device=device)
+    config = state.get("config") if isinstance(state, dict) else None
+    config = config if isinstance(config, dict) else {}
+    data_dir = config.get("data_dir")
+    return generator, config.get("dataset"), (data_dir if data_dir and Path(data_dir).is_dir() else None)
+
+
+def run_eval(args) -> int:
+    """Handler of `minigan eval`: print the report, optionally write JSON; 0 on success."""
+    dataset, data_dir = args.dataset, args.data_dir
+    try:
+        if args.samples is not None:
+            samples = evaluation.load_samples(args.samples)
+            if args.n is not None:
+                if args.n > len(samples):
+                    print(f"note: --n {args.n} but {args.samples} holds {len(samples)} images; scoring all of them",
+                          file=sys.stderr)
+                samples = samples[: args.n]
+            source = {"samples": str(args.samples)}
+        else:
+            generator, run_dataset, run_data_dir = _checkpoint_run(args.checkpoint, args.device)
+            dataset = dataset or run_dataset
+            data_dir = data_dir or run_data_dir
+            samples = generate(generator, args.n or evaluation.DEFAULT_N, device=args.device, seed=args.seed,
+                               batch_size=args.batch_size)
+            source = {"checkpoint": str(args.checkpoint), "seed": args.seed}
+        result = evaluation.evaluate_samples(samples, dataset or "mnist", classifier=args.classifier,
+                                             reference=args.reference, baseline=not args.no_baseline,
+                                             data_dir=data_dir, device=args.device, batch_size=args.batch_size)
+    except _EVAL_ERRORS as error:
+        raise CommandError(str(error)) from None
+    result.update(source)
+    print(evaluation.format_report(result))
+    if args.json:
+        path = Path(args.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path) as handle:
+            handle.write((json.dumps(result, indent=2, default=jsonable) + "\n").encode())
+        print(f"wrote {path}")
+    return 0
+
+
+def run_train_classifier(args) -> int:
+    """Handler of `minigan train-classifier`: train, report, save; 0 on success."""
+    chosen = args.channels or evaluation.DEFAULT_CHANNELS
+    out = Path(args.out) if args.out else evaluation.weights_path(args.dataset)
+    line = (f"minigan train-classifier --dataset {args.dataset} --epochs {args.epochs} --seed {args.seed} "
+            f"--batch-size {args.batch_size} --lr {args.lr:g} --channels {chosen[0]},{chosen[1]} "
+            f"--device {args.device}")
+    if args.train_limit:
+        line += f" --train-limit {args.train_limit}"
+    try:
+        model, metadata, reference = evaluation.train_classifier(
+            args.dataset, epochs=args.epochs, seed=args.seed, batch_size=args.batch_size, lr=args.lr,
+            channels=chosen, data_dir=args.data_dir, device=args.device, baseline_n=args.baseline_n,
+            train_limit=args.train_limit)
+    except (ValueError, RuntimeError) as error:
+        raise CommandError(str(error)) from None
+    metadata["command"] = line
+    path = evaluation.save_classifier(model, out, metadata, reference)
+    print(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB): {args.dataset} test accuracy "
+          f"{metadata['test_accuracy']:.4f}")
+    return 0

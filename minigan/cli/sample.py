@@ -1,0 +1,97 @@
+"""``minigan sample`` and ``minigan info``."""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+
+import numpy as np
+
+from .. import __version__, backend
+from ..gan.sampling import sample_checkpoint
+from .registry import CommandError, Handler, command
+from .validators import device as _device
+from .validators import non_negative_int as _non_negative_int
+from .validators import positive_int as _positive_int
+
+@command("sample", help="draw images from a trained generator")
+def _sample(parser: argparse.ArgumentParser) -> Handler:
+    parser.description = ("Load a checkpoint's generator (eval mode) and save N images as a float32 .npy array "
+                          "of shape (N, 1, 28, 28) with values in [-1, 1], plus an optional PNG grid.")
+    parser.add_argument("--checkpoint", required=True, metavar="PATH",
+                        help="checkpoint file, or a run folder holding checkpoint.npz")
+    parser.add_argument("--n", type=_positive_int, default=10000, help="number of images (default 10000)")
+    parser.add_argument("--out", default="samples.npy", help="output .npy file (default samples.npy)")
+    parser.add_argument("--grid", default=None, metavar="PNG", help="also save a grid of the first 64 images")
+    parser.add_argument("--seed", type=_non_negative_int, default=0, help="noise seed (default 0)")
+    parser.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
+    parser.add_argument("--batch-size", type=_positive_int, default=500, help="images per forward pass")
+    return _run_sample
+
+
+def _run_sample(args: argparse.Namespace) -> int:
+    out_dir = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(out_dir):
+        raise CommandError(f"the folder of --out {args.out} does not exist")
+    images = sample_checkpoint(args.checkpoint, args.n, out=args.out, grid=args.grid, seed=args.seed,
+                               device=args.device, batch_size=args.batch_size)
+    print(f"wrote {images.shape[0]} images {tuple(images.shape)} {images.dtype} in "
+          f"[{float(images.min()):.3f}, {float(images.max()):.3f}] to {args.out}")
+    if args.grid:
+        print(f"grid: {args.grid}")
+    return 0
+
+
+# ---- info -----------------------------------------------------------------------------------
+
+@command("info", help="versions, array backends and devices")
+def _info(parser: argparse.ArgumentParser) -> Handler:
+    parser.description = "Print minigan's version, the NumPy/BLAS and CuPy backends, and the devices."
+    return _run_info
+
+
+def _blas_info() -> str:
+    try:
+        config = np.show_config(mode="dicts")
+    except TypeError:  # NumPy < 1.26 has no mode= argument
+        return "unknown (numpy < 1.26 cannot report it)"
+    except Exception as exc:  # pragma: no cover - defensive
+        return f"unknown ({exc})"
+    deps = (config or {}).get("Build Dependencies", {})
+    parts = []
+    for key in ("blas", "lapack"):
+        dep = deps.get(key) or {}
+        if dep:
+            text = f"{key}: {dep.get('name', '?')} {dep.get('version', '')}".rstrip()
+            parts.append(text)
+    return "; ".join(parts) if parts else "unknown"
+
+
+def _run_info(args: argparse.Namespace) -> int:
+    print(f"minigan {__version__}")
+    print(f"python {platform.python_version()} ({sys.executable})")
+    print(f"numpy {np.__version__}; {_blas_info()}")
+    cp, why_not = backend.cuda_status()
+    devices = ["cpu"]
+    if cp is None:
+        print(f"cupy: not available ({why_not}); {backend.INSTALL_HINT}")
+    else:
+        try:
+            count = cp.cuda.runtime.getDeviceCount()
+            runtime = cp.cuda.runtime.runtimeGetVersion()
+            print(f"cupy {cp.__version__}; CUDA runtime {runtime // 1000}.{(runtime % 1000) // 10}; "
+                  f"{count} GPU(s)")
+            for i in range(count):
+                props = cp.cuda.runtime.getDeviceProperties(i)
+                name = props.get("name", b"?")
+                name = name.decode() if isinstance(name, bytes) else str(name)
+                memory = props.get("totalGlobalMem", 0) / 2**30
+                print(f"  cuda:{i}: {name}, {memory:.1f} GiB")
+                devices.append(f"cuda:{i}")
+        except Exception as exc:
+            print(f"cupy {getattr(cp, '__version__', '?')}: installed but no usable GPU ({exc})")
+    print(f"devices: {', '.join(devices)}")
+    return 0
+
+

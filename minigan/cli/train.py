@@ -1,0 +1,140 @@
+"""``minigan train``: train a GAN, or continue one with --resume."""
+from __future__ import annotations
+
+import argparse
+import signal
+
+from ..data import DATASETS
+from ..gan.losses import G_LOSSES, LOSSES
+from ..gan.models import MODELS
+from ..gan.trainer import GANTrainer, TrainConfig
+from .registry import Handler, UsageError, command
+from .validators import device as _device
+from .validators import non_negative_int as _non_negative_int
+from .validators import positive_float as _positive_float
+from .validators import positive_int as _positive_int
+from .validators import unit_float as _unit_float
+
+@command("train", help="train a GAN (default: the DCGAN on MNIST, on the CPU)")
+def _train(parser: argparse.ArgumentParser) -> Handler:
+    # Defaults are None here and filled in from TrainConfig, so a resumed run can tell
+    # which options were given on the command line.
+    parser.description = ("Train a GAN with Goodfellow's alternating updates. Every step is logged to "
+                          "RUN_DIR/log.jsonl; every epoch writes a sample grid and the loss curves; "
+                          "RUN_DIR/checkpoint.npz is written every --checkpoint-every steps, on Ctrl-C or SIGTERM and at the "
+                          "end, and --resume RUN_DIR continues exactly where the run stopped. --eval-every N "
+                          "scores the generator (FID, Inception Score) every N epochs.")
+    parser.epilog = "example: minigan train --model dcgan --epochs 5 --out runs/dcgan"
+    model = parser.add_argument_group("model")
+    model.add_argument("--model", choices=sorted(MODELS), default=None, help="architecture (default: dcgan)")
+    model.add_argument("--latent-dim", type=_positive_int, default=None, help="noise size (default: 100)")
+    model.add_argument("--width", type=_positive_int, default=None,
+                       help="dcgan: base channels (default 64); mlp: first hidden layer units (default 256)")
+    objective = parser.add_argument_group("objective and optimiser")
+    objective.add_argument("--loss", choices=list(LOSSES), default=None, help="GAN objective (default: bce)")
+    objective.add_argument("--g-loss", choices=list(G_LOSSES), default=None,
+                           help="generator loss for bce (default: non-saturating)")
+    objective.add_argument("--label-smoothing", type=_unit_float, default=None, metavar="S",
+                           help="bce only: one-sided smoothing, D's real target becomes 1-S (e.g. 0.1; default 0)")
+    objective.add_argument("--lsgan-a", type=float, default=None, help="lsgan: D's fake target (default 0)")
+    objective.add_argument("--lsgan-b", type=float, default=None, help="lsgan: D's real target (default 1)")
+    objective.add_argument("--lsgan-c", type=float, default=None, help="lsgan: G's target (default 1)")
+    objective.add_argument("--lr-g", type=_positive_float, default=None, help="generator Adam lr (default 2e-4)")
+    objective.add_argument("--lr-d", type=_positive_float, default=None, help="discriminator Adam lr (default 2e-4)")
+    objective.add_argument("--beta1", type=_unit_float, default=None, help="Adam beta1 (default 0.5)")
+    objective.add_argument("--beta2", type=_unit_float, default=None, help="Adam beta2 (default 0.999)")
+    objective.add_argument("--n-critic", type=_positive_int, default=None,
+                           help="discriminator steps per generator step (default 1)")
+    run = parser.add_argument_group("data and run")
+    run.add_argument("--dataset", choices=list(DATASETS), default=None, help="(default: mnist)")
+    run.add_argument("--data-dir", default=None,
+                     help="folder with the IDX files (default: $MINIGAN_DATA_DIR, the cache, else download)")
+    run.add_argument("--no-download", dest="download", action="store_const", const=False, default=None,
+                     help="fail instead of downloading the dataset when it is not found")
+    run.add_argument("--epochs", type=_positive_int, default=None, help="epochs in all (default 5)")
+    run.add_argument("--batch-size", type=_positive_int, default=None, help="(default 64)")
+    run.add_argument("--max-steps", type=_positive_int, default=None,
+                     help="stop after this many generator steps in all (smoke tests; kept by --resume unless given again)")
+    run.add_argument("--device", type=_device, default=None, help="cpu, cuda or cuda:N (default: cpu)")
+    run.add_argument("--seed", type=_non_negative_int, default=None,
+                     help="fixes initialisation, noise and data order (default 0)")
+    run.add_argument("--out", default=None, metavar="RUN_DIR",
+                     help="run folder (default: runs/<model>-<dataset>-<timestamp>)")
+    run.add_argument("--resume", default=None, metavar="RUN_DIR",
+                     help="continue the run in RUN_DIR (or a checkpoint file) where it stopped")
+    run.add_argument("--checkpoint-every", type=_non_negative_int, default=None, metavar="N",
+                     help="steps between checkpoints (default 500; 0: only on Ctrl-C and at the end)")
+    run.add_argument("--samples", type=_positive_int, default=None, metavar="N",
+                     help="images per sample grid (default 64)")
+    run.add_argument("--progress", choices=["auto", "bar", "epoch", "none"], default=None,
+                     help="progress display on stderr (default auto: a bar on a terminal, else a line per epoch)")
+    evaluation = parser.add_argument_group("evaluation")
+    evaluation.add_argument("--eval-every", type=_non_negative_int, default=None, metavar="N",
+                            help="every N epochs score the generator (FID, Inception Score, classes covered, "
+                                 "beside the real-data baseline; see `minigan eval`) into RUN_DIR/metrics.jsonl, "
+                                 "log.jsonl and metrics.png (default 0: never)")
+    evaluation.add_argument("--eval-n", type=_positive_int, default=None, metavar="N",
+                            help="generated images per evaluation (default 10000; fewer is faster, FID is "
+                                 "biased upwards at small N)")
+    return _run_train
+
+
+_TRAIN_OPTIONS = {  # argparse dest -> TrainConfig field
+    "model": "model", "latent_dim": "latent_dim", "width": "width", "loss": "loss", "g_loss": "g_loss",
+    "label_smoothing": "label_smoothing", "lsgan_a": "lsgan_a", "lsgan_b": "lsgan_b", "lsgan_c": "lsgan_c",
+    "lr_g": "lr_g", "lr_d": "lr_d", "beta1": "beta1", "beta2": "beta2", "n_critic": "n_critic",
+    "dataset": "dataset", "data_dir": "data_dir", "download": "download", "epochs": "epochs", "batch_size": "batch_size",
+    "max_steps": "max_steps", "device": "device", "seed": "seed", "out": "out",
+    "checkpoint_every": "checkpoint_every", "samples": "n_samples", "progress": "progress",
+    "eval_every": "eval_every", "eval_n": "eval_n",
+}
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    given = {field: getattr(args, dest) for dest, field in _TRAIN_OPTIONS.items() if getattr(args, dest) is not None}
+    if args.resume is not None:
+        if "out" in given:
+            raise UsageError("--out cannot be combined with --resume (the run continues in its own folder)")
+        try:
+            trainer = GANTrainer.from_checkpoint(args.resume, **given)
+        except ValueError as exc:
+            if type(exc) is ValueError:  # a setting that cannot change on resume
+                raise UsageError(str(exc)) from None
+            raise
+        print(f"resuming {trainer.run_dir} at step {trainer.step} (epoch {trainer.epoch + 1}, "
+              f"batch {trainer.batch})", flush=True)
+    else:
+        try:
+            config = TrainConfig(**given).validate()
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        try:
+            trainer = GANTrainer(config)
+        except ValueError as exc:
+            if type(exc) is ValueError:  # options that do not fit together or with the data
+                raise UsageError(str(exc)) from None
+            raise
+        print(f"training {trainer.config.model} ({trainer.config.loss} loss) on {trainer.config.dataset}, "
+              f"device {trainer.device}, {trainer.steps_per_epoch} steps per epoch; run folder {trainer.run_dir}",
+              flush=True)
+    result = trainer.train()
+    run_dir = result.run_dir
+    status = "interrupted" if result.interrupted else "done"
+    print(f"{status}: {result.step} steps, {result.epoch} epoch(s) complete", flush=True)
+    print(f"  run folder:   {run_dir}")
+    print(f"  log:          {result.log}")
+    print(f"  checkpoint:   {result.checkpoint}")
+    if result.samples:
+        print(f"  samples:      {result.samples[-1]}" + (f" (and {len(result.samples) - 1} more)"
+                                                        if len(result.samples) > 1 else ""))
+    if result.loss_plot:
+        print(f"  loss curves:  {result.loss_plot}")
+    if result.metrics_log:
+        print(f"  metrics:      {result.metrics_log}" + (f" (curves: {result.metrics_plot})"
+                                                         if result.metrics_plot else ""))
+    if result.interrupted:
+        print(f"resume with:  {trainer.resume_hint}", flush=True)
+        return 128 + int(result.signal or signal.SIGINT)  # 130 after Ctrl-C, 143 after SIGTERM
+    return 0
+
+

@@ -1,0 +1,51 @@
+"""Argument types shared by every command: each names what it expected and what it got."""
+from __future__ import annotations
+
+import argparse
+import math
+
+__all__ = ["positive_int", "non_negative_int", "positive_float", "unit_float", "device", "channels"]
+
+
+def _number(text: str, kind, expected: str, ok) -> "int | float":
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return _number(text, int, "a positive integer", lambda v: v >= 1)
+
+
+def non_negative_int(text: str) -> int:
+    return _number(text, int, "a non-negative integer", lambda v: v >= 0)
+
+
+def positive_float(text: str) -> float:
+    return _number(text, float, "a positive number", lambda v: v > 0 and math.isfinite(v))
+
+
+def unit_float(text: str) -> float:
+    return _number(text, float, "a number in [0, 1)", lambda v: 0.0 <= v < 1.0)
+
+
+def device(text: str) -> str:
+    from ..backend import Device, DeviceError  # deferred: loads NumPy, and `minigan --help` should not
+    try:
+        return str(Device(text))
+    except DeviceError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def channels(text: str) -> tuple[int, int]:
+    try:
+        c1, c2 = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected two widths like 32,64, got {text!r}") from None
+    if c1 < 1 or c2 < 1:
+        raise argparse.ArgumentTypeError(f"widths must be positive, got {text!r}")
+    return c1, c2

@@ -1,0 +1,17 @@
+"""Training = loop + updater + extensions (Chainer's Trainer / Updater / Extension split).
+
+    loop.Trainer        iteration, stop conditions, resume position; calls the hooks
+    updater.Updater     one training step of one GAN family, its optimisers and state (GANUpdater)
+    extensions/         log, checkpoints, grids, curves, evaluation, progress, signals
+
+``minigan.gan.GANTrainer`` assembles these from a TrainConfig.
+"""
+from .extensions import (Evaluation, Extension, Interrupted, JSONLLog, LossCurves, Progress, SampleGrid, Snapshot,
+                         StopOnSignal)
+from .loop import NonFiniteLossError, Trainer, TrainResult
+from .stale import remove_stale_temp_files
+from .updater import GANUpdater, NonFiniteLoss, Updater
+
+__all__ = ["Trainer", "TrainResult", "NonFiniteLossError", "Updater", "GANUpdater", "NonFiniteLoss", "Extension",
+           "JSONLLog", "Snapshot", "SampleGrid", "LossCurves", "Evaluation", "Progress", "StopOnSignal",
+           "Interrupted", "remove_stale_temp_files"]

@@ -1,0 +1,243 @@
+"""The training loop: iteration over the data, stop conditions and the resume position.
+
+``Trainer`` knows nothing about GANs: an updater does the step (``updater.step(batches)``),
+extensions do everything periodic (log, checkpoints, grids, curves, evaluation, progress,
+signals). One step consumes ``updater.batches_per_step`` batches of the epoch in progress;
+an epoch ends when fewer than that are left. The loop stops when `epochs` are done, when
+`max_steps` steps are done (in all, counting the steps of a resumed run), or when a stop
+was requested (Ctrl-C, SIGTERM, ``request_stop()``), after finishing the step in progress.
+
+    trainer = Trainer(updater, loader, epochs=5, run_dir="runs/x", extensions=[JSONLLog(), Snapshot(100)])
+    result = trainer.train()
+
+Extension hooks run in the order the extensions were given (see ``extensions.Extension``).
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ... import backend
+from ..checkpoint import CHECKPOINT_NAME
+from .stale import remove_stale_temp_files
+from .updater import NonFiniteLoss, Updater, _images
+
+__all__ = ["Trainer", "TrainResult", "NonFiniteLossError"]
+
+
+@dataclass
+class TrainResult:
+    """What ``train()`` returns."""
+
+    run_dir: Path
+    step: int
+    epoch: int                           # completed epochs
+    interrupted: bool = False            # stopped by a signal or request_stop() (a checkpoint was saved)
+    signal: int | None = None            # the signal that stopped it (SIGINT 2, SIGTERM 15), if any
+    checkpoint: Path | None = None
+    log: Path | None = None
+    samples: list = field(default_factory=list)   # sample grids written by this call
+    loss_plot: Path | None = None
+    last: dict = field(default_factory=dict)      # the last step's log record
+    evaluations: list = field(default_factory=list)  # the eval records (as in log.jsonl) written by this call
+    metrics_log: Path | None = None               # RUN_DIR/metrics.jsonl, when the run holds evaluations
+    metrics_plot: Path | None = None              # RUN_DIR/metrics.png, when it could be drawn
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or infinite; training stopped and the last good checkpoint was kept."""
+
+    def __init__(self, message: str, *, step: int, which: str, value: float, checkpoint: Path | None):
+        super().__init__(message)
+        self.step, self.which, self.value, self.checkpoint = step, which, value, checkpoint
+
+
+class Trainer:
+    """Runs an updater over a loader's epochs and calls the extensions; owns step, epoch and batch.
+
+    `resume_hint` is the command line printed after a stop or a NaN, for continuing the run.
+    """
+
+    def __init__(self, updater: Updater, loader, *, epochs: int, run_dir: str | os.PathLike,
+                 max_steps: int | None = None, extensions=()):
+        self.updater, self.loader = updater, loader
+        self.epochs, self.max_steps = int(epochs), max_steps
+        self.run_dir = Path(run_dir)
+        self.extensions: list = []
+        for extension in extensions:
+            self.extend(extension)
+        self.step = 0          # generator updates done
+        self.epoch = 0         # index of the epoch in progress
+        self.batch = 0         # next batch of that epoch
+        self.history: list[dict] = []
+        self.last_checkpoint_step: int | None = None
+        self.stop_requested = False
+        self.stop_signal: int | None = None
+        self.resumed = False
+        self.log = None        # the JSONLLog extension, when there is one (evaluation lines go there too)
+        self.reporter = None   # the progress display, when there is one (messages go through it)
+        self.result: TrainResult | None = None
+        self._last_record: dict = {}
+
+    def extend(self, extension) -> None:
+        """Add an extension; its hooks run after those of the extensions added before it."""
+        self.extensions.append(extension)
+
+    def find(self, kind):
+        """The first extension that is an instance of `kind`, else None."""
+        return next((e for e in self.extensions if isinstance(e, kind)), None)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return len(self.loader) // self.updater.batches_per_step
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.run_dir / CHECKPOINT_NAME
+
+    @property
+    def resume_hint(self) -> str:
+        return f"minigan train --resume {self.run_dir}"
+
+    def train_step(self, batches) -> dict:
+        """One step of the updater (a method, so a test or a subclass can wrap it)."""
+        return self.updater.step(batches)
+
+    def request_stop(self, signum: int | None = None) -> None:
+        """Ask the loop to stop after the current step and save a checkpoint (what Ctrl-C does)."""
+        self.stop_requested = True
+        self.stop_signal = signum if signum is not None else self.stop_signal
+
+    def message(self, text: str) -> None:
+        """A `minigan: ...` line on stderr (through the progress display, which closes its bar first)."""
+        if self.reporter is not None:
+            self.reporter.message(text)
+        else:
+            print(f"minigan: {text}", file=sys.stderr, flush=True)
+
+    def warn(self, text: str) -> None:
+        print(f"minigan: warning: {text}", file=sys.stderr, flush=True)
+
+    # ---- state --------------------------------------------------------------------------------
+    def position(self) -> dict:
+        """Where the loop is, as a checkpoint stores it (with the noise generator's state)."""
+        loader_state = self.loader.state_dict()
+        loader_state.update(epoch=self.epoch, batch=self.batch)
+        return {"step": self.step, "epoch": self.epoch, "batch": self.batch, "loader": loader_state,
+                "rng_state": backend.get_rng_state()}
+
+    def load_position(self, state: dict) -> None:
+        self.loader.load_state_dict(state["loader"])
+        backend.set_rng_state(state["rng_state"])
+        self.step, self.epoch, self.batch = int(state["step"]), int(state["epoch"]), int(state["batch"])
+        self.last_checkpoint_step = self.step
+        self.resumed = True
+
+    def prepare_run_dir(self) -> None:
+        """Create the run folder; refuse to start a new run over an old one; drop stale temp files on resume."""
+        if not self.resumed and self.step == 0 and self.checkpoint_path.exists():
+            raise FileExistsError(f"{self.run_dir} already holds a run ({CHECKPOINT_NAME}); continue it with "
+                                  f"--resume {self.run_dir} (resume() in Python) or choose another --out")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if self.resumed:
+            for path in remove_stale_temp_files(self.run_dir):
+                self.message(f"removed {path.name}, a temporary file left by an interrupted save")
+
+    # ---- the loop -----------------------------------------------------------------------------
+    def _call(self, hook: str, *args) -> None:
+        for extension in self.extensions:
+            getattr(extension, hook)(self, *args)
+
+    def train(self) -> TrainResult:
+        """Run until `epochs` (or `max_steps`) are done, or a stop is requested; returns a TrainResult.
+
+        Raises NonFiniteLossError if a loss becomes NaN/inf (the last good checkpoint is kept). A second
+        Ctrl-C/SIGTERM while the first is handled raises KeyboardInterrupt at once, without saving.
+        """
+        self.prepare_run_dir()
+        self.stop_requested, self.stop_signal = False, None
+        self.result = TrainResult(run_dir=self.run_dir, step=self.step, epoch=self.epoch)
+        where = "during step"
+        try:
+            self._call("initialize")
+            self._loop()
+            where = "while saving after step"
+            self._call("finalize")
+        except KeyboardInterrupt:
+            done = self.step if where != "during step" else self.step + 1
+            kept = (f"the last checkpoint (step {self.last_checkpoint_step}) is at {self.checkpoint_path}"
+                    if self.last_checkpoint_step is not None else "no checkpoint was written")
+            self.message(f"stopped {where} {done} without saving; {kept}")
+            raise
+        finally:
+            for extension in reversed(self.extensions):
+                extension.close(self)
+        result = self.result
+        result.step, result.epoch, result.last = self.step, self.epoch, dict(self._last_record)
+        if result.interrupted:
+            self.message(f"interrupted at step {self.step}: checkpoint saved to {result.checkpoint}")
+        return result
+
+    def _stop_condition(self) -> bool:
+        return self.epoch >= self.epochs or (self.max_steps is not None and self.step >= self.max_steps)
+
+    def _loop(self) -> None:
+        per = self.updater.batches_per_step
+        n_batches = len(self.loader)
+        batches = None
+        self._call("epoch_start")
+        while True:
+            if self.batch + per > n_batches:  # epoch used up
+                batches = None
+                self._call("epoch_end")
+                self.epoch, self.batch = self.epoch + 1, 0
+                if self.epoch < self.epochs:
+                    self._call("epoch_start")
+                continue
+            if self._stop_condition():
+                return
+            if self.stop_requested:
+                self.result.interrupted, self.result.signal = True, self.stop_signal
+                return
+            if batches is None:
+                batches = self.loader.iter_epoch(self.epoch, self.batch)
+            start = time.perf_counter()
+            reals = [next(batches) for _ in range(per)]
+            try:
+                # Overflow on the way to a NaN is reported once, by the finite check, not as NumPy warnings.
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                    record = self.train_step(reals)
+            except NonFiniteLoss as exc:
+                raise self._non_finite(exc) from None
+            self.batch += per
+            self.step += 1
+            elapsed = time.perf_counter() - start
+            images = sum(int(_images(b).shape[0]) for b in reals)
+            record = {"step": self.step, "epoch": self.epoch + 1, "batch": self.batch,
+                      **{key: record[key] for key in self.updater.log_keys if key in record},
+                      "images_per_s": images / elapsed if elapsed > 0 else float("inf"),
+                      "time": time.time()}
+            self.history.append(record)
+            self._last_record = record
+            self._call("after_step", record)
+
+    def _non_finite(self, exc: NonFiniteLoss) -> NonFiniteLossError:
+        step, value = self.step + 1, exc.value
+        batch = self.batch + self.updater.batches_per_step  # counted from 1, as the log's "batch"
+        if self.last_checkpoint_step is not None and self.checkpoint_path.exists():
+            kept = (f"The last good checkpoint (step {self.last_checkpoint_step}) is kept at {self.checkpoint_path}; "
+                    f"resume from it with a lower learning rate: {self.resume_hint} --lr-g ... --lr-d ...")
+        else:
+            kept = "No checkpoint had been written yet, so there is nothing to resume from."
+        text = "nan" if math.isnan(value) else str(value)
+        return NonFiniteLossError(
+            f"{exc.which} is {text} at step {step} (epoch {self.epoch + 1}, batch {batch}): training stopped, "
+            f"the weights were not saved. {kept}",
+            step=step, which=exc.which, value=value,
+            checkpoint=self.checkpoint_path if self.last_checkpoint_step is not None else None)

@@ -1,0 +1,236 @@
+"""Updaters: one training step of one GAN family, its optimisers and its state.
+
+An updater is what changes between GAN families; the loop (``loop.Trainer``) and the
+extensions stay the same. It owns
+
+    step(batches) -> record     one generator update after ``len(batches)`` discriminator
+                                updates (``batches_per_step`` of them: n_critic); the record
+                                holds the numbers worth logging (``log_keys``)
+    state_dict() / load_state_dict()   its modules and optimisers, as the checkpoint stores them
+    generator                   the module samples, grids and evaluation come from (an EMA
+                                updater returns its averaged copy here)
+    sample(noise)               grid images from fixed noise (a conditional updater tiles classes)
+
+A new family is a subclass that overrides ``step`` (and ``state_dict`` when it adds state,
+e.g. an EMA generator); see the README's trainer section::
+
+    class MyUpdater(GANUpdater):
+        def step(self, batches):
+            record = super().step(batches)
+            record["my_number"] = 1.0
+            return record
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from ... import backend, creation
+from ...autograd import Tensor, no_grad
+from ...backend import Device
+from ..checkpoint import CheckpointError, load_module_state
+from ..losses import GANLoss
+
+__all__ = ["Updater", "GANUpdater", "NonFiniteLoss", "grad_norm", "mean_sigmoid"]
+
+
+class NonFiniteLoss(FloatingPointError):
+    """Raised by an updater when a loss is NaN or infinite; the loop turns it into NonFiniteLossError."""
+
+    def __init__(self, which: str, value: float):
+        super().__init__(f"{which} is {value}")
+        self.which, self.value = which, value
+
+
+def grad_norm(parameters) -> float:
+    """The L2 norm of all gradients of `parameters`, accumulated in float64."""
+    total = 0.0
+    for p in parameters:
+        if p.grad is not None:
+            g = p.grad.data
+            total += float((g.astype(np.float64) * g).sum()) if g.dtype != np.float64 else float((g * g).sum())
+    return math.sqrt(total)
+
+
+def mean_sigmoid(scores: Tensor) -> float:
+    """Mean of sigmoid(scores): D's average belief that its input is real."""
+    x = backend.as_numpy(scores.data).astype(np.float64)
+    return float(np.mean(0.5 * (np.tanh(0.5 * x) + 1.0)))
+
+
+def _images(batch) -> Any:
+    # The loader yields (images, labels); a bare image batch is accepted too.
+    return batch[0] if isinstance(batch, (tuple, list)) else batch
+
+
+class Updater:
+    """Base class: named modules and optimisers, their state dict, sampling; subclasses write ``step``.
+
+    `modules` and `optimizers` map checkpoint names to objects (``{"generator": G, ...}``,
+    ``{"optimizer_g": opt, ...}``); ``state_dict`` stores each under its name, so the
+    checkpoint format follows from the names. `generator_name` says which module samples.
+    """
+
+    batches_per_step: int = 1
+    log_keys: tuple[str, ...] = ()
+
+    def __init__(self, modules: dict, optimizers: dict, *, device: "str | Device" = "cpu",
+                 latent_dim: int | None = None, generator_name: str = "generator"):
+        self.modules, self.optimizers = dict(modules), dict(optimizers)
+        self.device = Device(device)
+        self.latent_dim = latent_dim
+        self.generator_name = generator_name
+        self.statistics = True  # False: skip the logged numbers and finite checks (the benchmarks' step)
+
+    def step(self, batches: Sequence) -> dict:
+        raise NotImplementedError
+
+    @property
+    def generator(self):
+        """The module that samples, grids and evaluation use."""
+        return self.modules[self.generator_name]
+
+    def noise(self, n: int) -> Tensor:
+        """Latent noise for `n` images, drawn on the CPU from minigan's seeded generator, then moved.
+
+        The same noise on every device, and its state is what ``backend.get_rng_state()`` saves.
+        """
+        z = creation.randn(n, self.latent_dim)
+        return z if self.device.type == "cpu" else z.to(self.device)
+
+    def check_finite(self, value: float, which: str) -> None:
+        if not math.isfinite(value):
+            raise NonFiniteLoss(which, value)
+
+    def non_finite_parameter(self) -> str | None:
+        """'module parameter' of the first parameter holding NaN or inf, else None."""
+        for name, module in self.modules.items():
+            for pname, p in module.named_parameters():
+                if not bool(p.xp.isfinite(p.data).all()):
+                    return f"{name} parameter {pname}"
+        return None
+
+    def set_learning_rates(self, rates: dict) -> None:
+        """{optimizer name: lr}: a new learning rate given on resume wins over the saved one."""
+        for name, lr in rates.items():
+            for group in self.optimizers[name].param_groups:
+                group["lr"] = lr
+
+    def state_dict(self) -> dict:
+        state = {name: module.state_dict() for name, module in self.modules.items()}
+        state.update({name: opt.state_dict() for name, opt in self.optimizers.items()})
+        return state
+
+    def load_state_dict(self, state: dict, source: str = "checkpoint") -> None:
+        for name, module in self.modules.items():
+            if name not in state:
+                raise CheckpointError(f"{source} has no {name} (it holds {', '.join(sorted(state))})")
+            load_module_state(module, state[name], name, source)
+        try:
+            for name, opt in self.optimizers.items():
+                opt.load_state_dict(state[name])
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            raise CheckpointError(f"{source} does not fit this run: {exc}") from None
+
+    def sample(self, noise: np.ndarray) -> np.ndarray:
+        """The generator's images for `noise` (eval mode, no graph) as float32 host array: the sample grid."""
+        from ..sampling import generate  # sampling imports checkpoint -> models; keep this module light
+        noise = np.asarray(noise, dtype=np.float32)
+        return generate(self.generator, len(noise), noise=noise, batch_size=max(len(noise), 1), device=self.device)
+
+
+class GANUpdater(Updater):
+    """Goodfellow's alternating step for an unconditional G and D under a ``GANLoss``.
+
+    One step = ``len(batches)`` discriminator updates, then one generator update::
+
+        for each real batch x:
+            z ~ N(0, I);  fake = G(z)
+            D step on D(x) and D(fake.detach()): two forward passes, so BatchNorm sees a
+            real-only and a fake-only batch (as in PyTorch's DCGAN example)
+        G step on D(fake) recomputed with the updated D (never the pre-update scores)
+    """
+
+    log_keys = ("loss_D", "loss_G", "D_x", "D_G_z", "D_G_z_after", "grad_norm_D", "grad_norm_G")
+
+    def __init__(self, generator, discriminator, opt_g, opt_d, loss: GANLoss, *, device="cpu",
+                 latent_dim: int | None = None, n_critic: int = 1):
+        super().__init__({"generator": generator, "discriminator": discriminator},
+                         {"optimizer_g": opt_g, "optimizer_d": opt_d}, device=device,
+                         latent_dim=latent_dim if latent_dim is not None else getattr(generator, "latent_dim", None))
+        self.G, self.D, self.opt_g, self.opt_d, self.loss = generator, discriminator, opt_g, opt_d, loss
+        self.batches_per_step = int(n_critic)
+
+    def _real(self, batch) -> Tensor:
+        x = _images(batch)
+        if not isinstance(x, Tensor):
+            x = Tensor(x)
+        if x.device != self.device:  # a loader of the user's on another device
+            x = x.to(self.device)
+        return x
+
+    def discriminator_step(self, x: Tensor, fake_for_d: Tensor, record: dict) -> None:
+        """One D update on a real and a fake batch; fills loss_D, D_x, D_G_z, grad_norm_D."""
+        D, loss = self.D, self.loss
+        self.opt_d.zero_grad()
+        real_scores = D(x)              # a real-only batch ...
+        fake_scores = D(fake_for_d)     # ... and a fake-only batch: separate BatchNorm statistics
+        loss_d = loss.d_real(real_scores) + loss.d_fake(fake_scores)
+        if self.statistics:
+            loss_d_value = float(loss_d.item())
+            self.check_finite(loss_d_value, "loss_D")
+        loss_d.backward()
+        if self.statistics:
+            record["grad_norm_D"] = grad_norm(D.parameters())
+        self.opt_d.step()
+        if self.statistics:
+            record["loss_D"] = loss_d_value
+            record["D_x"] = mean_sigmoid(real_scores)
+            record["D_G_z"] = mean_sigmoid(fake_scores)
+
+    def generator_step(self, fake: Tensor, record: dict) -> None:
+        """One G update on D's scores of `fake`, with D's weights frozen for the backward pass."""
+        D = self.D
+        self.opt_g.zero_grad()
+        d_params = list(D.parameters())
+        flags = [p.requires_grad for p in d_params]
+        for p in d_params:                  # no gradients for D's weights in G's backward pass
+            p.requires_grad_(False)
+        try:
+            scores = D(fake)
+            loss_g = self.loss.g(scores)
+            if self.statistics:
+                loss_g_value = float(loss_g.item())
+                self.check_finite(loss_g_value, "loss_G")
+            loss_g.backward()
+        finally:
+            for p, flag in zip(d_params, flags):
+                p.requires_grad_(flag)
+        if self.statistics:
+            record["grad_norm_G"] = grad_norm(self.G.parameters())
+        self.opt_g.step()
+        if self.statistics:
+            record["loss_G"] = loss_g_value
+            record["D_G_z_after"] = mean_sigmoid(scores)
+
+    def step(self, batches: Sequence) -> dict:
+        """One generator update after len(batches) discriminator updates; returns the log record."""
+        G = self.G
+        G.train()
+        self.D.train()
+        fake = None
+        record: dict[str, Any] = {}
+        for k, batch in enumerate(batches):
+            x = self._real(batch)
+            z = self.noise(x.shape[0])
+            if k == len(batches) - 1:
+                fake = G(z)                 # kept with its graph: the G step reuses it
+                fake_for_d = fake.detach()
+            else:
+                with no_grad():
+                    fake_for_d = G(z)
+            self.discriminator_step(x, fake_for_d, record)
+        self.generator_step(fake, record)
+        return record
