@@ -112,86 +112,15 @@ class MiniganBackend(Backend):
         return MiniganGANStep(self, model, batch, seed)
 
 
-def _split_models(built):
-    """(G, D) from whatever build_models returns: a pair, a dict or an object with attributes."""
-    if isinstance(built, (tuple, list)) and len(built) >= 2:
-        return built[0], built[1]
-    if isinstance(built, dict):
-        for g, d in (("G", "D"), ("generator", "discriminator"), ("netG", "netD")):
-            if g in built and d in built:
-                return built[g], built[d]
-    for g, d in (("G", "D"), ("generator", "discriminator"), ("netG", "netD")):
-        if hasattr(built, g) and hasattr(built, d):
-            return getattr(built, g), getattr(built, d)
-    raise Unavailable(f"minigan.gan.models.build_models returned {type(built).__name__}; expected (G, D)")
-
-
 def build_minigan_models(b: MiniganBackend, model: str, seed: int = 0):
-    """minigan's G and D: from `minigan.gan.models.build_models` when it exists, else the same
-    layers assembled here from minigan.nn (the fallback keeps the benchmarks running while the
-    gan package is being written)."""
+    """minigan's G and D from `minigan.gan.models.build_models`, seeded, in training mode."""
+    from minigan.gan.models import build_models
     b.mg.manual_seed(seed)
-    try:
-        models = importlib.import_module("minigan.gan.models")
-        builder = getattr(models, "build_models")
-    except (ImportError, AttributeError):
-        G, D = _fallback_models(b, model)
-        source = "benchmarks fallback (minigan.nn)"
-    else:
-        import inspect
-        kwargs = {"device": b.device} if "device" in inspect.signature(builder).parameters else {}
-        G, D = _split_models(builder(model, **kwargs))
-        source = "minigan.gan.models.build_models"
+    G, D = build_models(model)
     G, D = b.module(G), b.module(D)
     G.train()
     D.train()
-    return G, D, source
-
-
-def _fallback_models(b: MiniganBackend, model: str):
-    nn = b.nn
-
-    class Reshape(nn.Module):
-        def __init__(self, *shape):
-            super().__init__()
-            self.shape = shape
-
-        def forward(self, x):
-            return x.reshape(x.shape[0], *self.shape)
-
-    if model == "mlp":
-        layers = []
-        width = LATENT_DIM
-        for out in (256, 512, 1024):
-            layers += [nn.Linear(width, out), nn.BatchNorm1d(out, eps=1e-5, momentum=0.1), nn.LeakyReLU(0.2)]
-            width = out
-        layers += [nn.Linear(width, 784), nn.Tanh(), Reshape(1, 28, 28)]
-        G = nn.Sequential(*layers)
-        D = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.LeakyReLU(0.2), nn.Linear(512, 256),
-                          nn.LeakyReLU(0.2), nn.Linear(256, 1))
-    elif model == "dcgan":
-        G = nn.Sequential(
-            nn.Linear(LATENT_DIM, 128 * 7 * 7), nn.BatchNorm1d(128 * 7 * 7, eps=1e-5, momentum=0.1), nn.ReLU(),
-            Reshape(128, 7, 7),
-            nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1), nn.BatchNorm2d(64, eps=1e-5, momentum=0.1),
-            nn.ReLU(),
-            nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1), nn.Tanh())
-        D = nn.Sequential(
-            nn.Conv2d(1, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-            nn.Conv2d(64, 128, 4, stride=2, padding=1), nn.BatchNorm2d(128, eps=1e-5, momentum=0.1),
-            nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(128 * 7 * 7, 1))
-    else:
-        raise ValueError(f"unknown model {model!r}")
-    for net in (G, D) if model == "dcgan" else ():
-        for m in net.modules():
-            kind = type(m).__name__
-            if kind in ("Conv2d", "ConvTranspose2d", "Linear"):
-                nn.init.normal_(m.weight, 0.0, 0.02)
-                nn.init.zeros_(m.bias)
-            elif kind.startswith("BatchNorm"):
-                nn.init.normal_(m.weight, 1.0, 0.02)
-                nn.init.zeros_(m.bias)
-    return G, D
+    return G, D, "minigan.gan.models.build_models"
 
 
 def real_batch(batch: int, seed: int = 0) -> np.ndarray:
@@ -201,41 +130,30 @@ def real_batch(batch: int, seed: int = 0) -> np.ndarray:
 
 
 class MiniganGANStep:
-    """One GAN iteration in minigan, the same work as `torch_reference.TorchGANStep`:
-    D on a real and a detached fake batch (BCE-with-logits, real → 1, fake → 0), Adam on D;
-    then the non-saturating G loss on D(G(z)) recomputed with the updated D (D's weights
-    frozen for that backward pass, as `GANTrainer.train_step` does), Adam on G.
+    """One GAN iteration in minigan: the trainer's own step, ``GANUpdater.step``, on a fixed real batch.
 
-    This is `GANTrainer.train_step` without its bookkeeping (loss `.item()`s, gradient norms,
-    D(x) means), which the PyTorch side has no counterpart for."""
+    The same work as `torch_reference.TorchGANStep`: D on a real and a detached fake batch
+    (BCE-with-logits, real -> 1, fake -> 0), Adam on D; then the non-saturating G loss on D(G(z))
+    recomputed with the updated D (D's weights frozen for that backward pass), Adam on G. The
+    updater runs with ``statistics = False``: no loss ``.item()``s, gradient norms or D(x) means,
+    which the PyTorch side has no counterpart for.
+    """
 
     def __init__(self, b: MiniganBackend, model: str, batch: int, seed: int = 0):
+        from minigan.gan.losses import BCELoss
+        from minigan.gan.training import GANUpdater
         self.b = b
         self.G, self.D, self.models_from = b.build_models(model, seed)
         self.opt_g = b.adam(self.G.parameters())
         self.opt_d = b.adam(self.D.parameters())
-        self.F = b.F
+        self.updater = GANUpdater(self.G, self.D, self.opt_g, self.opt_d, BCELoss(), device=b.device,
+                                  latent_dim=LATENT_DIM)
+        self.updater.statistics = False
         self.real = b.from_numpy(real_batch(batch, seed))
-        self.ones = b.from_numpy(np.ones((batch, 1), np.float32))
-        self.zeros = b.from_numpy(np.zeros((batch, 1), np.float32))
         self.batch = batch
 
     def __call__(self):
-        mg, F = self.b.mg, self.F
-        z = mg.randn(self.batch, LATENT_DIM, device=self.b.device)
-        fake = self.G(z)
-        self.opt_d.zero_grad()
-        loss_d = (F.binary_cross_entropy_with_logits(self.D(self.real), self.ones)
-                  + F.binary_cross_entropy_with_logits(self.D(fake.detach()), self.zeros))
-        loss_d.backward()
-        self.opt_d.step()
-        self.opt_g.zero_grad()
-        self.D.requires_grad_(False)
-        loss_g = F.binary_cross_entropy_with_logits(self.D(fake), self.ones)
-        loss_g.backward()
-        self.D.requires_grad_(True)
-        self.opt_g.step()
-        return loss_d, loss_g
+        return self.updater.step([self.real])
 
     def sync(self) -> None:
         self.b.sync()

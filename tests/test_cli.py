@@ -202,3 +202,55 @@ def test_ctrl_c_saves_a_checkpoint_and_resumes(data_dir, tmp_path):
 def test_main_is_the_console_script_entry_point():
     text = (REPO / "pyproject.toml").read_text()
     assert 'minigan = "minigan.cli:main"' in text
+
+
+def _train_until(tmp_path, data_dir, steps, *extra):
+    proc = subprocess.Popen([sys.executable, "-m", "minigan", "train", "--data-dir", str(data_dir), "--out", "run",
+                             "--epochs", "1000", "--model", "mlp", *TINY, *map(str, extra)],
+                            cwd=tmp_path, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "run" / "log.jsonl"
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        if log.exists() and len(log.read_text().splitlines()) >= steps:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, proc.communicate()
+    return proc, log
+
+
+def test_sigterm_finishes_the_step_saves_and_exits_143(data_dir, tmp_path):
+    proc, log = _train_until(tmp_path, data_dir, 2, "--max-steps", 100000)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "SIGTERM: finishing step" in err and "Traceback" not in err
+    assert "resume with:  minigan train --resume run --max-steps 100000" in out
+    steps = len(log.read_text().splitlines())
+    assert load_checkpoint(tmp_path / "run")["step"] == steps >= 2  # nothing lost
+
+
+def test_two_quick_sigterms_stop_at_once_without_saving(data_dir, tmp_path):
+    # DCGAN steps of 64 images (~0.1 s each): the second signal lands while the first is still being handled.
+    proc, log = _train_until(tmp_path, data_dir, 2, "--checkpoint-every", 1000, "--model", "dcgan", "--width", 64,
+                             "--batch-size", 64)
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "without saving; no checkpoint was written" in err and "Traceback" not in err
+    assert not (tmp_path / "run" / "checkpoint.npz").exists()
+
+
+def test_eval_of_a_run_uses_the_data_dir_it_was_trained_with(trained_run, tmp_path):
+    cwd, run_dir, _ = trained_run
+    home = tmp_path / "home"
+    proc = subprocess.run([sys.executable, "-m", "minigan", "eval", "--checkpoint", str(run_dir), "--n", "20",
+                           "--json", str(tmp_path / "out.json")],
+                          env={**env(), "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache")},
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    import json
+    result = json.loads((tmp_path / "out.json").read_text())
+    # The real-vs-real baseline comes from the run's own (fake, 64-image) training set, at equal N.
+    assert result["baseline"]["n"] == 20 and result["baseline"]["source"] == "mnist train subset vs test set"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import tokenize
 import zipfile
 from pathlib import Path
 
@@ -18,7 +19,7 @@ __all__ = ["RANGE_TOLERANCE", "prepare_samples", "load_samples", "read_npy"]
 RANGE_TOLERANCE = 1e-3  # float samples may overshoot [-1, 1] by this much (rounding in tanh and casts)
 # What a damaged file can make NumPy's readers raise: each becomes one ValueError naming the file.
 _READ_ERRORS = (ValueError, SyntaxError, TypeError, EOFError, OSError, KeyError, IndexError, OverflowError,
-                MemoryError, zipfile.BadZipFile)
+                MemoryError, zipfile.BadZipFile, tokenize.TokenError)  # TokenError: a damaged header dict
 
 
 def prepare_samples(samples, *, name: str = "samples") -> np.ndarray:

@@ -15,6 +15,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..data.atomic import atomic_write
+
 __all__ = ["write_png", "read_png", "make_grid", "save_grid", "plot_losses"]
 
 
@@ -40,10 +42,8 @@ def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
     header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
     data = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 6)) + _chunk(b"IEND", b"")
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    with atomic_write(path) as handle:
+        handle.write(data)
     return path
 
 
@@ -130,7 +130,6 @@ def plot_losses(path: str | os.PathLike, steps: Sequence[int], losses: dict[str,
     if losses:
         ax.legend()
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
-    fig.savefig(tmp, format="png")
-    os.replace(tmp, path)
+    with atomic_write(path) as handle:
+        fig.savefig(handle, format="png")
     return path
