@@ -10,25 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minigan.data import write_fake_dataset
-from minigan.gan import BCELoss, GANTrainer, NonFiniteLossError, TrainConfig, load_checkpoint, resume
+from minigan.gan import GANTrainer, NonFiniteLossError, TrainConfig, load_checkpoint, resume
 from minigan.gan.training import Extension, GANUpdater, remove_stale_temp_files
+from test_gan_trainer import NaNAt, data_dir, tiny  # noqa: F401  (data_dir is a fixture)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "checkpoint-dcgan-before-issue10.npz"
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fake-mnist")
-    write_fake_dataset(folder, train_size=64, test_size=16, seed=3)
-    return folder
-
-
-def tiny(data_dir, out, **kw):
-    base = dict(model="dcgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir), epochs=2,
-                progress="none", checkpoint_every=0, n_samples=16, out=str(out))
-    base.update(kw)
-    return TrainConfig(**base)
 
 
 def steps(run):
@@ -126,17 +112,6 @@ def test_resume_removes_only_our_stale_temp_files(data_dir, tmp_path, capsys):
 
 
 # ---- issue 14, item 8: NaN message, no NumPy warnings, a second signal stops at once -------
-
-class NaNAt(BCELoss):
-    def __init__(self, bad_call):
-        super().__init__()
-        self.calls, self.bad_call = 0, bad_call
-
-    def d_real(self, scores):
-        self.calls += 1
-        out = super().d_real(scores)
-        return out * float("nan") if self.calls == self.bad_call else out
-
 
 def test_the_nan_message_counts_batches_from_1_like_the_log(data_dir, tmp_path):
     with pytest.raises(NonFiniteLossError, match=r"at step 1 \(epoch 1, batch 1\)"):

@@ -66,7 +66,8 @@ def _train_classifier(parser: argparse.ArgumentParser) -> Handler:
     parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="seeds the initialisation and the batch order (default 0, the shipped weights')")
     parser.add_argument("--batch-size", type=positive_int, default=64, help="default 64")
-    parser.add_argument("--lr", type=positive_float, default=1e-3, help="Adam's starting learning rate (cosine-decayed)")
+    parser.add_argument("--lr", type=positive_float, default=1e-3,
+                        help="Adam's starting learning rate (cosine-decayed)")
     parser.add_argument("--channels", type=channels, default=None, metavar="C1,C2", help="conv widths (default 16,32)")
     parser.add_argument("--data-dir", metavar="DIR", default=None,
                         help="folder holding the dataset files (else $MINIGAN_DATA_DIR, the cache, system folders)")

@@ -21,7 +21,8 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
     # which options were given on the command line.
     parser.description = ("Train a GAN with Goodfellow's alternating updates. Every step is logged to "
                           "RUN_DIR/log.jsonl; every epoch writes a sample grid and the loss curves; "
-                          "RUN_DIR/checkpoint.npz is written every --checkpoint-every steps, on Ctrl-C or SIGTERM and at the "
+                          "RUN_DIR/checkpoint.npz is written every --checkpoint-every steps, on Ctrl-C or SIGTERM "
+                          "and at the "
                           "end, and --resume RUN_DIR continues exactly where the run stopped. --eval-every N "
                           "scores the generator (FID, Inception Score) every N epochs.")
     parser.epilog = "example: minigan train --model dcgan --epochs 5 --out runs/dcgan"
@@ -54,7 +55,8 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
     run.add_argument("--epochs", type=_positive_int, default=None, help="epochs in all (default 5)")
     run.add_argument("--batch-size", type=_positive_int, default=None, help="(default 64)")
     run.add_argument("--max-steps", type=_positive_int, default=None,
-                     help="stop after this many generator steps in all (smoke tests; kept by --resume unless given again)")
+                     help="stop after this many generator steps in all (smoke tests; kept by --resume unless "
+                          "given again)")
     run.add_argument("--device", type=_device, default=None, help="cpu, cuda or cuda:N (default: cpu)")
     run.add_argument("--seed", type=_non_negative_int, default=None,
                      help="fixes initialisation, noise and data order (default 0)")

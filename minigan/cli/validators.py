@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from ..backend import Device, DeviceError
+
 __all__ = ["positive_int", "non_negative_int", "positive_float", "unit_float", "device", "channels"]
 
 
@@ -34,7 +36,6 @@ def unit_float(text: str) -> float:
 
 
 def device(text: str) -> str:
-    from ..backend import Device, DeviceError  # deferred: loads NumPy, and `minigan --help` should not
     try:
         return str(Device(text))
     except DeviceError as exc:

@@ -32,6 +32,7 @@ from ...autograd import Tensor, no_grad
 from ...backend import Device
 from ..checkpoint import CheckpointError, load_module_state
 from ..losses import GANLoss
+from ..sampling import generate
 
 __all__ = ["Updater", "GANUpdater", "NonFiniteLoss", "grad_norm", "mean_sigmoid"]
 
@@ -136,7 +137,6 @@ class Updater:
 
     def sample(self, noise: np.ndarray) -> np.ndarray:
         """The generator's images for `noise` (eval mode, no graph) as float32 host array: the sample grid."""
-        from ..sampling import generate  # sampling imports checkpoint -> models; keep this module light
         noise = np.asarray(noise, dtype=np.float32)
         return generate(self.generator, len(noise), noise=noise, batch_size=max(len(noise), 1), device=self.device)
 
