@@ -85,9 +85,9 @@ def test_max_steps_is_kept_on_resume_unless_given_again(data_dir, tmp_path):
 
     trainer.train_step = stop_in_step_2
     assert trainer.train().step == 2
-    assert "--max-steps 5" in trainer.resume_hint
     resumed = GANTrainer.from_checkpoint(run)
     assert resumed.config.max_steps == 5 and resumed.train().step == 5  # not all 4 epochs (16 steps)
+    assert "--max-steps 5" in trainer.resume_hint
     assert json.loads((run / "config.json").read_text())["max_steps"] == 5
     assert resume(run, max_steps=7).step == 7
 
@@ -137,15 +137,18 @@ def test_a_second_signal_while_saving_stops_at_once_without_saving(data_dir, tmp
     trainer = GANTrainer(tiny(data_dir, run, checkpoint_every=2))
     original = trainer.train_step
 
+    sent = []
+
     def first_signal_in_step_3(batches):
         if trainer.step == 2:
             os.kill(os.getpid(), signal.SIGTERM)
+            sent.append(1)
         return original(batches)
 
     real_save = ckpt.save_checkpoint
 
     def save(path, state):
-        if trainer.stop_requested:  # the final save: a second SIGTERM arrives in the middle of it
+        if sent:  # the final save: a second SIGTERM arrives in the middle of it
             os.kill(os.getpid(), signal.SIGTERM)
         return real_save(path, state)
 

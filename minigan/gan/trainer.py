@@ -26,16 +26,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import backend, optim
+from .. import backend
 from ..backend import Device
 from ..data import DataLoader, load_dataset
 from ..data.atomic import atomic_write
+from ..evaluation import evaluate_samples
 from . import checkpoint as ckpt
 from .config import FIXED_ON_RESUME, TrainConfig
 from .losses import GANLoss, build_loss
 from .models import MODELS, build_models, model_defaults
 from .plotting import save_grid
-from .sampling import evaluate_generator
 from .training import (Evaluation, JSONLLog, LossCurves, NonFiniteLossError, Progress, SampleGrid, Snapshot,
                        StopOnSignal, Trainer, TrainResult)
 from .training.extensions import LOG_NAME, METRICS_NAME
@@ -50,12 +50,6 @@ EVAL_BATCH_SIZE = 250
 
 def default_run_dir(model: str, dataset: str) -> Path:
     return Path("runs") / f"{model}-{dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def _fixed_noise(seed: int, n: int, latent_dim: int) -> np.ndarray:
-    # Its own generator: drawing the fixed noise never moves the training noise stream.
-    rng = np.random.default_rng([int(seed), 0x5A4D])
-    return rng.standard_normal((n, latent_dim), dtype=np.float32)
 
 
 def _resolve(config: TrainConfig | None, generator, discriminator, overrides: dict) -> TrainConfig:
@@ -88,7 +82,7 @@ class GANTrainer(Trainer):
         G maps (N, latent_dim) noise to (N, C, H, W) images in [-1, 1], D maps images to (N, 1) scores.
     data : a ``minigan.data.DataLoader``, an (images, labels) pair, or None to load ``config.dataset``.
     loss : a ``GANLoss`` (default: ``build_loss(config.loss, ...)``).
-    updater_class : the step (default ``GANUpdater``); a subclass with the same constructor plugs in.
+    updater_class : the step (default ``GANUpdater``); any class with ``from_config`` plugs in.
     extensions : more ``Extension``s, run after the default ones.
     """
 
@@ -109,15 +103,12 @@ class GANTrainer(Trainer):
         G, D = generator.to(self.device), discriminator.to(self.device)
         loss = loss or build_loss(config.loss, g_loss=config.g_loss, label_smoothing=config.label_smoothing,
                                   lsgan_a=config.lsgan_a, lsgan_b=config.lsgan_b, lsgan_c=config.lsgan_c)
-        opt_g = optim.Adam(G.parameters(), lr=config.lr_g, betas=(config.beta1, config.beta2))
-        opt_d = optim.Adam(D.parameters(), lr=config.lr_d, betas=(config.beta1, config.beta2))
-        updater = (updater_class or self.updater_class)(G, D, opt_g, opt_d, loss, device=self.device,
-                                                        latent_dim=config.latent_dim, n_critic=config.n_critic)
+        updater = (updater_class or self.updater_class).from_config(config, G, D, loss, self.device)
         loader = self._make_loader(data)
         if len(loader) < config.n_critic:
             raise ValueError(f"the dataset gives {len(loader)} batch(es) of {loader.batch_size} per epoch, "
                              f"fewer than n_critic={config.n_critic}: use a smaller batch size")
-        self.fixed_noise = _fixed_noise(config.seed, config.n_samples, config.latent_dim)
+        self.fixed_noise = updater.fixed_inputs(config.seed, config.n_samples)
         run_dir = Path(config.out) if config.out else default_run_dir(config.model, config.dataset)
         title = f"{config.model} / {config.loss} on {config.dataset}"
         defaults = [JSONLLog(), Snapshot(config.checkpoint_every), SampleGrid(), LossCurves(title),
@@ -249,9 +240,10 @@ class GANTrainer(Trainer):
         """
         rng_state = backend.get_rng_state()  # nothing below should draw from it; make sure
         try:
-            return evaluate_generator(self.updater.generator, int(n or self.config.eval_n), self.config.dataset,
-                                      device=self.device, seed=EVAL_SEED, batch_size=EVAL_BATCH_SIZE,
-                                      latent_dim=self.config.latent_dim, data_dir=self.config.data_dir)
+            samples = self.updater.evaluation_samples(int(n or self.config.eval_n), seed=EVAL_SEED,
+                                                      batch_size=EVAL_BATCH_SIZE)
+            return evaluate_samples(samples, self.config.dataset, data_dir=self.config.data_dir,
+                                    device=str(self.device), batch_size=EVAL_BATCH_SIZE)
         finally:
             backend.set_rng_state(rng_state)
 

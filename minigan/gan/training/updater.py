@@ -9,7 +9,10 @@ extensions stay the same. It owns
     state_dict() / load_state_dict()   its modules and optimisers, as the checkpoint stores them
     generator                   the module samples, grids and evaluation come from (an EMA
                                 updater returns its averaged copy here)
-    sample(noise)               grid images from fixed noise (a conditional updater tiles classes)
+    fixed_inputs / sample       what the sample grids are drawn from, and the grid images
+                                (a conditional updater tiles classes, an inpainting one fixed examples)
+    evaluation_samples(n, ...)  the images an evaluation scores
+    from_config(config, G, D, loss, device)   the updater (and its optimisers) a TrainConfig asks for
 
 A new family is a subclass that overrides ``step`` (and ``state_dict`` when it adds state,
 e.g. an EMA generator); see the README's trainer section::
@@ -27,7 +30,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ... import backend, creation
+from ... import backend, creation, optim
 from ...autograd import Tensor, no_grad
 from ...backend import Device
 from ..checkpoint import CheckpointError, load_module_state
@@ -135,10 +138,25 @@ class Updater:
         except (KeyError, ValueError, TypeError, IndexError) as exc:
             raise CheckpointError(f"{source} does not fit this run: {exc}") from None
 
-    def sample(self, noise: np.ndarray) -> np.ndarray:
-        """The generator's images for `noise` (eval mode, no graph) as float32 host array: the sample grid."""
-        noise = np.asarray(noise, dtype=np.float32)
-        return generate(self.generator, len(noise), noise=noise, batch_size=max(len(noise), 1), device=self.device)
+    def fixed_inputs(self, seed: int, n: int) -> np.ndarray:
+        """What every sample grid of the run is drawn from (checkpointed as 'fixed_noise'): (n, latent_dim) noise.
+
+        Its own generator: drawing it never moves the training noise stream. An image-conditioned
+        updater returns fixed example images here instead.
+        """
+        rng = np.random.default_rng([int(seed), 0x5A4D])
+        return rng.standard_normal((n, self.latent_dim), dtype=np.float32)
+
+    def sample(self, fixed: np.ndarray) -> np.ndarray:
+        """The grid images for `fixed` (eval mode, no graph), float32 host array (a conditional updater
+        tiles one row per class here)."""
+        fixed = np.asarray(fixed, dtype=np.float32)
+        return generate(self.generator, len(fixed), noise=fixed, batch_size=max(len(fixed), 1), device=self.device)
+
+    def evaluation_samples(self, n: int, *, seed: int, batch_size: int) -> np.ndarray:
+        """`n` images to score, from their own seeded noise (``minigan eval --checkpoint`` draws the same)."""
+        return generate(self.generator, n, latent_dim=self.latent_dim, batch_size=batch_size, seed=seed,
+                        device=self.device)
 
 
 class GANUpdater(Updater):
@@ -162,6 +180,18 @@ class GANUpdater(Updater):
                          latent_dim=latent_dim if latent_dim is not None else getattr(generator, "latent_dim", None))
         self.G, self.D, self.opt_g, self.opt_d, self.loss = generator, discriminator, opt_g, opt_d, loss
         self.batches_per_step = int(n_critic)
+
+    @classmethod
+    def from_config(cls, config, generator, discriminator, loss: GANLoss, device) -> "GANUpdater":
+        """The updater a TrainConfig asks for: Adam on G and D with the config's rates and betas.
+
+        A family with other optimisers (RMSprop for weight-clipped WGAN, say) overrides this.
+        """
+        betas = (config.beta1, config.beta2)
+        opt_g = optim.Adam(generator.parameters(), lr=config.lr_g, betas=betas)
+        opt_d = optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=betas)
+        return cls(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=config.latent_dim,
+                   n_critic=config.n_critic)
 
     def _real(self, batch) -> Tensor:
         x = _images(batch)
