@@ -5,7 +5,7 @@ the ones `minigan.gan.models.build_models` builds (same layers, same order, same
 eps 1e-5 / momentum 0.1, same LeakyReLU slope 0.2; the DCGAN's init N(0, 0.02), the MLP's
 PyTorch default init, as minigan's), the loss is BCE-with-logits with the non-saturating
 generator loss, and the optimiser is Adam (lr 2e-4, betas (0.5, 0.999)) on each network.
-The step mirrors `minigan.gan.trainer.GANTrainer.train_step` without its logging: D's
+The step mirrors `minigan.gan.training.GANUpdater.step` (the trainer's step) without its logging: D's
 weights are frozen (requires_grad False) during the generator's backward pass.
 """
 from __future__ import annotations

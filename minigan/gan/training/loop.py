@@ -26,7 +26,7 @@ import numpy as np
 from ... import backend
 from ..checkpoint import CHECKPOINT_NAME
 from .stale import remove_stale_temp_files
-from .updater import NonFiniteLoss, Updater, _images
+from .updater import NonFiniteLoss, Updater, batch_images
 
 __all__ = ["Trainer", "TrainResult", "NonFiniteLossError"]
 
@@ -218,7 +218,7 @@ class Trainer:
             self.batch += per
             self.step += 1
             elapsed = time.perf_counter() - start
-            images = sum(int(_images(b).shape[0]) for b in reals)
+            images = sum(int(batch_images(b).shape[0]) for b in reals)
             record = {"step": self.step, "epoch": self.epoch + 1, "batch": self.batch,
                       **{key: record[key] for key in self.updater.log_keys if key in record},
                       "images_per_s": images / elapsed if elapsed > 0 else float("inf"),

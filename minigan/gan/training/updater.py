@@ -37,7 +37,7 @@ from ..checkpoint import CheckpointError, load_module_state
 from ..losses import GANLoss
 from ..sampling import generate
 
-__all__ = ["Updater", "GANUpdater", "NonFiniteLoss", "grad_norm", "mean_sigmoid"]
+__all__ = ["Updater", "GANUpdater", "NonFiniteLoss", "grad_norm", "mean_sigmoid", "batch_images"]
 
 
 class NonFiniteLoss(FloatingPointError):
@@ -64,8 +64,8 @@ def mean_sigmoid(scores: Tensor) -> float:
     return float(np.mean(0.5 * (np.tanh(0.5 * x) + 1.0)))
 
 
-def _images(batch) -> Any:
-    # The loader yields (images, labels); a bare image batch is accepted too.
+def batch_images(batch) -> Any:
+    """The images of one batch: the loader yields (images, labels); a bare image batch is accepted too."""
     return batch[0] if isinstance(batch, (tuple, list)) else batch
 
 
@@ -194,7 +194,7 @@ class GANUpdater(Updater):
                    n_critic=config.n_critic)
 
     def _real(self, batch) -> Tensor:
-        x = _images(batch)
+        x = batch_images(batch)
         if not isinstance(x, Tensor):
             x = Tensor(x)
         if x.device != self.device:  # a loader of the user's on another device

@@ -1,10 +1,109 @@
-"""The progress display on stderr as an extension (``minigan.gan.progress.Reporter`` draws it)."""
+"""Training progress on stderr: a bar with ETA on a terminal, one line per epoch otherwise.
+
+``Reporter`` draws it; ``Progress`` is the extension that feeds it (and through which
+``trainer.message`` prints, so a message never lands in the middle of the bar).
+"""
 from __future__ import annotations
 
-from ...progress import Reporter
+import math
+import shutil
+import sys
+import time
+from pathlib import Path
+
 from .base import Extension
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "Reporter", "format_seconds"]
+
+
+def format_seconds(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+class Reporter:
+    """Progress on stderr: a bar with ETA on a TTY, one line per epoch otherwise."""
+
+    def __init__(self, mode: str, steps_per_epoch: int, epochs: int, stream=None):
+        self.stream = stream or sys.stderr
+        if mode == "auto":
+            isatty = getattr(self.stream, "isatty", None)
+            mode = "bar" if isatty is not None and isatty() else "epoch"
+        self.mode, self.steps_per_epoch, self.epochs = mode, steps_per_epoch, epochs
+        self._last_draw = 0.0
+        self._bar_open = False
+        self._last_len = 0
+        self._epoch_start = time.perf_counter()
+        self._epoch_first_step = 0
+        self._done_at_start = 0
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def message(self, text: str) -> None:
+        if self._bar_open:
+            self._write("\n")
+            self._bar_open = False
+            self._last_len = 0
+        self._write(f"minigan: {text}\n")
+
+    def start_epoch(self, epoch: int, done: int) -> None:
+        self._epoch_start = time.perf_counter()
+        self._done_at_start = done
+
+    def update(self, step: int, done: int, record: dict) -> None:
+        if self.mode != "bar":
+            return
+        now = time.perf_counter()
+        if now - self._last_draw < 0.1 and done < self.steps_per_epoch:
+            return
+        self._last_draw = now
+        total = max(self.steps_per_epoch, 1)
+        ran = done - self._done_at_start
+        rate = ran / (now - self._epoch_start) if now > self._epoch_start and ran > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else float("nan")
+        width = 24
+        filled = int(width * done / total)
+        bar = "=" * filled + (">" if filled < width else "") + " " * max(width - filled - 1, 0)
+        head = f"epoch {record['epoch']}/{self.epochs} [{bar}] {done}/{total} ETA {format_seconds(eta)}"
+        tail = (f" | loss_D {record['loss_D']:.3f} loss_G {record['loss_G']:.3f} D(x) {record['D_x']:.2f} "
+                f"D(G(z)) {record['D_G_z']:.2f} | {record['images_per_s']:.0f} img/s")
+        columns = shutil.get_terminal_size((100, 24)).columns - 1
+        line = (head + tail)[:columns]
+        self._write("\r" + line + " " * max(0, self._last_len - len(line)))
+        self._last_len = len(line)
+        self._bar_open = True
+
+    def end_epoch(self, epoch: int, step: int, history: list, grid: Path) -> None:
+        if self.mode == "none":
+            return
+        if self._bar_open:
+            self._write("\n")
+            self._bar_open = False
+            self._last_len = 0
+        recent = [r for r in history if r.get("epoch") == epoch + 1]
+        took = time.perf_counter() - self._epoch_start
+        if recent:
+            loss_d = sum(r["loss_D"] for r in recent) / len(recent)
+            loss_g = sum(r["loss_G"] for r in recent) / len(recent)
+            stats = f"mean loss_D {loss_d:.4f} loss_G {loss_g:.4f}, "
+        else:
+            stats = ""
+        self._write(f"epoch {epoch + 1}/{self.epochs} done at step {step}: {stats}{format_seconds(took)}; "
+                    f"samples {grid}\n")
+
+    def close(self) -> None:
+        if self._bar_open:
+            self._write("\n")
+            self._bar_open = False
 
 
 class Progress(Extension):
