@@ -10,8 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import minigan
+from minigan import nn, optim
+
 from minigan.gan import GANTrainer, NonFiniteLossError, TrainConfig, load_checkpoint, resume
-from minigan.gan.training import Extension, GANUpdater, remove_stale_temp_files
+from minigan import load as load_state
+from minigan.data import DataLoader, load_dataset
+from minigan.gan.training import (Extension, GANUpdater, JSONLLog, Snapshot, Trainer, Updater,
+                                  remove_stale_temp_files)
+from minigan.gan.training.updater import batch_images
 from test_gan_trainer import NaNAt, data_dir, tiny  # noqa: F401  (data_dir is a fixture)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "checkpoint-dcgan-before-issue10.npz"
@@ -52,6 +59,49 @@ def test_a_user_extension_and_updater_plug_in(data_dir, tmp_path):
     assert counter.events == [("step", 1), ("step", 2), ("step", 3), ("step", 4), ("epoch", 1), ("step", 5)]
     records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert all(-1 <= r["real_mean"] <= 1 for r in records) and len(records) == 5
+
+
+class MeanImage(Updater):
+    """Not a GAN: a (784,) parameter fitted to the mean image by SGD, one batch per step."""
+
+    log_keys = ("loss",)
+
+    def __init__(self):
+        self.net = nn.Linear(1, 784, bias=False)
+        super().__init__({"net": self.net}, {"optimizer": optim.SGD(self.net.parameters(), lr=0.5)})
+
+    def step(self, batches):
+        x = batch_images(batches[0])
+        x = (x if isinstance(x, minigan.Tensor) else minigan.tensor(x)).reshape(x.shape[0], 784)
+        guess = self.net(minigan.ones(x.shape[0], 1))
+        loss = ((guess - x) ** 2).mean()
+        self.optimizers["optimizer"].zero_grad()
+        loss.backward()
+        self.optimizers["optimizer"].step()
+        return {"loss": float(loss.item())}
+
+
+def test_the_loop_runs_any_updater_and_resumes_it(data_dir, tmp_path):
+    def trainer(max_steps):
+        minigan.manual_seed(0)
+        loader = DataLoader(load_dataset("mnist", "train", data_dir=str(data_dir)), batch_size=16, seed=0)
+        return Trainer(MeanImage(), loader, epochs=3, max_steps=max_steps, run_dir=tmp_path / "run",
+                       extensions=[JSONLLog(), Snapshot(every=2)])
+
+    straight = trainer(None)
+    straight.run_dir = tmp_path / "straight"
+    assert straight.train().step == 12 and straight.epoch == 3
+    first = trainer(5)
+    first.train()
+    state = load_state(tmp_path / "run" / "checkpoint.npz")
+    second = trainer(None)
+    second.updater.load_state_dict(state)
+    second.load_position(state)
+    assert second.step == 5 and second.train().step == 12
+    assert np.array_equal(straight.updater.net.weight.numpy(), second.updater.net.weight.numpy())
+    assert steps(tmp_path / "run") == list(range(1, 13)) == steps(tmp_path / "straight")
+    losses = [json.loads(line)["loss"] for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert losses[-1] < losses[0]
 
 
 def test_a_checkpoint_written_before_the_refactor_still_loads_and_resumes(data_dir, tmp_path):

@@ -174,18 +174,6 @@ class GANTrainer(Trainer):
             raise ckpt.CheckpointError(f"{source} does not fit this run: {exc}") from None
         self.fixed_noise = np.asarray(state["fixed_noise"], dtype=np.float32)
 
-    def save_checkpoint(self, path: str | os.PathLike | None = None) -> Path | None:
-        """Write the checkpoint atomically; refuses (returns None, with a warning) if any weight is not finite."""
-        bad = self.updater.non_finite_parameter()
-        if bad is not None:
-            self.warn(f"not saving a checkpoint at step {self.step}: {bad} is not finite; the last good "
-                      f"checkpoint is kept")
-            return None
-        path = Path(path) if path is not None else self.checkpoint_path
-        ckpt.save_checkpoint(path, self.state_dict())
-        self.last_checkpoint_step = self.step
-        return path
-
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, *, generator=None, discriminator=None, data=None,
                         loss: GANLoss | None = None, updater_class: type | None = None, extensions=(),

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ... import backend
+from .. import checkpoint as ckpt
 from ..checkpoint import CHECKPOINT_NAME
 from .stale import remove_stale_temp_files
 from .updater import NonFiniteLoss, Updater, batch_images
@@ -131,6 +132,22 @@ class Trainer:
         loader_state.update(epoch=self.epoch, batch=self.batch)
         return {"step": self.step, "epoch": self.epoch, "batch": self.batch, "loader": loader_state,
                 "rng_state": backend.get_rng_state()}
+
+    def state_dict(self) -> dict:
+        """What a checkpoint holds: the position and the updater's state (GANTrainer adds its config)."""
+        return {**self.position(), **self.updater.state_dict()}
+
+    def save_checkpoint(self, path: str | os.PathLike | None = None) -> Path | None:
+        """Write the checkpoint atomically; refuses (returns None, with a warning) if any weight is not finite."""
+        bad = self.updater.non_finite_parameter()
+        if bad is not None:
+            self.warn(f"not saving a checkpoint at step {self.step}: {bad} is not finite; the last good "
+                      f"checkpoint is kept")
+            return None
+        path = Path(path) if path is not None else self.checkpoint_path
+        ckpt.save_checkpoint(path, self.state_dict())
+        self.last_checkpoint_step = self.step
+        return path
 
     def load_position(self, state: dict) -> None:
         self.loader.load_state_dict(state["loader"])
