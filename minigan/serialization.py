@@ -12,7 +12,7 @@ untrusted checkpoint cannot run code.
 
 Writes are atomic: the archive goes to a temporary file in the target's folder, is
 flushed and fsync'ed, then ``os.replace``'d over the target. A write killed half-way
-leaves the old file intact (and at worst a stray ``.NAME.*.tmp`` beside it). A
+leaves the old file intact (and at worst a stray ``.NAME.*.part`` beside it). A
 truncated or corrupt file raises `CheckpointError` naming the file.
 """
 from __future__ import annotations
@@ -21,7 +21,6 @@ import contextlib
 import io
 import json
 import os
-import secrets
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -30,6 +29,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from . import backend
+from .atomic import atomic_write
 from .autograd import Tensor
 
 __all__ = ["save", "load", "CheckpointError", "FORMAT_VERSION"]
@@ -163,19 +163,8 @@ def save(obj: Any, f: "str | os.PathLike | BinaryIO") -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"minigan.save: folder {folder!r} does not exist")
-    temp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    # O_EXCL never clobbers another writer's temp file; 0o666 lets the umask decide the mode.
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            _write_npz(file, arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    with atomic_write(path) as file:
+        _write_npz(file, arrays)
     _fsync_dir(folder)
 
 

@@ -199,7 +199,7 @@ def test_a_process_killed_mid_write_leaves_the_old_file_intact(tmp_path):
     back = minigan.load(path)
     assert back["version"] == 1 and back["w"].sum() == 0
     leftovers = [n for n in os.listdir(tmp_path) if n != "model.pt"]
-    assert leftovers and all(n.startswith(".model.pt.") and n.endswith(".tmp") for n in leftovers)
+    assert leftovers and all(n.startswith(".model.pt.") and n.endswith(".part") for n in leftovers)
     with pytest.raises(CheckpointError):  # the half-written temp is detectably broken
         minigan.load(tmp_path / leftovers[0])
 

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from .. import evaluation
+from ..atomic import atomic_write
 from ..data import DATASETS
-from ..data.atomic import atomic_write
 from ..gan.checkpoint import load_generator
 from ..gan.sampling import generate
 from ..gan.training.extensions import jsonable

@@ -1,37 +1,4 @@
-"""Write a file so that readers see either the old file or the complete new one.
+"""``atomic_write`` lives in ``minigan.atomic`` (below serialization, which uses it too); the data package's name for it."""
+from ..atomic import atomic_write
 
-A download killed half-way must never leave a truncated file under the final
-name, because the next run would find it and trust it.
-"""
-
-from __future__ import annotations
-
-import contextlib
-import os
-import secrets
-from pathlib import Path
-from typing import BinaryIO, Iterator
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
-    """Yield a binary file that replaces `path` only if the block ends without error.
-
-    The temporary file lives in the same folder as `path`, because os.replace is
-    atomic only within one filesystem; on any exception it is deleted.
-    """
-    path = Path(path)
-    temp_name = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
-    # O_EXCL: never clobber another writer's temp file; mode 0o666 lets the umask decide,
-    # as it would for a plain open() (mkstemp would force 0o600).
-    handle = os.open(temp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            yield file
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
+__all__ = ["atomic_write"]

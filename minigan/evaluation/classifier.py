@@ -30,8 +30,8 @@ import numpy as np
 import minigan.nn as nn
 import minigan.nn.functional as F
 from minigan import backend
+from minigan.atomic import atomic_write
 from minigan.data import DATASETS
-from minigan.data.atomic import atomic_write
 from minigan.data.datasets import NUM_CLASSES
 
 __all__ = ["FORMAT", "WEIGHTS_DIR", "DEFAULT_CHANNELS", "FEATURE_DIM", "DigitClassifier", "weights_path",

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from minigan.data.atomic import atomic_write
+from minigan.atomic import atomic_write
 
 __all__ = ["metrics_curve_png"]
 

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from .. import creation
+from ..atomic import atomic_write
 from ..autograd import no_grad
 from ..backend import Device
-from ..data.atomic import atomic_write
 from ..evaluation import DEFAULT_N, evaluate_samples
 from .checkpoint import load_generator
 from .plotting import save_grid

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import backend
+from ..atomic import atomic_write
 from ..backend import Device
 from ..data import DataLoader, load_dataset
-from ..data.atomic import atomic_write
 from ..evaluation import evaluate_samples
 from . import checkpoint as ckpt
 from .config import FIXED_ON_RESUME, TrainConfig

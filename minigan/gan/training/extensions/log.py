@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ....data.atomic import atomic_write
+from ....atomic import atomic_write
 from .base import Extension
 
 __all__ = ["LOG_NAME", "JSONLLog", "trim_jsonl", "write_jsonl", "is_step_record", "jsonable"]
