@@ -5,6 +5,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from .atomic import atomic_write
 from .autograd import Tensor
 
 
@@ -72,7 +73,8 @@ def render_graph(tensor: Tensor, path: str | Path, fmt: str = "png") -> Path:
     path = Path(path)
     dot_text = to_dot(tensor)
     dot_path = path.with_suffix(".dot")
-    dot_path.write_text(dot_text)
+    with atomic_write(dot_path) as handle:
+        handle.write(dot_text.encode())
     exe = shutil.which("dot")
     if exe is None:
         return dot_path
