@@ -69,8 +69,20 @@ for _name in UFUNCS:
 for _name in FUNCTIONS + ["matmul"]:
     if _name not in _namespace:
         _namespace[_name] = _function(_name, getattr(np, _name))
-# CuPy's spellings of NumPy aliases (from CuPy's __init__): true_divide and remainder are ufuncs too.
 e, inf, nan, newaxis, pi = np.e, np.inf, np.nan, None, np.pi
+
+
+def _as_device_bool(name: str):
+    np_func = getattr(np, name)
+
+    def function(*args, **kwargs):
+        return _core._new(np.asarray(_core.call(np_func, args, kwargs)))
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"cupy.{name}: a 0-d device bool array (NumPy returns a Python bool)."
+    return function
+
+
+allclose, array_equal, array_equiv = (_as_device_bool(n) for n in ("allclose", "array_equal", "array_equiv"))
 
 
 def _from_host(obj, dtype, copy: bool, order, ndmin: int = 0) -> ndarray:
