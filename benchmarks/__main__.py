@@ -83,7 +83,8 @@ def main(argv=None) -> int:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(args.threads)
 
-    from . import machine, report
+    from . import machine, report, tune_allocator
+    tune_allocator()
     from .backends import Unavailable, backends_for, make_backend
 
     torch_threads = args.threads or os.cpu_count() or 1

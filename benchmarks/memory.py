@@ -27,6 +27,8 @@ import os
 import subprocess
 import sys
 
+from . import tune_allocator
+
 MARKER = "BENCHMARK-MEMORY-JSON:"
 
 
@@ -184,6 +186,7 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one machine-readable line (used by the harness)")
     args = p.parse_args(argv)
+    tune_allocator()
     from .backends import Unavailable
     try:
         res = measure_here(args.backend, args.model, args.batch, args.iters, args.seed)

@@ -19,6 +19,8 @@ import pstats
 import sys
 import time
 
+from . import tune_allocator
+
 
 def make_step(model: str, batch: int, device: str, step_kind: str, seed: int = 0):
     from .backends import MiniganBackend, real_batch
@@ -71,6 +73,7 @@ def main(argv=None) -> int:
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--save", default=None, help="also write the raw profile here (pstats format)")
     args = p.parse_args(argv)
+    tune_allocator()
 
     step = make_step(args.model, args.batch, args.device, args.step)
     for _ in range(args.warmup):

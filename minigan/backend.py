@@ -15,16 +15,28 @@ from typing import Any
 
 import numpy as np
 
-def _keep_large_blocks_in_heap() -> bool:
-    """Let glibc reuse freed large arrays instead of returning them to the OS.
+_allocator_tuned = False
+
+
+def tune_allocator() -> bool:
+    """Let glibc reuse freed large arrays instead of returning them to the OS; True if tuned.
 
     By default glibc serves every allocation over ~128 KiB (nearly every activation)
     with a fresh mmap and unmaps it on free, so each temporary pays page faults on
     first touch: measured at 15-30% of a DCGAN training step on NumPy. Raising the
     mmap and trim thresholds keeps those pages in the heap for the next step (what
-    a caching allocator does in other frameworks). Peak RSS was unchanged in the
-    benchmarks. Set MINIGAN_MALLOC_TUNING=0 to leave malloc alone.
+    a caching allocator does in other frameworks); peak RSS was unchanged in the
+    benchmarks. It retunes the whole process, so a library import never does it: the
+    `minigan` command and the benchmarks call it, and a script can too::
+
+        import minigan
+        minigan.backend.tune_allocator()   # before the training loop
+
+    A no-op (False) off Linux/glibc or with MINIGAN_MALLOC_TUNING=0.
     """
+    global _allocator_tuned
+    if _allocator_tuned:
+        return True
     if os.environ.get("MINIGAN_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
         return False
     try:
@@ -36,10 +48,13 @@ def _keep_large_blocks_in_heap() -> bool:
     ok = mallopt(m_mmap_threshold, 32 << 20)  # glibc's maximum on 64-bit
     ok &= mallopt(m_trim_threshold, 256 << 20)
     ok &= mallopt(m_top_pad, 16 << 20)
-    return bool(ok)
+    _allocator_tuned = bool(ok)
+    return _allocator_tuned
 
 
-MALLOC_TUNED = _keep_large_blocks_in_heap()
+def allocator_tuned() -> bool:
+    """Whether `tune_allocator` has retuned this process's malloc."""
+    return _allocator_tuned
 
 _cupy: Any = None
 _cupy_error: BaseException | None = None

@@ -227,3 +227,19 @@ def test_rng_state_round_trip():
     first = mg.randn(4).numpy()
     backend.set_rng_state(state)
     np.testing.assert_array_equal(mg.randn(4).numpy(), first)
+
+
+def test_import_does_not_retune_malloc_and_tune_allocator_is_explicit():
+    import os
+    import subprocess
+    import sys
+    code = ("import minigan, minigan.nn, minigan.optim, minigan.gan; from minigan import backend; "
+            "before = backend.allocator_tuned(); tuned = backend.tune_allocator(); "
+            "print(before, tuned, backend.allocator_tuned())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "False"  # importing the library left the host process's malloc alone
+    expected = sys.platform.startswith("linux")
+    assert out[1:] == [str(expected)] * 2
+    off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "MINIGAN_MALLOC_TUNING": "0"}).stdout.split()
+    assert off == ["False", "False", "False"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..autograd import DEFAULT_DTYPE, Function, Tensor, _is_cupy_array, _is_float
+from ..autograd import DEFAULT_DTYPE, Function, Tensor, _is_cupy_array, _is_float, astype
 from .shape import sum_to
 
 
@@ -245,18 +245,6 @@ class Minimum(Where):
         return backend.get_array_module(a, b).minimum(a, b)
 
 
-class AsType(Function):
-    def __init__(self, dtype):
-        self.dtype = np.dtype(dtype)
-
-    def forward(self, x):
-        self.source = x.dtype
-        return x.astype(self.dtype)
-
-    def backward(self, gy):
-        return astype(gy, self.source)
-
-
 # ---- public functional forms -----------------------------------------------------------------
 
 
@@ -351,12 +339,6 @@ def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - mirrors torch
 
 
 clamp = clip
-
-
-def astype(x: Tensor, dtype) -> Tensor:
-    if np.dtype(dtype) == x.data.dtype:
-        return x
-    return AsType(dtype)(x)
 
 
 # ---- comparisons: plain boolean tensors, outside the graph -----------------------------------
