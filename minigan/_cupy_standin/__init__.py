@@ -37,7 +37,9 @@ import warnings
 import numpy as np
 
 from . import _core, cuda, random
-from ._core import TOTAL, IMPLICIT_CONVERSION, Transfers, count_transfers, ndarray, ufunc
+from ._core import IMPLICIT_CONVERSION, ndarray
+from ._transfers import TOTAL, Transfers, count_transfers
+from ._ufunc import ufunc
 from ._names import FROM_NUMPY, FUNCTIONS, LINALG, UFUNCS
 from .cuda import MemoryPool, PinnedMemoryPool
 

@@ -1,26 +1,22 @@
-"""The stand-in's ndarray and ufunc: NumPy arrays behind CuPy's rules, and the transfer counter.
+"""The stand-in's ndarray: a NumPy array inside, CuPy's behaviour outside.
 
 A `ndarray` here holds a NumPy array but is not one, and it refuses what a CuPy array
-refuses: ``np.asarray(a)`` raises CuPy's TypeError, a NumPy array given to a ufunc or
-a function raises as CuPy does, reductions and scalar indexing return 0-d arrays (not
-scalars), and every device-to-host read (``.get()``, ``float()``, ``int()``, ``bool()``,
-``.item()``, ``.tolist()``, ``asnumpy``, printing, pickling) is counted:
+refuses: ``np.asarray(a)`` raises CuPy's TypeError, a NumPy array given to a function
+raises as CuPy does, reductions and scalar indexing return 0-d arrays (not scalars),
+and every device-to-host read goes through `_transfers` to be counted:
 
-    >>> with count_transfers() as seen:
-    ...     float(cupy.ones(3).sum())
-    >>> seen.count
-    1
+    >>> a = cupy.arange(3.0)
+    >>> type(a.sum()).__name__, a.sum().ndim
+    ('ndarray', 0)
 """
 from __future__ import annotations
 
-import contextlib
-import sys
 import warnings
-from collections import Counter
 from types import SimpleNamespace
-from typing import Iterator
 
 import numpy as np
+
+from ._transfers import _transfer
 
 IMPLICIT_CONVERSION = ("Implicit conversion to a NumPy array is not allowed. "
                        "Please use `.get()` to construct a NumPy array explicitly.")
@@ -28,58 +24,6 @@ _SCALAR_TYPES = (bool, int, float, complex, np.generic)
 # Filled in by the package once it is built (it imports this module, so no import back):
 # `module` is the stand-in cupy module, `device` its cuda.Device(0).
 LINKS = SimpleNamespace(module=None, device=None)
-
-
-# ---- device-to-host transfers --------------------------------------------------------------
-
-class Transfers:
-    """Device-to-host reads seen while a `count_transfers()` block ran: kinds and call sites."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.kinds: Counter = Counter()
-        self.sites: list[str] = []
-
-    def record(self, kind: str, site: str) -> None:
-        self.count += 1
-        self.kinds[kind] += 1
-        self.sites.append(f"{kind} at {site}")
-
-    def __repr__(self) -> str:
-        return f"Transfers(count={self.count}, kinds={dict(self.kinds)})"
-
-
-TOTAL = Transfers()  # every transfer since the stand-in was imported
-_active: list[Transfers] = []
-
-
-def _caller_site() -> str:
-    """The first frame outside the stand-in (and NumPy), to say where a transfer came from."""
-    frame = sys._getframe(2)
-    while frame is not None and ("_cupy_standin" in frame.f_code.co_filename
-                                 or "numpy" in frame.f_code.co_filename):
-        frame = frame.f_back
-    if frame is None:
-        return "?"
-    return f"{frame.f_code.co_filename}:{frame.f_lineno} ({frame.f_code.co_name})"
-
-
-def _transfer(kind: str) -> None:
-    site = _caller_site()
-    TOTAL.record(kind, site)
-    for t in _active:
-        t.record(kind, site)
-
-
-@contextlib.contextmanager
-def count_transfers() -> Iterator[Transfers]:
-    """Count the device-to-host transfers made inside the block (a test asserts on ``.count``)."""
-    seen = Transfers()
-    _active.append(seen)
-    try:
-        yield seen
-    finally:
-        _active.remove(seen)
 
 
 # ---- moving between the wrapper and NumPy ----------------------------------------------------
@@ -160,56 +104,6 @@ def _index(key):
     if isinstance(key, list):
         return [_index(k) for k in key]
     return key
-
-
-# ---- ufuncs --------------------------------------------------------------------------------
-
-_SCATTER = {"add": "add", "maximum": "max", "minimum": "min"}  # the ufuncs whose .at CuPy has
-
-
-class ufunc:
-    """CuPy's ufunc: device arrays and scalars in (no NumPy arrays, no lists), 0-d arrays out."""
-
-    def __init__(self, np_ufunc: np.ufunc):
-        self._np = np_ufunc
-        self.__name__ = self.name = np_ufunc.__name__
-        self.nin, self.nout, self.nargs = np_ufunc.nin, np_ufunc.nout, np_ufunc.nargs
-        self.__doc__ = f"The stand-in's cupy.{self.name} (NumPy's {self.name} behind CuPy's rules)."
-
-    def __repr__(self) -> str:
-        return f"<ufunc 'cupy_{self.name}'>"
-
-    def __call__(self, *args, out=None, **kwargs):
-        seen: dict = {}
-        ins = [_kernel_arg(a) for a in args]
-        outs = _out_arg(out, seen)
-        if outs is not None:
-            kwargs["out"] = outs
-        return _wrap(self._np(*ins, **kwargs), seen)
-
-    def at(self, a, indices, b=None):
-        if self.name not in _SCATTER:
-            raise NotImplementedError(f"`cupy_{self.name}.at` is not supported yet")
-        if type(a) is not ndarray:
-            raise _unsupported(a)
-        a.scatter_op(indices, b, _SCATTER[self.name])
-
-    def outer(self, A, B, **kwargs):
-        return _wrap(self._np.outer(_kernel_arg(A), _kernel_arg(B), **kwargs))
-
-    def reduce(self, array, axis=0, dtype=None, out=None, keepdims=False):
-        if self.name == "add":
-            return array.sum(axis, dtype, out, keepdims)
-        if self.name == "multiply":
-            return array.prod(axis, dtype, out, keepdims)
-        raise NotImplementedError(f"`cupy_{self.name}.reduce` is not supported yet")
-
-    def accumulate(self, array, axis=0, dtype=None, out=None):
-        if self.name == "add":
-            return array.cumsum(axis, dtype, out)
-        if self.name == "multiply":
-            return array.cumprod(axis, dtype, out)
-        raise NotImplementedError(f"`cupy_{self.name}.accumulate` is not supported yet")
 
 
 # ---- ndarray ---------------------------------------------------------------------------------
@@ -343,29 +237,9 @@ class ndarray:
             return out
         return np.array(self._a, order=order)
 
-    def item(self):
-        _transfer("item")
-        return self._a.item()
-
-    def tolist(self):
-        _transfer("tolist")
-        return self._a.tolist()
-
     def tobytes(self, order="C") -> bytes:
         _transfer("tobytes")
         return self._a.tobytes(order)
-
-    def __float__(self) -> float:
-        _transfer("float")
-        return float(self._a)
-
-    def __int__(self) -> int:
-        _transfer("int")
-        return int(self._a)
-
-    def __complex__(self) -> complex:
-        _transfer("complex")
-        return complex(self._a)
 
     def __bool__(self) -> bool:
         if self._a.size == 0:
@@ -378,14 +252,6 @@ class ndarray:
                              "Use a.any() or a.all()")
         _transfer("bool")
         return bool(self._a)
-
-    def __repr__(self) -> str:
-        _transfer("repr")
-        return repr(self._a)
-
-    def __str__(self) -> str:
-        _transfer("str")
-        return str(self._a)
 
     def __format__(self, spec: str) -> str:
         _transfer("format")
@@ -431,15 +297,6 @@ class ndarray:
         value = _fill_value(value, "scatter")
         {"add": np.add, "max": np.maximum, "min": np.minimum}[op].at(self._a, _index(key), value)
 
-    def scatter_add(self, slices, value) -> None:
-        self.scatter_op(slices, value, "add")
-
-    def scatter_max(self, slices, value) -> None:
-        self.scatter_op(slices, value, "max")
-
-    def scatter_min(self, slices, value) -> None:
-        self.scatter_op(slices, value, "min")
-
     def fill(self, value) -> None:
         self._a.fill(_fill_value(value, "fill"))
 
@@ -461,6 +318,22 @@ def _fill_value(value, what: str):
         return value
     raise _unsupported(value)
 
+
+def _read(kind: str, convert):
+    def read(self):
+        _transfer(kind)
+        return convert(self._a)
+    read.__name__ = kind
+    read.__doc__ = f"{kind}: a device-to-host read (counted)."
+    return read
+
+
+for _kind, _convert in {"item": np.ndarray.item, "tolist": np.ndarray.tolist, "__float__": float, "__int__": int,
+                        "__complex__": complex, "__repr__": repr, "__str__": str}.items():
+    setattr(ndarray, _kind, _read(_kind.strip("_"), _convert))
+for _op_name in ("add", "max", "min"):
+    setattr(ndarray, f"scatter_{_op_name}",
+            lambda self, slices, value, _op=_op_name: self.scatter_op(slices, value, _op))
 
 # The ndarray methods CuPy has that behave as NumPy's (cupy/_core/core.pyx); NumPy's others are absent.
 _METHODS = """all any argmax argmin argpartition argsort astype byteswap choose clip compress conj conjugate
