@@ -69,9 +69,9 @@ def test_a_step_reads_back_only_the_scalars_it_logs(standin, data_dir, tmp_path,
     trainer.train_step([x])  # the first step builds optimiser state
     with standin.count_transfers() as seen:
         record = trainer.train_step([x])
-    # loss_D, D_x, D_G_z, grad_norm_D, loss_G, D_G_z_after, grad_norm_G: one read each, no more
-    assert len(record) == 7
-    assert seen.count <= len(record), "\n".join(seen.sites)
+    logged = {"loss_D", "D_x", "D_G_z", "grad_norm_D", "loss_G", "D_G_z_after", "grad_norm_G"}
+    assert logged <= set(record)
+    assert seen.count <= len(logged), "\n".join(seen.sites)  # one read per logged scalar, no more
 
 
 def _cancelled_by_batchnorm(model: nn.Module) -> set[str]:
