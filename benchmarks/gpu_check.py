@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -88,7 +89,7 @@ def run_step(step: dict) -> dict:
     seconds = round(time.perf_counter() - start, 1)
     tail = out.strip().splitlines()[-15:]
     print(f"{step['name']}: {'ok' if rc == 0 else f'FAILED ({rc})'} in {seconds} s", flush=True)
-    return {"name": step["name"], "command": " ".join(step["cmd"]), "returncode": rc, "seconds": seconds,
+    return {"name": step["name"], "command": shlex.join(step["cmd"]), "returncode": rc, "seconds": seconds,
             "ok": rc == 0, "output_tail": tail}
 
 
@@ -107,13 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-install", action="store_true", help="do not pip install the CUDA extra")
     parser.add_argument("--data-dir", help="MNIST IDX folder for the DCGAN epoch (default: $MINIGAN_DATA_DIR, "
                                            "else minigan downloads it)")
-    parser.add_argument("--out", type=Path, help="the JSON to write (default: benchmarks/results/gpu-check-<time>.json)")
+    parser.add_argument("--out", type=Path,
+                        help="the JSON to write (default: benchmarks/results/gpu-check-<time>.json)")
     args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="minigan-gpu-check-"))
-    steps = plan(args, workdir)
     if args.dry_run:
-        for step in steps:
-            print(f"{step['name']} (at most {step['timeout']} s): {' '.join(step['cmd'])}")
+        for step in plan(args, Path(tempfile.gettempdir()) / "minigan-gpu-check-XXXX"):
+            print(f"{step['name']} (at most {step['timeout']} s): {shlex.join(step['cmd'])}")
         return 0
     info = ensure_cupy(install=not args.no_install)
     if "error" in info:
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         return NO_GPU
     print(f"GPU: {info['device']} ({info['memory_gib']} GiB), CuPy {info['cupy']}", flush=True)
     started = datetime.now(timezone.utc)
-    results = [run_step(step) for step in steps]
+    results = [run_step(step) for step in plan(args, Path(tempfile.mkdtemp(prefix="minigan-gpu-check-")))]
     report = {"kind": "minigan-gpu-check", "date": started.isoformat(timespec="seconds"),
               "device": info["device"], "gpu": info, "host": platform.node(), "python": platform.python_version(),
               "steps": results, "dcgan_epoch_seconds": results[2]["seconds"] if results[2]["ok"] else None,

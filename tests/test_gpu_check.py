@@ -22,7 +22,7 @@ def test_dry_run_prints_the_three_steps_within_ten_minutes():
     lines = proc.stdout.strip().splitlines()
     assert [line.split(" (")[0] for line in lines] == ["cuda tests", "benchmarks --device all --quick",
                                                        "dcgan one epoch"]
-    assert "-k cuda and not standin" in lines[0] and "--device all --quick" in lines[1]
+    assert "-k 'cuda and not standin'" in lines[0] and "--device all --quick" in lines[1]
     assert "--device cuda --epochs 1" in lines[2] and "--data-dir /data/mnist" in lines[2]
     assert sum(int(line.split("at most ")[1].split(" s")[0]) for line in lines) <= 600
 
