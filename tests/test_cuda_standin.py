@@ -200,3 +200,17 @@ def test_minigan_loads_it_only_when_asked_and_says_so():
                         capture_output=True, text=True, timeout=60)
     assert off.stdout.strip() == "False" and "stand-in" not in off.stderr
     assert on.stdout.strip() == "True" and "StandinWarning" in on.stderr and "stand-in" in on.stderr
+
+
+def test_kernels_refuse_arrays_on_another_gpu_and_copies_move_them(monkeypatch):
+    monkeypatch.setattr(cuda, "DEVICE_COUNT", 2)  # as MINIGAN_CUPY_STANDIN_DEVICES=2
+    with cuda.Device(1):
+        b = cp.ones(3)
+        assert b.device.id == 1 and (b + 1).device.id == 1 and b.reshape(3, 1).device.id == 1
+    a = cp.ones(3)
+    assert a.device.id == 0 and cp.asarray(b) is b  # asarray leaves an array where it is
+    for mixed in (lambda: a + b, lambda: b * 2, lambda: b.sum(), lambda: a.__setitem__(..., b)):
+        with pytest.raises(ValueError, match=r"resides \(1\) is different from the current device \(0\)"):
+            mixed()
+    moved = b.copy()  # CuPy copies across devices onto the current one
+    assert moved.device.id == 0 and (a + moved).get().tolist() == [2.0, 2.0, 2.0]

@@ -89,10 +89,11 @@ allclose, array_equal, array_equiv = (_as_device_bool(n) for n in ("allclose", "
 
 def _from_host(obj, dtype, copy: bool, order, ndmin: int = 0) -> ndarray:
     if isinstance(obj, ndarray):
-        a = obj._a
-        out = np.array(a, dtype=dtype, copy=True, order=order or "K", ndmin=ndmin) if copy else \
-            np.asarray(a, dtype=dtype, order=order)
-        return obj if out is a else _core._new(out)
+        if copy:  # a copy lands on the current device, from any device
+            return _core._new(np.array(obj._a, dtype=dtype, copy=True, order=order or "K", ndmin=ndmin))
+        out = np.asarray(obj._a, dtype=dtype, order=order)
+        # asarray keeps an array where it is; a conversion is a kernel on the current device
+        return obj if out is obj._a else _core._new(np.asarray(_core._on_current_device(obj), dtype, order))
     out = np.array(_core._index(obj), dtype=dtype, order=order or "K", ndmin=ndmin)
     if out.dtype.hasobject or out.dtype.kind in "USV":
         raise ValueError(f"Unsupported dtype {out.dtype}")
@@ -167,13 +168,14 @@ def _as_strided(x, shape=None, strides=None) -> ndarray:
     """cupy.lib.stride_tricks.as_strided: a view of device array `x` (a NumPy array is refused)."""
     if not isinstance(x, ndarray):
         raise TypeError(f"Unsupported type {type(x)}")
-    return _core._new(np.lib.stride_tricks.as_strided(x._a, shape, strides))
+    return _core._new(np.lib.stride_tricks.as_strided(x._a, shape, strides), x._dev)
 
 
 def _sliding_window_view(x, window_shape, axis=None, *, subok=False, writeable=False) -> ndarray:
     if not isinstance(x, ndarray):
         raise TypeError(f"Unsupported type {type(x)}")
-    return _core._new(np.lib.stride_tricks.sliding_window_view(x._a, window_shape, axis, writeable=writeable))
+    return _core._new(np.lib.stride_tricks.sliding_window_view(x._a, window_shape, axis, writeable=writeable),
+                      x._dev)
 
 
 lib = types.ModuleType("cupy.lib", "The stand-in's cupy.lib.")

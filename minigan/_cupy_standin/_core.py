@@ -16,36 +16,48 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from . import cuda
 from ._transfers import _transfer
 
 IMPLICIT_CONVERSION = ("Implicit conversion to a NumPy array is not allowed. "
                        "Please use `.get()` to construct a NumPy array explicitly.")
 _SCALAR_TYPES = (bool, int, float, complex, np.generic)
-# Filled in by the package once it is built (it imports this module, so no import back):
-# `module` is the stand-in cupy module, `device` its cuda.Device(0).
-LINKS = SimpleNamespace(module=None, device=None)
+# Filled in by the package once it is built (it imports this module, so no import back).
+LINKS = SimpleNamespace(module=None)
+_VIEWS = {"reshape", "transpose", "view", "squeeze", "swapaxes", "diagonal"}  # no kernel: stay where the data is
 
 
 # ---- moving between the wrapper and NumPy ----------------------------------------------------
 
-def _new(a: np.ndarray) -> "ndarray":
+def _new(a: np.ndarray, device: int | None = None) -> "ndarray":
+    """Wrap `a` as an array on `device` (default: the current device, where CuPy allocates results)."""
     out = object.__new__(ndarray)
     out._a = a
+    out._dev = cuda.current_device_id() if device is None else device
     return out
 
 
-def _wrap(result, inputs: dict | None = None):
+def _on_current_device(x: "ndarray") -> np.ndarray:
+    """CuPy's kernels run on the current device and refuse arrays on another one (no peer access here)."""
+    current = cuda.current_device_id()
+    if x._dev != current:
+        raise ValueError(f"The device where the array resides ({x._dev}) is different from the current device "
+                         f"({current}). Peer access is unavailable between these devices.")
+    return x._a
+
+
+def _wrap(result, inputs: dict | None = None, device: int | None = None):
     """NumPy results as stand-in arrays; NumPy scalars become 0-d arrays, as CuPy returns them."""
     if isinstance(result, np.ndarray):
         if inputs and id(result) in inputs:
             return inputs[id(result)]  # `out=` and no-op conversions return the same object
-        return _new(result)
+        return _new(result, device)
     if isinstance(result, np.generic):
-        return _new(np.asarray(result))
+        return _new(np.asarray(result), device)
     if isinstance(result, tuple):
-        return tuple(_wrap(r, inputs) for r in result)
+        return tuple(_wrap(r, inputs, device) for r in result)
     if isinstance(result, list):
-        return [_wrap(r, inputs) for r in result]
+        return [_wrap(r, inputs, device) for r in result]
     return result
 
 
@@ -56,7 +68,7 @@ def _unsupported(x) -> TypeError:
 def _kernel_arg(x):
     """An operand of a CuPy kernel (ufunc): a device array or a scalar, nothing else."""
     if type(x) is ndarray:
-        return x._a
+        return _on_current_device(x)
     if isinstance(x, _SCALAR_TYPES):
         return x
     raise _unsupported(x)
@@ -66,7 +78,7 @@ def _arg(x, seen: dict):
     """An argument of a CuPy function: device arrays unwrapped, NumPy arrays refused (in lists too)."""
     if type(x) is ndarray:
         seen[id(x._a)] = x
-        return x._a
+        return _on_current_device(x)
     if isinstance(x, np.ndarray):
         raise _unsupported(x)
     if isinstance(x, (list, tuple)):
@@ -82,7 +94,7 @@ def _out_arg(out, seen: dict):
     if type(out) is not ndarray:
         raise TypeError("Output arguments must be cupy.ndarray")
     seen[id(out._a)] = out
-    return out._a
+    return _on_current_device(out)
 
 
 def call(fn, args: tuple, kwargs: dict):
@@ -122,19 +134,6 @@ class Flags:
         return {"C_CONTIGUOUS": self.c_contiguous, "F_CONTIGUOUS": self.f_contiguous,
                 "OWNDATA": self.owndata}[name]
 
-    def __repr__(self) -> str:
-        return (f"  C_CONTIGUOUS : {self.c_contiguous}\n  F_CONTIGUOUS : {self.f_contiguous}\n"
-                f"  OWNDATA : {self.owndata}")
-
-
-class MemoryPointer:
-    """What ``a.data`` is in CuPy: an address on a device."""
-
-    def __init__(self, a: np.ndarray):
-        self.ptr = a.ctypes.data
-        self.device = LINKS.device
-        self.device_id = 0
-
 
 def _should_defer(other) -> bool:
     """CuPy's rule for `a + other`: defer when other opts out of ufuncs or outranks us."""
@@ -147,7 +146,7 @@ def _should_defer(other) -> bool:
 class ndarray:
     """A device array of the stand-in: a NumPy array inside, CuPy's behaviour outside."""
 
-    __slots__ = ("_a", "__weakref__")
+    __slots__ = ("_a", "_dev", "__weakref__")
     __array_priority__ = 100
     __hash__ = None  # type: ignore[assignment]
 
@@ -155,6 +154,7 @@ class ndarray:
         if memptr is not None or strides is not None:
             raise NotImplementedError("the CuPy stand-in does not build arrays on raw memory")
         self._a = np.empty(shape, dtype=dtype, order=order)
+        self._dev = cuda.current_device_id()
 
     # -- what a NumPy array has that a CuPy array refuses
     def __array__(self, dtype=None, copy=None):
@@ -208,18 +208,15 @@ class ndarray:
     strides = property(lambda self: self._a.strides)
     itemsize = property(lambda self: self._a.itemsize)
     nbytes = property(lambda self: self._a.nbytes)
-    T = property(lambda self: _new(self._a.T))
-    mT = property(lambda self: _new(self._a.mT))
-    real = property(lambda self: _new(self._a.real))
-    imag = property(lambda self: _new(self._a.imag))
+    T = property(lambda self: _new(self._a.T, self._dev))
+    mT = property(lambda self: _new(self._a.mT, self._dev))
+    real = property(lambda self: _new(self._a.real, self._dev))
+    imag = property(lambda self: _new(self._a.imag, self._dev))
     flags = property(lambda self: Flags(self._a))
-    data = property(lambda self: MemoryPointer(self._a))
+    data = property(lambda self: cuda.MemoryPointer(self._a.ctypes.data, self._dev))
     base = property(lambda self: None if self._a.base is None or not isinstance(self._a.base, np.ndarray)
-                    else _new(self._a.base))
-
-    @property
-    def device(self):
-        return LINKS.device
+                    else _new(self._a.base, self._dev))
+    device = property(lambda self: cuda.Device(self._dev))
 
     @property
     def __cuda_array_interface__(self) -> dict:
@@ -281,16 +278,18 @@ class ndarray:
         return (self[i] for i in range(self._a.shape[0]))
 
     def __getitem__(self, key):
-        return _wrap(self._a[_index(key)])
+        return _wrap(self._a[_index(key)], device=self._dev)
 
-    def __setitem__(self, key, value):
-        self._a[_index(key)] = _fill_value(value, "fill")
+    def __setitem__(self, key, value):  # a copy kernel, on the current device
+        _on_current_device(self)[_index(key)] = _fill_value(value, "fill")
 
-    def __copy__(self):
-        return _new(self._a.copy())
+    def copy(self, order="C"):  # onto the current device, from any device (CuPy's rule)
+        return _new(self._a.copy(order))
+
+    __copy__ = copy
 
     def __deepcopy__(self, memo):
-        return _new(self._a.copy())
+        return _new(self._a.copy(), self._dev)
 
     # -- CuPy-only methods
     def scatter_op(self, key, value, op: str) -> None:
@@ -309,7 +308,7 @@ class ndarray:
 def _fill_value(value, what: str):
     """A value written into a device array: a device array or a scalar (CuPy refuses host arrays)."""
     if type(value) is ndarray:
-        return value._a
+        return _on_current_device(value)
     if isinstance(value, np.ndarray):
         if value.ndim != 0:
             raise ValueError(f"non-scalar numpy.ndarray cannot be used for {what}")
@@ -337,19 +336,21 @@ for _op_name in ("add", "max", "min"):
 
 # The ndarray methods CuPy has that behave as NumPy's (cupy/_core/core.pyx); NumPy's others are absent.
 _METHODS = """all any argmax argmin argpartition argsort astype byteswap choose clip compress conj conjugate
-copy cumprod cumsum diagonal flatten max mean min nonzero partition prod ptp put ravel repeat reshape round
+cumprod cumsum diagonal flatten max mean min nonzero partition prod ptp put ravel repeat reshape round
 searchsorted sort squeeze std sum swapaxes take trace transpose var view""".split()
 
 
 def _forward(name: str):
     np_method = getattr(np.ndarray, name)
+    is_view = name in _VIEWS
 
     def method(self, *args, **kwargs):
         seen = {id(self._a): self}
-        args = tuple(_arg(a, seen) for a in args)
+        a = self._a if is_view else _on_current_device(self)
+        args = tuple(_arg(x, seen) for x in args)
         if "out" in kwargs:
             kwargs = dict(kwargs, out=_out_arg(kwargs["out"], seen))
-        return _wrap(np_method(self._a, *args, **kwargs), seen)
+        return _wrap(np_method(a, *args, **kwargs), seen, self._dev if is_view else None)
     method.__name__ = name
     method.__doc__ = f"CuPy's ndarray.{name} (NumPy's behind CuPy's rules)."
     return method

@@ -8,13 +8,13 @@ Nothing here touches hardware. The device says what it is in its name, so that
 """
 from __future__ import annotations
 
+import os
 import time
 import types
 
-from . import _core
-
 DEVICE_NAME = b"CuPy stand-in on NumPy (MINIGAN_CUPY_STANDIN=1, no GPU)"
-DEVICE_COUNT = 1
+# MINIGAN_CUPY_STANDIN_DEVICES=2 pretends to have two GPUs, to run the cuda:1 paths.
+DEVICE_COUNT = int(os.environ.get("MINIGAN_CUPY_STANDIN_DEVICES", "1"))
 _current = [0]  # the stack of current devices; the bottom is device 0
 
 
@@ -224,4 +224,14 @@ class _MemoryHook:
 memory_hook = types.ModuleType("cupy.cuda.memory_hook", "The stand-in's memory hooks (never called).")
 memory_hook.MemoryHook = _MemoryHook
 
-_core.LINKS.device = Device(0)
+
+
+def current_device_id() -> int:
+    return _current[-1]
+
+
+class MemoryPointer:
+    """What ``a.data`` is in CuPy: an address on a device."""
+
+    def __init__(self, ptr: int, device_id: int):
+        self.ptr, self.device_id, self.device = ptr, device_id, Device(device_id)
