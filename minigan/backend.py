@@ -303,7 +303,7 @@ def rng_for(device: Device):
 
 
 def get_rng_state() -> dict:
-    """The state of the CPU generator, for checkpoints (bit-identical resume)."""
+    """The state of the CPU generator, for checkpoints (bit-identical resume); GPUs draw from it too."""
     return {"bit_generator": _np_rng.bit_generator.state}
 
 

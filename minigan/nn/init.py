@@ -40,18 +40,18 @@ def _fill(tensor: Tensor, values) -> Tensor:
 def _random(tensor: Tensor, kind: str, a: float, b: float, generator=None):
     """Samples of tensor's shape on its device: uniform in [a, b) or normal(mean=a, std=b).
 
-    Every device draws the CPU generator's stream (`backend.rng_for`), so a seed gives the
-    same weights on the CPU and on a GPU.
+    Drawn and scaled on the host from the CPU generator, then moved: a seed gives the same
+    weights on every device (`backend.rng_for`).
     """
     device = tensor.device
-    rng = generator if generator is not None else backend.rng_for(device)
+    rng = generator if generator is not None else backend.rng_for(backend.CPU)
     shape = tensor.shape
     dtype = tensor.dtype if tensor.dtype in (np.float32, np.float64) else np.float64
     if kind == "uniform":
         out = a + (b - a) * rng.random(shape, dtype=dtype)
     else:
         out = rng.standard_normal(shape, dtype=dtype) * b + a
-    return backend.to_device(out, device)  # a caller's NumPy generator draws on the host
+    return backend.to_device(out, device)
 
 
 def calculate_gain(nonlinearity: str, param=None) -> float:
