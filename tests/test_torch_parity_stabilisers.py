@@ -1,0 +1,126 @@
+"""Parity with PyTorch (CPU, float64) for issue 13's library parts: the per-sample norm layers,
+spectral_norm, the learning-rate schedulers, RMSprop and the gradient penalties.
+Skipped where torch is not installed; minigan itself never imports it.
+"""
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+tnn = torch.nn
+TF = torch.nn.functional
+
+import minigan as mg  # noqa: E402
+import minigan.nn as nn  # noqa: E402
+import minigan.nn.functional as F  # noqa: E402
+
+RTOL, ATOL = 1e-9, 1e-10
+
+
+def _close(mine, theirs, rtol=RTOL, atol=ATOL, what=""):
+    a = mine.numpy() if isinstance(mine, mg.Tensor) else np.asarray(mine)
+    b = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
+    assert a.shape == b.shape, f"{what}: shape {a.shape} vs torch {b.shape}"
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=what)
+
+
+def _load_torch_state(mmod, tmod):
+    mmod.load_state_dict({k: v.detach().numpy() for k, v in tmod.state_dict().items()})
+
+
+def _compare_grads_and_buffers(mmod, tmod):
+    tparams = dict(tmod.named_parameters())
+    assert [n for n, _ in mmod.named_parameters()] == list(tparams)
+    for name, p in mmod.named_parameters():
+        _close(p.grad, tparams[name].grad, what=f"grad of {name}")
+    tbufs = dict(tmod.named_buffers())
+    assert [n for n, _ in mmod.named_buffers()] == list(tbufs)
+    for name, b in mmod.named_buffers():
+        _close(b, tbufs[name], what=f"buffer {name}")
+
+
+def _forward_backward_parity(mmod, tmod, x, steps=1):
+    """Same weights; `steps` forwards and backwards of fresh inputs: outputs, input and parameter
+    gradients, buffers (running statistics) after each."""
+    tmod = tmod.double()
+    _load_torch_state(mmod, tmod)
+    assert list(mmod.state_dict()) == list(tmod.state_dict())
+    rng = np.random.default_rng(0)
+    for step in range(steps):
+        xs = x * (1 + step) + step
+        mx, tx = mg.tensor(xs, requires_grad=True), torch.tensor(xs, requires_grad=True)
+        my, ty = mmod(mx), tmod(tx)
+        _close(my, ty, what=f"output, step {step}")
+        gy = rng.standard_normal(ty.shape)
+        for m in (mmod, tmod):
+            m.zero_grad()
+        my.backward(mg.tensor(gy))
+        ty.backward(torch.tensor(gy))
+        _close(mx.grad, tx.grad, what=f"input grad, step {step}")
+        _compare_grads_and_buffers(mmod, tmod)
+
+
+def _randomise_affine(tmod, seed=5):
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in tmod.parameters():
+            p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype))
+    return tmod
+
+
+# ---- norm layers --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(affine=True), dict(track_running_stats=True),
+                                    dict(affine=True, track_running_stats=True, momentum=0.3),
+                                    dict(track_running_stats=True, momentum=None)])
+def test_instance_norm2d(kwargs):
+    x = np.random.default_rng(1).standard_normal((3, 4, 3, 5))
+    mmod = nn.InstanceNorm2d(4, **kwargs, dtype="float64")
+    tmod = _randomise_affine(tnn.InstanceNorm2d(4, **kwargs))
+    _forward_backward_parity(mmod, tmod, x, steps=3)
+    mmod.eval(), tmod.eval()
+    _forward_backward_parity(mmod, tmod, x)
+    _forward_backward_parity(mmod, tmod, x[0])  # unbatched (C, H, W)
+
+
+@pytest.mark.parametrize("groups, channels, shape", [(1, 4, (3, 4, 2, 3)), (2, 4, (2, 4, 3, 3)),
+                                                     (4, 4, (2, 4, 5)), (3, 6, (4, 6))])
+@pytest.mark.parametrize("kwargs", [dict(), dict(affine=False), dict(bias=False), dict(eps=1e-3)])
+def test_group_norm(groups, channels, shape, kwargs):
+    x = np.random.default_rng(2).standard_normal(shape)
+    mmod = nn.GroupNorm(groups, channels, **kwargs, dtype="float64")
+    tmod = _randomise_affine(tnn.GroupNorm(groups, channels, **kwargs))
+    _forward_backward_parity(mmod, tmod, x, steps=2)
+    assert repr(mmod) == repr(tmod)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(bias=False), dict(elementwise_affine=False), dict(eps=1e-3)])
+def test_layer_norm_module(kwargs):
+    x = np.random.default_rng(3).standard_normal((3, 2, 4))
+    mmod = nn.LayerNorm((2, 4), **kwargs, dtype="float64")
+    tmod = _randomise_affine(tnn.LayerNorm((2, 4), **kwargs))
+    _forward_backward_parity(mmod, tmod, x, steps=2)
+
+
+def test_norms_double_backward():
+    """Second derivatives (what a gradient penalty differentiates) agree with torch's."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 4, 3, 3))
+    w, b = rng.standard_normal(4), rng.standard_normal(4)
+    cases = [(lambda x, w, b: F.group_norm(x, 2, w, b), lambda x, w, b: TF.group_norm(x, 2, w, b)),
+             (lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
+              lambda x, w, b: TF.instance_norm(x, weight=w, bias=b)),
+             (lambda x, w, b: F.layer_norm(x, (3,), w[:3], b[:3]),
+              lambda x, w, b: TF.layer_norm(x, (3,), w[:3], b[:3]))]
+    for mine, theirs in cases:
+        ms = [mg.tensor(a, requires_grad=True) for a in (x, w, b)]
+        ts = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+        mgx = mg.grad((mine(*ms) ** 3).sum(), ms[0], create_graph=True)[0]
+        tgx = torch.autograd.grad((theirs(*ts) ** 3).sum(), ts[0], create_graph=True)[0]
+        _close(mgx, tgx, what="first derivative")
+        m2 = mg.grad((mgx * mgx).sum(), ms)
+        t2 = torch.autograd.grad((tgx * tgx).sum(), ts)
+        for a, b_, name in zip(m2, t2, ("x", "weight", "bias")):
+            _close(a, b_, rtol=1e-8, atol=1e-9, what=f"second derivative w.r.t. {name}")
