@@ -124,3 +124,29 @@ def test_norms_double_backward():
         t2 = torch.autograd.grad((tgx * tgx).sum(), ts)
         for a, b_, name in zip(m2, t2, ("x", "weight", "bias")):
             _close(a, b_, rtol=1e-8, atol=1e-9, what=f"second derivative w.r.t. {name}")
+
+
+# ---- spectral norm --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda lib, **kw: lib.Linear(5, 3, **kw), (4, 5)),
+    (lambda lib, **kw: lib.Conv2d(2, 4, 3, stride=2, padding=1, **kw), (2, 2, 5, 5)),
+    (lambda lib, **kw: lib.ConvTranspose2d(3, 2, 4, stride=2, padding=1, **kw), (2, 3, 3, 3)),
+])
+@pytest.mark.parametrize("n_power_iterations", [1, 3])
+def test_spectral_norm(make, shape, n_power_iterations):
+    """u, v copied from torch; then several training forwards (one power iteration each), eval, remove."""
+    from minigan.nn.utils import remove_spectral_norm, spectral_norm
+    torch.manual_seed(0)
+    tmod = tnn.utils.spectral_norm(make(tnn).double(), n_power_iterations=n_power_iterations)
+    mmod = spectral_norm(make(nn, dtype="float64"), n_power_iterations=n_power_iterations)
+    x = np.random.default_rng(5).standard_normal(shape)
+    _forward_backward_parity(mmod, tmod, x, steps=4)  # outputs, grads of weight_orig and bias, u and v
+    _close(mmod.weight, tmod.weight, what="normalised weight")
+    mmod.eval(), tmod.eval()
+    _forward_backward_parity(mmod, tmod, x, steps=2)
+    tnn.utils.remove_spectral_norm(tmod)
+    remove_spectral_norm(mmod)
+    assert list(mmod.state_dict()) == list(tmod.state_dict())
+    _close(mmod.weight, tmod.weight, what="weight after remove_spectral_norm")
