@@ -198,3 +198,105 @@ def test_gradient_penalty_and_its_parameter_gradient(penalty):
             assert tg is None or not tg.abs().max().item(), name
         else:
             _close(p.grad, tg, rtol=1e-8, atol=1e-10, what=f"penalty gradient w.r.t. {name}")
+
+
+# ---- RMSprop --------------------------------------------------------------------------------
+
+
+def _mlp(lib, **kw):
+    return lib.Sequential(lib.Linear(4, 8, **kw), lib.LeakyReLU(0.2), lib.Linear(8, 1, **kw))
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(lr=5e-3, alpha=0.9), dict(lr=1e-3, momentum=0.9),
+                                    dict(lr=1e-3, centered=True), dict(lr=1e-3, centered=True, momentum=0.5,
+                                                                       weight_decay=1e-2, eps=1e-6),
+                                    dict(lr=1e-3, maximize=True, weight_decay=0.1)], ids=str)
+def test_rmsprop_trajectory(kwargs):
+    from minigan import optim
+    torch.manual_seed(0)
+    tmod, mmod = _mlp(tnn).double(), _mlp(nn, dtype="float64")
+    _load_torch_state(mmod, tmod)
+    topt, mopt = torch.optim.RMSprop(tmod.parameters(), **kwargs), optim.RMSprop(mmod.parameters(), **kwargs)
+    rng = np.random.default_rng(8)
+    for _ in range(12):
+        x, y = rng.standard_normal((16, 4)), rng.standard_normal((16, 1))
+        topt.zero_grad(), mopt.zero_grad()
+        TF.mse_loss(tmod(torch.tensor(x)), torch.tensor(y)).backward()
+        F.mse_loss(mmod(mg.tensor(x)), mg.tensor(y)).backward()
+        topt.step(), mopt.step()
+    tparams = dict(tmod.named_parameters())
+    for name, p in mmod.named_parameters():
+        _close(p, tparams[name], rtol=1e-9, atol=1e-11, what=name)
+    tsd, msd = topt.state_dict(), mopt.state_dict()
+    assert {k: v for k, v in tsd["param_groups"][0].items() if k not in ("capturable", "foreach",
+                                                                         "differentiable")} == \
+        msd["param_groups"][0]
+    for idx, tstate in tsd["state"].items():
+        assert set(tstate) == set(msd["state"][idx])
+        for key, value in tstate.items():
+            if key == "step":
+                assert int(value) == msd["state"][idx]["step"] == 12
+            else:
+                _close(msd["state"][idx][key], value, rtol=1e-9, atol=1e-12, what=f"state {idx}.{key}")
+
+
+# ---- learning-rate schedulers ---------------------------------------------------------------
+
+
+class _Warmup:
+    """A callable object: LambdaLR saves its __dict__ (a plain function is saved as None)."""
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    def __call__(self, epoch):
+        return min(1.0, (epoch + 1) / self.steps)
+
+
+SCHEDULERS = [
+    ("StepLR", dict(step_size=7, gamma=0.5)),
+    ("ExponentialLR", dict(gamma=0.97)),
+    ("CosineAnnealingLR", dict(T_max=40)),
+    ("CosineAnnealingLR", dict(T_max=25, eta_min=1e-4)),  # 300 steps: six periods past T_max
+    ("LinearLR", dict()),
+    ("LinearLR", dict(start_factor=0.1, end_factor=0.6, total_iters=50)),
+    ("LambdaLR", dict(lr_lambda=lambda epoch: 0.95 ** epoch * (1 + epoch % 3))),
+    ("LambdaLR", dict(lr_lambda=_Warmup(30))),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", SCHEDULERS, ids=lambda v: str(v))
+def test_lr_scheduler(name, kwargs):
+    """Two parameter groups, 300 steps with the optimiser stepping in between; then a resume mid-way."""
+    from minigan import optim
+    from minigan.optim import lr_scheduler
+    tmod, mmod = _mlp(tnn).double(), _mlp(nn, dtype="float64")
+
+    def groups(mod):
+        return [{"params": mod[0].parameters()}, {"params": mod[2].parameters(), "lr": 0.03}]
+    topt, mopt = torch.optim.SGD(groups(tmod), lr=0.1), optim.SGD(groups(mmod), lr=0.1)
+    tsched = getattr(torch.optim.lr_scheduler, name)(topt, **kwargs)
+    msched = getattr(lr_scheduler, name)(mopt, **kwargs)
+    assert msched.last_epoch == tsched.last_epoch == 0
+    saved, history = None, []
+    for step in range(300):
+        assert msched.get_last_lr() == pytest.approx(tsched.get_last_lr(), rel=1e-12, abs=1e-15), step
+        assert [g["lr"] for g in mopt.param_groups] == pytest.approx([g["lr"] for g in topt.param_groups],
+                                                                     rel=1e-12, abs=1e-15)
+        topt.step(), mopt.step()
+        tsched.step(), msched.step()
+        history.append(tsched.get_last_lr())
+        if step == 137:
+            saved = (msched.state_dict(), [g["lr"] for g in mopt.param_groups])
+    assert msched.last_epoch == tsched.last_epoch == 300
+    # a fresh optimiser and scheduler resumed from the state after step 137 continue as torch did
+    state, group_lrs = saved
+    assert set(state) >= {"base_lrs", "last_epoch", "_step_count", "_last_lr"}
+    mopt2 = optim.SGD(groups(_mlp(nn, dtype="float64")), lr=0.1)
+    msched2 = getattr(lr_scheduler, name)(mopt2, **kwargs)
+    msched2.load_state_dict(state)
+    for g, lr in zip(mopt2.param_groups, group_lrs):  # the optimiser's own state_dict carries lr
+        g["lr"] = lr
+    for step in range(138, 300):
+        msched2.step()
+        assert msched2.get_last_lr() == pytest.approx(history[step], rel=1e-12, abs=1e-15), step
