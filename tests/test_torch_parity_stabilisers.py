@@ -15,18 +15,7 @@ import minigan as mg  # noqa: E402
 import minigan.nn as nn  # noqa: E402
 import minigan.nn.functional as F  # noqa: E402
 
-RTOL, ATOL = 1e-9, 1e-10
-
-
-def _close(mine, theirs, rtol=RTOL, atol=ATOL, what=""):
-    a = mine.numpy() if isinstance(mine, mg.Tensor) else np.asarray(mine)
-    b = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
-    assert a.shape == b.shape, f"{what}: shape {a.shape} vs torch {b.shape}"
-    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=what)
-
-
-def _load_torch_state(mmod, tmod):
-    mmod.load_state_dict({k: v.detach().numpy() for k, v in tmod.state_dict().items()})
+from test_torch_parity import _close, _share_weights  # noqa: E402  (the shared comparison helpers)
 
 
 def _compare_grads_and_buffers(mmod, tmod):
@@ -44,7 +33,7 @@ def _forward_backward_parity(mmod, tmod, x, steps=1):
     """Same weights; `steps` forwards and backwards of fresh inputs: outputs, input and parameter
     gradients, buffers (running statistics) after each."""
     tmod = tmod.double()
-    _load_torch_state(mmod, tmod)
+    _share_weights(tmod, mmod)
     assert list(mmod.state_dict()) == list(tmod.state_dict())
     rng = np.random.default_rng(0)
     for step in range(steps):
@@ -175,7 +164,7 @@ def test_gradient_penalty_and_its_parameter_gradient(penalty):
         for p in tcritic.parameters():
             p.mul_(0.5)
     mcritic = _conv_critic(nn, dtype="float64")
-    _load_torch_state(mcritic, tcritic)
+    _share_weights(tcritic, mcritic)
     rng = np.random.default_rng(6)
     real, fake, alpha = rng.standard_normal((5, 1, 8, 8)), rng.standard_normal((5, 1, 8, 8)), rng.uniform(size=5)
     if penalty == "wgan-gp":
@@ -215,7 +204,7 @@ def test_rmsprop_trajectory(kwargs):
     from minigan import optim
     torch.manual_seed(0)
     tmod, mmod = _mlp(tnn).double(), _mlp(nn, dtype="float64")
-    _load_torch_state(mmod, tmod)
+    _share_weights(tmod, mmod)
     topt, mopt = torch.optim.RMSprop(tmod.parameters(), **kwargs), optim.RMSprop(mmod.parameters(), **kwargs)
     rng = np.random.default_rng(8)
     for _ in range(12):

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from ..autograd import Tensor
 from ..ops.group_norm import group_norm
-from . import init
-from ._factory import empty_parameter
+from ._factory import register_affine, reset_affine
 from .module import Module
 
 __all__ = ["GroupNorm"]
@@ -32,21 +31,10 @@ class GroupNorm(Module):
                              f"({num_groups})")
         self.num_groups, self.num_channels = int(num_groups), int(num_channels)
         self.eps, self.affine = eps, affine
-        if affine:
-            self.weight = empty_parameter((self.num_channels,), device, dtype, fill=1.0)
-            if bias:
-                self.bias = empty_parameter((self.num_channels,), device, dtype, fill=0.0)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, (self.num_channels,), affine, bias, device, dtype)
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim < 2 or input.shape[1] != self.num_channels:
