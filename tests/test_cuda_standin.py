@@ -47,6 +47,13 @@ def test_a_host_array_where_cupy_wants_a_device_array_raises(call):
         call(cp.arange(3.0), np.arange(3.0))
 
 
+def test_comparisons_take_a_0d_host_array_as_its_value_but_refuse_a_host_array():
+    a = cp.arange(3.0)
+    assert (a == np.array(1.0)).get().tolist() == [False, True, False]
+    with pytest.raises(TypeError, match=HOST):
+        a < np.arange(3.0)
+
+
 def test_ufuncs_take_no_lists_and_outputs_must_be_device_arrays():
     with pytest.raises(TypeError, match=r"Unsupported type <class 'list'>"):
         cp.add(cp.arange(2.0), [1.0, 2.0])

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from . import cuda
+from ._flags import Flags
 from ._transfers import _transfer
 
 IMPLICIT_CONVERSION = ("Implicit conversion to a NumPy array is not allowed. "
@@ -119,21 +120,6 @@ def _index(key):
 
 
 # ---- ndarray ---------------------------------------------------------------------------------
-
-class Flags:
-    """CuPy's flags: C_CONTIGUOUS, F_CONTIGUOUS, OWNDATA only (no WRITEABLE, no ALIGNED)."""
-
-    __slots__ = ("c_contiguous", "f_contiguous", "owndata")
-
-    def __init__(self, a: np.ndarray):
-        self.c_contiguous = a.flags.c_contiguous
-        self.f_contiguous = a.flags.f_contiguous
-        self.owndata = a.flags.owndata
-
-    def __getitem__(self, name: str) -> bool:
-        return {"C_CONTIGUOUS": self.c_contiguous, "F_CONTIGUOUS": self.f_contiguous,
-                "OWNDATA": self.owndata}[name]
-
 
 def _should_defer(other) -> bool:
     """CuPy's rule for `a + other`: defer when other opts out of ufuncs or outranks us."""
@@ -240,9 +226,9 @@ class ndarray:
 
     def __bool__(self) -> bool:
         if self._a.size == 0:
-            warnings.warn("The truth value of an empty array is ambiguous. Returning False, but in future "
-                          "this will result in an error. Use `array.size > 0` to check that an array is "
-                          "not empty.", DeprecationWarning, stacklevel=2)
+            warnings.warn("The truth value of an empty array is ambiguous. Returning False, but in future this "
+                          "will result in an error. Use `array.size > 0` to check that an array is not empty.",
+                          DeprecationWarning, stacklevel=2)
             return False
         if self._a.size > 1:
             raise ValueError("The truth value of an array with more than one element is ambiguous. "
@@ -370,7 +356,9 @@ _UNARY = {"neg": "negative", "pos": "positive", "abs": "absolute", "invert": "in
 
 def _op(ufunc_name: str, reflected: bool = False, inplace: bool = False, compare: bool = False):
     def op(self, other):
-        if compare and not isinstance(other, _SCALAR_TYPES + (ndarray, np.ndarray)):
+        if compare and isinstance(other, np.ndarray) and other.ndim == 0:
+            other = other.item()  # CuPy's rule: a 0-d host array compares as its value
+        elif compare and not isinstance(other, _SCALAR_TYPES + (ndarray, np.ndarray)):
             return NotImplemented
         if not inplace and _should_defer(other):
             return NotImplemented
