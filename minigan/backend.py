@@ -2,7 +2,8 @@
 
 The rule (from Chainer): the array module is picked from the data with
 `get_array_module(*arrays)`, never from a global flag, so every op runs
-unchanged on either backend.
+unchanged on either backend. MINIGAN_CUPY_STANDIN=1 loads minigan/_cupy_standin in
+place of CuPy: NumPy behind CuPy's rules, a testing tool that runs the CUDA paths without a GPU.
 """
 from __future__ import annotations
 
