@@ -215,3 +215,50 @@ def test_build_inpainting_models_passes_the_options_on():
     G, D = build_inpainting_models(4, 8, num_classes=10, unet=False, noise="bottleneck", noise_dim=3)
     assert (G.width, G.unet, G.noise, G.noise_dim, D.width, D.num_classes) == (4, False, "bottleneck", 3, 8, 10)
     assert "unet=False" in repr(G)
+
+
+def test_matches_the_same_network_written_in_torch():
+    torch = pytest.importorskip("torch")
+    tnn = torch.nn
+
+    def down(cin, cout, k, s, p, bn):
+        return tnn.Sequential(tnn.Conv2d(cin, cout, k, s, p), *([tnn.BatchNorm2d(cout)] if bn else []),
+                              tnn.LeakyReLU(0.2))
+
+    def up(cin, cout, k, s, p):
+        return tnn.Sequential(tnn.ConvTranspose2d(cin, cout, k, s, p), tnn.BatchNorm2d(cout), tnn.ReLU())
+
+    class TorchUNet(tnn.Module):
+        def __init__(self, w, b):
+            super().__init__()
+            self.enc1, self.enc2 = down(2, w, 4, 2, 1, False), down(w, 2 * w, 4, 2, 1, True)
+            self.enc3, self.enc4 = down(2 * w, 4 * w, 3, 2, 1, True), down(4 * w, b, 4, 1, 0, False)
+            self.dec4, self.dec3, self.dec2 = up(b, 4 * w, 4, 1, 0), up(8 * w, 2 * w, 3, 2, 1), up(4 * w, w, 4, 2, 1)
+            self.dec1 = tnn.Sequential(tnn.ConvTranspose2d(2 * w, 1, 4, 2, 1), tnn.Tanh())
+
+        def forward(self, x, m):
+            e1 = self.enc1(torch.cat([torch.where(m != 0, 0.0, x), m], 1))
+            e2 = self.enc2(e1)
+            e3 = self.enc3(e2)
+            d = self.dec3(torch.cat([self.dec4(self.enc4(e3)), e3], 1))
+            d = self.dec1(torch.cat([self.dec2(torch.cat([d, e2], 1)), e1], 1))
+            return torch.where(m != 0, d, x)
+
+    minigan.manual_seed(0)
+    G = InpaintingGenerator(width=4, bottleneck=8, unet=True, noise="none").double()
+    T = TorchUNet(4, 8).double()
+    T.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in G.state_dict().items()})
+    images, masks = batch(4, 0, np.float64)
+    x = minigan.tensor(images, requires_grad=True)
+    tx = torch.from_numpy(images.copy()).requires_grad_(True)
+    for training in (True, False):
+        G.train(training), T.train(training)
+        out, tout = G(x, minigan.tensor(masks)), T(tx, torch.from_numpy(masks))
+        np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-9, atol=1e-10)
+    direction = np.random.default_rng(1).standard_normal(images.shape)
+    (out * minigan.tensor(direction)).sum().backward()
+    (tout * torch.from_numpy(direction)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-8, atol=1e-10)
+    for name, p in G.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), dict(T.named_parameters())[name].grad.numpy(),
+                                   rtol=1e-7, atol=1e-9, err_msg=name)
