@@ -185,10 +185,17 @@ def test_bad_generator_options(kwargs, message):
         InpaintingGenerator(**kwargs)
 
 
-def test_masks_of_the_wrong_shape_are_refused():
+def test_images_and_masks_of_the_wrong_shape_are_refused():
     images, masks = batch(2)
-    with pytest.raises(ValueError, match=r"masks must be \(N, 1, 28, 28\), got \(2, 28, 28\)"):
-        InpaintingGenerator(4, 8)(minigan.tensor(images), minigan.tensor(masks[:, 0]))
+    G = InpaintingGenerator(4, 8)
+    with pytest.raises(ValueError, match=r"both be \(N, 1, 28, 28\), got images \(2, 1, 28, 28\) and masks \(2, 28, 28\)"):
+        G(minigan.tensor(images), minigan.tensor(masks[:, 0]))
+    with pytest.raises(ValueError, match=r"got images \(2, 1, 28, 28\) and masks \(1, 1, 28, 28\)"):
+        G(minigan.tensor(images), minigan.tensor(masks[:1]))
+    with pytest.raises(ValueError, match=r"got images \(2, 28, 28\)"):
+        G(minigan.tensor(images[:, 0]), minigan.tensor(masks[:, 0]))
+    G.eval()  # NumPy arrays are taken as they are
+    np.testing.assert_array_equal(G(images, masks).numpy(), G(minigan.tensor(images), minigan.tensor(masks)).numpy())
 
 
 def test_discriminator_is_the_dcgan_body_with_an_optional_class_head():

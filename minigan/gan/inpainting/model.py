@@ -93,7 +93,7 @@ class InpaintingGenerator(nn.Module):
 
     def raw(self, images: Tensor, masks: Tensor, z: Tensor | None = None) -> Tensor:
         """The decoder's output for the whole image, before the visible pixels are put back."""
-        hidden = self._hidden(masks)
+        images, masks, hidden = self._inputs(images, masks)
         masked = where(hidden, self.fill, images)
         e1 = self.enc1(concat([masked, masks.astype(masked.dtype)], dim=1))
         e2 = self.enc2(e1)
@@ -111,13 +111,18 @@ class InpaintingGenerator(nn.Module):
     def forward(self, images: Tensor, masks: Tensor, z: Tensor | None = None) -> Tensor:
         # where() rather than mask * G + (1 - mask) * x: the same for masks in {0, 1}, but exact
         # (no -0.0 or rounding can touch a visible pixel) and a NaN in G cannot leak into them.
-        return where(self._hidden(masks), self.raw(images, masks, z), images)
+        images, masks, hidden = self._inputs(images, masks)
+        return where(hidden, self.raw(images, masks, z), images)
 
-    def _hidden(self, masks: Tensor):
-        if masks.ndim != 4 or masks.shape[1:] != (1, self.image_size, self.image_size):
-            raise ValueError(f"InpaintingGenerator: masks must be (N, 1, {self.image_size}, {self.image_size}), "
-                             f"got {masks.shape}")
-        return masks.data != 0
+    def _inputs(self, images, masks) -> tuple[Tensor, Tensor, object]:
+        """Both as Tensors (arrays go to the images' device) after a shape check, and the boolean hidden mask."""
+        images = images if isinstance(images, Tensor) else creation.tensor(images)
+        masks = masks if isinstance(masks, Tensor) else creation.tensor(masks, device=images.device)
+        size = (1, self.image_size, self.image_size)
+        if images.ndim != 4 or images.shape[1:] != size or masks.shape != images.shape:
+            raise ValueError(f"InpaintingGenerator: images and masks must both be (N, 1, {self.image_size}, "
+                             f"{self.image_size}), got images {images.shape} and masks {masks.shape}")
+        return images, masks, masks.data != 0
 
     def _noise(self, z: Tensor | None, code: Tensor) -> Tensor:
         n = code.shape[0]
