@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import minigan
 from minigan.gan import HingeLoss, LSGANLoss, build_loss
 from minigan.gan.inpainting import InpaintingLoss, MaskSampler, reconstruction_loss
+from minigan.gan.wasserstein import WassersteinLoss
 
 
 def arrays(n=3, seed=0):
@@ -57,7 +58,7 @@ def test_reconstruction_refuses_mismatched_shapes_and_unknown_kinds():
         reconstruction_loss(minigan.tensor(c), minigan.tensor(x), minigan.tensor(m), "l3")
 
 
-@pytest.mark.parametrize("adversarial", ["bce", "lsgan", "hinge", HingeLoss(), LSGANLoss(b=0.9)])
+@pytest.mark.parametrize("adversarial", ["bce", "lsgan", "hinge", HingeLoss(), LSGANLoss(b=0.9), WassersteinLoss()])
 def test_generator_total_is_the_weighted_sum_of_the_parts(adversarial):
     c, x, m = (minigan.tensor(a) for a in arrays())
     scores = minigan.tensor(np.random.default_rng(0).standard_normal((3, 1)))
@@ -101,7 +102,7 @@ def test_defaults_and_bad_options():
                             ({"adv_weight": float("nan")}, "adv_weight must be"),
                             ({"class_weight": float("inf")}, "class_weight must be"),
                             ({"reconstruction": "huber"}, "reconstruction must be one of l1, l2"),
-                            ({"adversarial": "wgan"}, "unknown loss 'wgan'")]:
+                            ({"adversarial": "nonsense"}, "unknown loss 'nonsense'")]:
         with pytest.raises(ValueError, match=message):
             InpaintingLoss(**kwargs)
     with pytest.raises(TypeError, match="must be a GANLoss or a loss name"):
