@@ -6,8 +6,9 @@ import pytest
 import minigan as mg
 import minigan.nn as nn
 from minigan import optim
-from minigan.gan import (MODELS, ACGANDiscriminator, ConcatDiscriminator, ConditionalGenerator, ProjectionDiscriminator,
-                         build_conditional_loss, build_models, is_conditional, model_defaults, uniform_labels)
+from minigan.gan import (MODELS, ACGANDiscriminator, ConcatDiscriminator, ConditionalGenerator, GANTrainer,
+                         ProjectionDiscriminator, TrainConfig, build_conditional_loss, build_models, is_conditional,
+                         model_defaults, uniform_labels)
 
 CONDITIONAL = ["cgan", "cgan-concat", "acgan"]
 D_CLASSES = {"cgan": ProjectionDiscriminator, "cgan-concat": ConcatDiscriminator, "acgan": ACGANDiscriminator}
@@ -201,7 +202,6 @@ def test_each_model_trains_and_d_learns_the_classes(name):
 
 @pytest.mark.parametrize("name", CONDITIONAL)
 def test_todays_unconditional_trainer_refuses_a_conditional_model_before_any_step(name, tmp_path):
-    from minigan.gan import GANTrainer, TrainConfig
     with pytest.raises(ValueError, match=f"model '{name}' is class-conditional; this trainer trains "
                                          "unconditional models only"):
         GANTrainer(TrainConfig(model=name, width=4, out=str(tmp_path / "run")))
