@@ -65,6 +65,25 @@ def test_projection_logit_is_psi_plus_the_inner_product():
     np.testing.assert_allclose(D(x, y).numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
+def test_concat_discriminator_is_the_dcgan_d_on_image_and_label_planes():
+    """Its split first conv (image channels + one response map per class) equals the plain concatenation,
+    in value and in every parameter's gradient."""
+    D = ConcatDiscriminator(width=4, image_size=8).to(dtype="float64")
+    x = mg.tensor(np.random.default_rng(3).standard_normal((6, 1, 8, 8)))
+    y = np.array([0, 9, 4, 4, 2, 7])
+    planes = np.broadcast_to(np.eye(10)[y][:, :, None, None], (6, 10, 8, 8)).copy()
+    outs, grads = [], []
+    for fn in (lambda: D(x, y), lambda: D.body(mg.concat([x, mg.tensor(planes)], 1))):
+        D.zero_grad()
+        out = fn()
+        (out * mg.tensor(np.arange(6.0)[:, None])).sum().backward()
+        outs.append(out.numpy())
+        grads.append({n: p.grad.numpy().copy() for n, p in D.named_parameters()})
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-10, atol=1e-12)
+    for name in grads[1]:
+        np.testing.assert_allclose(grads[0][name], grads[1][name], rtol=1e-10, atol=1e-12, err_msg=name)
+
+
 @pytest.mark.parametrize("name", CONDITIONAL)
 def test_dcgan_initialisation(name):
     """Conv, linear and the projection embedding N(0, 0.02), biases 0, BatchNorm gamma N(1, 0.02), beta 0;

@@ -27,9 +27,12 @@ from __future__ import annotations
 
 from .. import nn
 from ..autograd import Tensor
+from ..nn import functional as F
 from ..nn import init
+from ..ops.conv import conv2d
+from ..ops.linalg import matmul
 from ..ops.reduce import sum as _sum
-from ..ops.shape import concat
+from ..ops.shape import concat, getitem, permute, reshape, transpose
 from .labels import check_labels
 from .models import DCGANDiscriminator, DCGANGenerator, dcgan_init_, register_model
 
@@ -83,7 +86,7 @@ class ConditionalGenerator(nn.Module):
                          against=f"noise of shape {tuple(z.shape)}")
         code = self.embed(Tensor(y)) if self.label_code == "embedding" else _one_hot(y, self.num_classes,
                                                                                      z.dtype, z.xp)
-        return self.body(concat([z, code.to(dtype=z.dtype)], 1))
+        return self.body(concat([z, code], 1))
 
     def extra_repr(self) -> str:
         return f"latent_dim={self.latent_dim}, num_classes={self.num_classes}, label_code={self.label_code!r}"
@@ -96,7 +99,7 @@ class ProjectionDiscriminator(nn.Module):
         super().__init__()
         self.width, self.channels, self.image_size, self.num_classes = width, channels, image_size, int(num_classes)
         self.features, self.linear = _split_features(width, channels, image_size)
-        self.embed = nn.Embedding(self.num_classes, self.linear.in_features)
+        self.embed = nn.Embedding(self.num_classes, self.linear.in_features)   # the class vectors, (K, features)
         init.normal_(self.embed.weight, 0.0, 0.02)   # the projection starts at psi's scale (DCGAN init)
 
     def forward(self, x: Tensor, labels=None) -> Tensor:
@@ -105,11 +108,20 @@ class ProjectionDiscriminator(nn.Module):
         y = check_labels(labels, self.num_classes, x.shape[0], op, device=x.device,
                          against=f"images of shape {tuple(x.shape)}")
         h = self.features(x)
-        return self.linear(h) + _sum(self.embed(Tensor(y)).to(dtype=h.dtype) * h, 1, keepdims=True)
+        # <embed(y), h> as the y-th column of h @ embed.weight^T: two small GEMMs forward and backward
+        # instead of gathering (N, features) rows and scatter-adding their gradient (np.add.at is slow).
+        projections = F.linear(h, self.embed.weight)
+        return self.linear(h) + _sum(projections * _one_hot(y, self.num_classes, h.dtype, x.xp), 1, keepdims=True)
 
 
 class ConcatDiscriminator(nn.Module):
-    """(images (N, C, H, W), labels (N,)) -> logit (N, 1): the DCGAN D on the image plus one-hot label planes."""
+    """(images (N, C, H, W), labels (N,)) -> logit (N, 1): the DCGAN D on the image plus one-hot label planes.
+
+    The first conv is computed in two parts that add up to conv([x, planes(y)]): the image channels as
+    usual, and the label channels as one response map per class (a conv of the K constant plane stacks,
+    K images instead of N), picked by a one-hot GEMM. Same weights and result as the plain concatenation
+    (checked against torch), without convolving N * K constant planes every step.
+    """
 
     def __init__(self, width: int = 64, num_classes: int = NUM_CLASSES, channels: int = 1, image_size: int = 28):
         super().__init__()
@@ -121,9 +133,16 @@ class ConcatDiscriminator(nn.Module):
         _check_images(x, self.channels, self.image_size, op)
         y = check_labels(labels, self.num_classes, x.shape[0], op, device=x.device,
                          against=f"images of shape {tuple(x.shape)}")
-        rows = x.xp.eye(self.num_classes, dtype=x.dtype)[y]
-        planes = x.xp.broadcast_to(rows[:, :, None, None], (x.shape[0], self.num_classes) + tuple(x.shape[2:]))
-        return self.body(concat([x, Tensor(x.xp.ascontiguousarray(planes))], 1))
+        conv, c, k = self.body.net[0], self.channels, self.num_classes
+        weight = conv.weight
+        h = conv2d(x, getitem(weight, (slice(None), slice(0, c))), conv.bias, conv.stride, conv.padding)
+        planes = x.xp.broadcast_to(x.xp.eye(k, dtype=x.dtype)[:, :, None, None], (k, k) + tuple(x.shape[2:]))
+        class_maps = conv2d(Tensor(x.xp.ascontiguousarray(planes)), getitem(weight, (slice(None), slice(c, None))),
+                            None, conv.stride, conv.padding)                       # (K, width, H/2, W/2)
+        # (width*H/2*W/2, N), laid out batch-last like the conv output h, so the sum is a plain streaming add
+        picked = matmul(transpose(reshape(class_maps, (k, -1))), transpose(_one_hot(y, k, x.dtype, x.xp)))
+        h = h + permute(reshape(picked, tuple(h.shape[1:]) + (h.shape[0],)), (3, 0, 1, 2))
+        return self.body.net[1:](h)
 
 
 class ACGANDiscriminator(nn.Module):
