@@ -6,6 +6,7 @@ import pytest
 import minigan as mg
 import minigan.nn as nn
 from minigan import optim
+from minigan.gan.regularizers import gradient_penalty
 from minigan.gan import (MODELS, ACGANDiscriminator, ConcatDiscriminator, ConditionalGenerator, GANTrainer,
                          ProjectionDiscriminator, TrainConfig, build_conditional_loss, build_models, is_conditional,
                          model_defaults, uniform_labels)
@@ -155,6 +156,29 @@ def test_discriminator_is_twice_differentiable_in_its_input_float64(name):
     fn = (lambda a: D(a)[0] + D(a)[1].sum(1, keepdims=True)) if name == "acgan" else (lambda a: D(a, y))
     assert mg.gradcheck(fn, (x,))
     assert mg.gradgradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize("name, label_path", [("cgan", "embed.weight"), ("acgan", "linear.weight")])
+def test_gradient_penalty_through_a_conditional_critic_reaches_its_label_path(name, label_path):
+    """WGAN-GP on a conditional critic: the penalty's double backward goes through the projection's class
+    vectors (bilinear in the features). The concat critic's label planes enter as biases before piecewise-linear
+    layers, so its input gradient does not depend on their weights: no case for it here."""
+    mg.manual_seed(3)
+    _, D = build_models(name, width=4, image_size=8)
+    D.to(dtype="float64").eval()
+    y = np.array([1, 5, 5, 8])
+    critic = (lambda a: D(a)[0]) if name == "acgan" else (lambda a: D(a, y))
+    rng = np.random.default_rng(2)
+    real, fake = (mg.tensor(rng.standard_normal((4, 1, 8, 8))) for _ in range(2))
+    penalty = gradient_penalty(critic, real, fake, weight=10.0)
+    penalty.backward()
+    assert np.isfinite(penalty.item()) and penalty.item() > 0
+    g = dict(D.named_parameters())[label_path].grad.numpy()
+    assert np.isfinite(g).all()
+    if name == "cgan":                     # exactly the asked classes' vectors move
+        assert np.abs(g[[1, 5, 8]]).min() > 0 and np.all(g[[0, 2, 3, 4, 6, 7, 9]] == 0)
+    else:
+        assert np.abs(g).max() > 0
 
 
 def test_generator_is_twice_differentiable_in_its_noise_float64():
