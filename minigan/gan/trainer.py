@@ -46,6 +46,7 @@ from ..backend import Device
 from . import checkpoint as ckpt
 from .config import FIXED_ON_RESUME, TrainConfig
 from .losses import GANLoss, build_loss
+from .labels import is_conditional
 from .models import MODELS, build_models, model_defaults
 from .plotting import plot_losses, save_grid
 from .progress import Reporter
@@ -187,6 +188,9 @@ class GANTrainer:
         backend.manual_seed(config.seed)
         if generator is None:
             generator, discriminator = build_models(config.model, latent_dim=config.latent_dim, width=config.width)
+        if is_conditional(generator):  # until the conditional updater lands (issue 11): fail before any step
+            raise ValueError(f"model {config.model!r} is class-conditional; this trainer trains unconditional "
+                             f"models only")
         self.G = generator.to(self.device)
         self.D = discriminator.to(self.device)
         self.loss = loss or build_loss(config.loss, g_loss=config.g_loss, label_smoothing=config.label_smoothing,
