@@ -8,6 +8,10 @@ from .checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, load_
 from .losses import LOSSES, BCELoss, GANLoss, HingeLoss, LSGANLoss, build_loss
 from .models import (MODELS, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, build_models,
                      dcgan_init_, model_defaults, register_model)
+from .conditional import ACGANDiscriminator, ConcatDiscriminator, ConditionalGenerator, ProjectionDiscriminator
+from .conditional_losses import ACGANLoss, build_conditional_loss, class_loss
+from .labels import (check_labels, class_order_labels, conditional_grid_inputs, is_conditional, sampling_labels,
+                     single_class_labels, uniform_labels)
 from .plotting import make_grid, plot_losses, read_png, save_grid, write_png
 from .sampling import evaluate_generator, generate, sample_checkpoint
 from .config import TrainConfig
@@ -19,6 +23,10 @@ __all__ = [
     "LOSSES", "BCELoss", "GANLoss", "HingeLoss", "LSGANLoss", "build_loss",
     "MODELS", "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_models",
     "dcgan_init_", "model_defaults", "register_model",
+    "ACGANDiscriminator", "ConcatDiscriminator", "ConditionalGenerator", "ProjectionDiscriminator",
+    "ACGANLoss", "build_conditional_loss", "class_loss",
+    "check_labels", "class_order_labels", "conditional_grid_inputs", "is_conditional", "sampling_labels",
+    "single_class_labels", "uniform_labels",
     "make_grid", "plot_losses", "read_png", "save_grid", "write_png",
     "evaluate_generator", "generate", "sample_checkpoint",
     "GANTrainer", "NonFiniteLossError", "TrainConfig", "TrainResult", "default_run_dir", "resume",

@@ -33,6 +33,7 @@ from ..data import DataLoader, load_dataset
 from ..evaluation import evaluate_samples
 from . import checkpoint as ckpt
 from .config import FIXED_ON_RESUME, TrainConfig
+from .labels import is_conditional
 from .losses import GANLoss, build_loss
 from .models import MODELS, build_models, model_defaults
 from .plotting import save_grid
@@ -100,6 +101,9 @@ class GANTrainer(Trainer):
         backend.manual_seed(config.seed)
         if generator is None:
             generator, discriminator = build_models(config.model, latent_dim=config.latent_dim, width=config.width)
+        if is_conditional(generator):  # until the conditional updater lands (issue 11): fail before any step
+            raise ValueError(f"model {config.model!r} is class-conditional; this trainer trains unconditional "
+                             f"models only")
         G, D = generator.to(self.device), discriminator.to(self.device)
         loss = loss or build_loss(config.loss, g_loss=config.g_loss, label_smoothing=config.label_smoothing,
                                   lsgan_a=config.lsgan_a, lsgan_b=config.lsgan_b, lsgan_c=config.lsgan_c)

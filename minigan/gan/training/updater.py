@@ -50,12 +50,13 @@ class NonFiniteLoss(FloatingPointError):
 
 def grad_norm(parameters) -> float:
     """The L2 norm of all gradients of `parameters`, accumulated in float64."""
+    # Summed where the gradients live and read back once: a read per parameter is a GPU sync each.
     total = 0.0
     for p in parameters:
         if p.grad is not None:
             g = p.grad.data
-            total += float((g.astype(np.float64) * g).sum()) if g.dtype != np.float64 else float((g * g).sum())
-    return math.sqrt(total)
+            total = total + ((g.astype(np.float64) * g).sum() if g.dtype != np.float64 else (g * g).sum())
+    return math.sqrt(float(total))
 
 
 def mean_sigmoid(scores: Tensor) -> float:

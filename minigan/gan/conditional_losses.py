@@ -1,0 +1,96 @@
+"""Losses of the conditional GANs: AC-GAN's adversarial + class terms, on top of any unconditional GANLoss.
+
+A cGAN (projection or concatenation D) needs no new loss: its discriminator
+already scores the pair (x, y), so any `GANLoss` (bce, lsgan, hinge, ...) is
+applied to ``D(x, y)`` as it is. AC-GAN (Odena et al. 2017) adds a class term
+with weight w (``class_weight``):
+
+    D:  adversarial.d(real, fake) + w * (CE(class_logits(x), y_real) + CE(class_logits(G(z, y)), y_fake))
+    G:  adversarial.g(fake)       + w *  CE(class_logits(G(z, y)), y_fake)        (the intended class)
+
+Like `GANLoss`, the D loss has a real and a fake part so the two batches can
+go through D in separate forward passes (separate BatchNorm statistics):
+
+    loss = ACGANLoss(build_loss("hinge"), class_weight=1.0)
+    scores, class_logits = D(real)
+    d_real = loss.d_real(scores, class_logits, real_labels)
+    scores, class_logits = D(fake.detach())
+    d_fake = loss.d_fake(scores, class_logits, fake_labels)
+    ...
+    g = loss.g(*D(fake), fake_labels)
+"""
+from __future__ import annotations
+
+import math
+
+from ..autograd import Tensor
+from ..nn import functional as F
+from .labels import check_labels
+from .losses import GANLoss, build_loss
+
+__all__ = ["ACGANLoss", "class_loss", "build_conditional_loss"]
+
+
+def class_loss(class_logits: Tensor, labels, op: str = "class_loss") -> Tensor:
+    """Mean cross-entropy of class logits (N, K) against integer labels (N,), labels checked first."""
+    if class_logits.ndim != 2:
+        raise ValueError(f"{op}: class logits must have shape (N, num_classes), got {tuple(class_logits.shape)}")
+    n, k = class_logits.shape
+    y = check_labels(labels, k, n, op, device=class_logits.device,
+                     against=f"class logits of shape {tuple(class_logits.shape)}")
+    return F.cross_entropy(class_logits, Tensor(y))
+
+
+class ACGANLoss:
+    """AC-GAN's losses: `adversarial` (a GANLoss) on the real/fake logits + `class_weight` * class cross-entropy."""
+
+    def __init__(self, adversarial: GANLoss | None = None, class_weight: float = 1.0):
+        adversarial = build_loss("bce") if adversarial is None else adversarial
+        if not isinstance(adversarial, GANLoss):
+            raise TypeError(f"ACGANLoss: adversarial must be a GANLoss (e.g. build_loss('hinge')), "
+                            f"got {type(adversarial).__name__}")
+        weight = float(class_weight)
+        if not math.isfinite(weight) or weight < 0:
+            raise ValueError(f"ACGANLoss: class_weight must be a finite number >= 0, got {class_weight!r}")
+        self.adversarial, self.class_weight = adversarial, weight
+
+    def d_real(self, real_scores: Tensor, real_class_logits: Tensor, real_labels) -> Tensor:
+        """D's loss on a real batch: adversarial + w * CE on the data's own classes."""
+        return self.adversarial.d_real(real_scores) + self.class_weight * class_loss(
+            real_class_logits, real_labels, "ACGANLoss.d_real")
+
+    def d_fake(self, fake_scores: Tensor, fake_class_logits: Tensor, fake_labels) -> Tensor:
+        """D's loss on a fake batch (scores of G(z, y).detach()): adversarial + w * CE on the sampled classes."""
+        return self.adversarial.d_fake(fake_scores) + self.class_weight * class_loss(
+            fake_class_logits, fake_labels, "ACGANLoss.d_fake")
+
+    def d(self, real_scores: Tensor, real_class_logits: Tensor, real_labels, fake_scores: Tensor,
+          fake_class_logits: Tensor, fake_labels) -> Tensor:
+        return (self.d_real(real_scores, real_class_logits, real_labels)
+                + self.d_fake(fake_scores, fake_class_logits, fake_labels))
+
+    def g(self, fake_scores: Tensor, fake_class_logits: Tensor, fake_labels) -> Tensor:
+        """G's loss on D's outputs for G(z, y): adversarial + w * CE of the class G was asked for."""
+        return self.adversarial.g(fake_scores) + self.class_weight * class_loss(
+            fake_class_logits, fake_labels, "ACGANLoss.g")
+
+    def config(self) -> dict:
+        return {**self.adversarial.config(), "class_weight": self.class_weight}
+
+    def __repr__(self) -> str:
+        return f"ACGANLoss({self.adversarial!r}, class_weight={self.class_weight!r})"
+
+
+def build_conditional_loss(model: str, loss: str = "bce", *, class_weight: float = 1.0,
+                           **options) -> "GANLoss | ACGANLoss":
+    """The loss a conditional model trains with: ``build_loss(loss, **options)``, wrapped in ACGANLoss for 'acgan'.
+
+        build_conditional_loss("acgan", "hinge", class_weight=0.5)   # ACGANLoss(HingeLoss(), 0.5)
+        build_conditional_loss("cgan", "lsgan", lsgan_b=0.9)         # LSGANLoss on D(x, y)
+    """
+    adversarial = build_loss(loss, **options)
+    if model == "acgan":
+        return ACGANLoss(adversarial, class_weight)
+    if class_weight != 1.0:
+        raise ValueError(f"class_weight applies to the acgan model only, not {model!r}")
+    return adversarial
