@@ -11,6 +11,8 @@ import json
 import os
 import re
 
+from minigan.atomic import atomic_write
+
 from .backends import PAIRS
 
 MiB = 2 ** 20
@@ -167,11 +169,8 @@ def render(result: dict, devices: list[str] | None = None) -> str:
 
 def write_json(result: dict, path: str) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(result, f, indent=1, sort_keys=False)
-        f.write("\n")
-    os.replace(tmp, path)
+    with atomic_write(path) as f:
+        f.write((json.dumps(result, indent=1, sort_keys=False) + "\n").encode())
 
 
 def update_readme(readme: str, result: dict, device: str) -> bool:

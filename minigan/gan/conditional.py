@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from .. import nn
 from ..autograd import Tensor
+from ..data.datasets import NUM_CLASSES
 from ..nn import functional as F
 from ..nn import init
 from ..ops.conv import conv2d
@@ -39,7 +40,6 @@ from .models import DCGANDiscriminator, DCGANGenerator, dcgan_init_, register_mo
 __all__ = ["ConditionalGenerator", "ProjectionDiscriminator", "ConcatDiscriminator", "ACGANDiscriminator",
            "LABEL_CODES", "NUM_CLASSES"]
 
-NUM_CLASSES = 10
 LABEL_CODES = ("embedding", "one-hot")
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from .. import backend, creation
 from ..autograd import Tensor
 from ..backend import Device
+from ..data.datasets import NUM_CLASSES
 
 __all__ = ["check_labels", "is_conditional", "class_order_labels", "single_class_labels", "uniform_labels",
            "conditional_grid_inputs", "sampling_labels"]
@@ -34,7 +35,7 @@ def check_labels(labels, num_classes: int, batch: int, op: str, *, device: "str 
     fixed `batch` (e.g. "noise of shape (64, 100)"). Raises TypeError for a
     non-integer dtype, ValueError for a wrong shape or a class out of range.
 
-        y = check_labels(labels, 10, z.shape[0], "ConditionalGenerator", device=z.device)
+        y = check_labels(labels, NUM_CLASSES, z.shape[0], "ConditionalGenerator", device=z.device)
     """
     if labels is None:
         raise TypeError(f"{op}: labels are required (one class index per sample, shape ({batch},)); "
@@ -69,7 +70,7 @@ def _count(n, name: str = "n") -> int:
     return int(n)
 
 
-def class_order_labels(n: int, num_classes: int = 10) -> np.ndarray:
+def class_order_labels(n: int, num_classes: int = NUM_CLASSES) -> np.ndarray:
     """n // num_classes labels of each class in class order (0...0, 1...1, ...), int64 (n,).
 
     `n` must be a multiple of `num_classes`, so every class gets the same count.
@@ -81,7 +82,7 @@ def class_order_labels(n: int, num_classes: int = 10) -> np.ndarray:
     return np.repeat(np.arange(num_classes, dtype=np.int64), n // num_classes)
 
 
-def single_class_labels(n: int, class_index: int, num_classes: int = 10) -> np.ndarray:
+def single_class_labels(n: int, class_index: int, num_classes: int = NUM_CLASSES) -> np.ndarray:
     """`n` labels all equal to `class_index` (0..num_classes-1), int64 (n,)."""
     n, num_classes = _count(n), _count(num_classes, "num_classes")
     if isinstance(class_index, bool) or not isinstance(class_index, numbers.Integral) \
@@ -90,7 +91,7 @@ def single_class_labels(n: int, class_index: int, num_classes: int = 10) -> np.n
     return np.full(n, int(class_index), dtype=np.int64)
 
 
-def uniform_labels(n: int, num_classes: int = 10, *, device: "str | Device" = "cpu") -> Tensor:
+def uniform_labels(n: int, num_classes: int = NUM_CLASSES, *, device: "str | Device" = "cpu") -> Tensor:
     """`n` labels drawn uniformly from 0..num_classes-1 by minigan's seeded generator (int64 Tensor).
 
     Drawn from the same stream as ``minigan.randn`` (see ``manual_seed``), so a
