@@ -17,6 +17,7 @@ from ..backend import DeviceError
 from .function import Function, astype
 from .grad_mode import _GradMode, set_grad_enabled
 from .tensor import Tensor, _is_cupy_array
+from .version import check_versions
 
 def _as_grad_tensor(g, like: Tensor) -> Tensor:
     """The gradient given for output `like`: ones for None; same shape, device and dtype."""
@@ -183,6 +184,7 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
             if len(gys) > 1:
                 gys = [g if g is not None else _zero_grad_for_output(f, i, first) for i, g in enumerate(gys)]
             inputs = f.inputs
+            check_versions(f, inputs)
             if needed is None:
                 f.needs_input_grad = tuple(x._requires_grad for x in inputs)
             else:

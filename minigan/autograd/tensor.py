@@ -37,7 +37,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "_requires_grad", "creator", "generation", "_retains_grad",
-                 "_hooks", "name", "__weakref__")
+                 "_hooks", "name", "_writes", "__weakref__")
     # Make `ndarray + tensor` defer to Tensor.__radd__ instead of looping element-wise.
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -61,6 +61,7 @@ class Tensor:
         self._retains_grad = False
         self._hooks: list | None = None
         self.name = name
+        self._writes: list | None = None  # clock stamps of in-place writes (autograd/version.py)
         if requires_grad:
             self.requires_grad = True
 
@@ -164,8 +165,12 @@ class Tensor:
         return arr.astype(dtype) if dtype is not None else arr
 
     def detach(self) -> "Tensor":
-        """The same data, cut from the graph."""
-        return Tensor(self.data)
+        """The same data, cut from the graph; it shares the version counter (as in PyTorch)."""
+        out = Tensor(self.data)
+        if self._writes is None:
+            self._writes = []
+        out._writes = self._writes
+        return out
 
     def to(self, device: "str | Device | None" = None, dtype=None) -> "Tensor":
         """Move (differentiably) to a device and/or cast to a dtype.
@@ -280,6 +285,26 @@ class Tensor:
     def mT(self) -> "Tensor":
         """The last two axes swapped (a batch of matrices transposed)."""
         return _ops.transpose(self, -1, -2)
+
+    # -- in-place operations and the version counter (ops/inplace.py, autograd/version.py)
+    @property
+    def _version(self) -> int:
+        """How many times this tensor was changed in place (PyTorch's ``t._version``)."""
+        return 0 if self._writes is None else len(self._writes)
+
+    def __setitem__(self, key, value) -> None:
+        """``t[key] = value``; inside the graph the gradient flows to `value` and to t outside `key`."""
+        _ops.setitem(self, key, value)
+
+    def add_(self, other, alpha: float = 1) -> "Tensor": return _ops.add_(self, other, alpha)
+    def sub_(self, other, alpha: float = 1) -> "Tensor": return _ops.sub_(self, other, alpha)
+    def mul_(self, other) -> "Tensor": return _ops.mul_(self, other)
+    def div_(self, other) -> "Tensor": return _ops.div_(self, other)
+    def zero_(self) -> "Tensor": return _ops.zero_(self)
+    def fill_(self, value) -> "Tensor": return _ops.fill_(self, value)
+    def clamp_(self, min=None, max=None) -> "Tensor": return _ops.clamp_(self, min, max)  # noqa: A002
+    clip_ = clamp_
+    def copy_(self, src) -> "Tensor": return _ops.copy_(self, src)
 
     # -- autograd API
     def retain_grad(self) -> None:

@@ -316,11 +316,16 @@ def _never_repeats(key) -> bool:
     return all(k is None or k is Ellipsis or isinstance(k, (int, slice, np.integer)) for k in keys)
 
 
-def getitem(x: Tensor, key) -> Tensor:
-    """x[key] with NumPy's basic and advanced indexing; repeated indices accumulate in backward."""
+def prepare_key(x: Tensor, key):
+    """An index for `x.data`: tensors become arrays, on `x`'s device (getitem and setitem share it)."""
     key = _index_key(key)
     if type(x.data) is not np.ndarray:  # CuPy wants its index arrays on the GPU too
         device = x.device
         move = lambda k: backend.to_device(k, device) if isinstance(k, np.ndarray) else k  # noqa: E731
         key = tuple(move(k) for k in key) if isinstance(key, tuple) else move(key)
-    return GetItem(key)(x)
+    return key
+
+
+def getitem(x: Tensor, key) -> Tensor:
+    """x[key] with NumPy's basic and advanced indexing; repeated indices accumulate in backward."""
+    return GetItem(prepare_key(x, key))(x)
