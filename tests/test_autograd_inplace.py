@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 
 import minigan as mg
 from minigan import nn
-from tests.conftest import arrays, make_tensor, shapes
+from conftest import arrays, make_tensor, shapes
 
 VERSION_ERROR = "modified by an inplace operation"
 

@@ -1,4 +1,4 @@
-"""Elementwise arithmetic and math: + - * / ** neg exp log sqrt abs maximum minimum clip where.
+"""Elementwise arithmetic and math: + - * / ** neg exp log sqrt sin cos abs maximum minimum clip where clone.
 
 Binary ops broadcast like NumPy; their backward sums the incoming gradient back
 to each input's shape (`sum_to`). Python scalars and NumPy arrays take the
@@ -204,6 +204,32 @@ class Abs(Function):
         return gy * sign(x)
 
 
+class Sin(Function):
+    def forward(self, x):
+        return backend.get_array_module(x).sin(x)
+
+    def backward(self, gy):
+        return gy * cos(self.inputs[0])
+
+
+class Cos(Function):
+    def forward(self, x):
+        return backend.get_array_module(x).cos(x)
+
+    def backward(self, gy):
+        return -gy * sin(self.inputs[0])
+
+
+class Clone(Function):
+    """A copy with its own array (and version counter); the gradient passes through."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
+
+
 class Where(_Binary):
     """cond ? a : b; `cond` is a constant boolean array (no gradient)."""
 
@@ -305,6 +331,19 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001 - mirrors torch.abs
     return Abs()(x)
 
 
+def sin(x: Tensor) -> Tensor:
+    return Sin()(x)
+
+
+def cos(x: Tensor) -> Tensor:
+    return Cos()(x)
+
+
+def clone(x: Tensor) -> Tensor:
+    """A copy of `x` in the graph: change it in place without touching `x` (``y = x.clone(); y[0] = 0``)."""
+    return Clone()(x)
+
+
 def where(cond, a, b) -> Tensor:
     """Elementwise choice; `cond` may be a boolean Tensor or array and is not differentiated."""
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
@@ -324,18 +363,19 @@ def minimum(a, b) -> Tensor:
 
 
 def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - mirrors torch.clamp
-    """Clamp to [min, max]; the gradient is zero where the value was clipped."""
-    data = x.data
-    mask = None
+    """Clamp to [min, max] (numbers or tensors, broadcast); ``clip(x, max=1.0)``, ``clip(x, lo, hi)``.
+
+    As torch.clamp: min(max(x, min), max), so max wins where min > max. The gradient goes
+    to x where it lies in [min, max] and to a tensor bound where that bound was taken.
+    """
+    out = x
     if min is not None:
-        mask = data >= min
+        lower = as_operand(min, x)
+        out = where(out.data < lower.data, lower, out)
     if max is not None:
-        upper = data <= max
-        mask = upper if mask is None else mask & upper
-    if mask is None:
-        return x
-    clipped = x.xp.clip(data, min, max).astype(data.dtype, copy=False)
-    return where(mask, x, Tensor(clipped))
+        upper = as_operand(max, x)
+        out = where(out.data > upper.data, upper, out)
+    return out
 
 
 clamp = clip
