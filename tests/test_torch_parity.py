@@ -519,3 +519,70 @@ def test_inplace_version_error_matches_torch():
     for text in ("one of the variables needed for gradient computation has been modified by an inplace operation",
                  "is at version 1; expected version 0"):
         assert text in mine and text in theirs
+
+
+# ---- minigan.autograd.functional against torch.autograd.functional -----------------------------
+# Random functions: a chain of blocks, each (2, 3) -> (2, 3), from every op family
+# (arith, reduce, shape, activation, linalg, conv, pool, normalization), mixing in a second input.
+
+_W = np.random.default_rng(11).standard_normal((1, 1, 3, 3)) * 0.5
+_BLOCKS = {
+    "arith": (lambda x, y: x * y + x.sin() - (y * 0.5).exp(), lambda x, y: x * y + x.sin() - (y * 0.5).exp()),
+    "reduce": (lambda x, y: x - x.logsumexp(dim=1, keepdim=True) + y.mean(dim=0),
+               lambda x, y: x - x.logsumexp(dim=1, keepdim=True) + y.mean(dim=0)),
+    "shape": (lambda x, y: mg.cat([x[:, 1:], y[:, :1]], dim=1).t().reshape(2, 3),
+              lambda x, y: torch.cat([x[:, 1:], y[:, :1]], dim=1).t().reshape(2, 3)),
+    "activation": (lambda x, y: x.tanh() + F.softplus(y) * x.softmax(dim=1),
+                   lambda x, y: x.tanh() + TF.softplus(y) * x.softmax(dim=1)),
+    "linalg": (lambda x, y: mg.einsum("ij,kj->ik", x, y) @ x, lambda x, y: torch.einsum("ij,kj->ik", x, y) @ x),
+    "conv": (lambda x, y: F.conv2d((x * y).reshape(1, 1, 2, 3), mg.tensor(_W), padding=1).reshape(2, 3),
+             lambda x, y: TF.conv2d((x * y).reshape(1, 1, 2, 3), torch.tensor(_W), padding=1).reshape(2, 3)),
+    "pool": (lambda x, y: x + F.avg_pool2d(y.reshape(1, 1, 2, 3), 1).reshape(2, 3),
+             lambda x, y: x + TF.avg_pool2d(y.reshape(1, 1, 2, 3), 1).reshape(2, 3)),
+    "normalization": (lambda x, y: F.layer_norm(x * y, (3,)), lambda x, y: TF.layer_norm(x * y, (3,))),
+}
+
+
+def _chain(names, lib):
+    side = 0 if lib == "mg" else 1
+
+    def f(x, y):
+        h = x
+        for n in names:
+            h = _BLOCKS[n][side](h, y)
+        return h, (h * h).sum()
+    return f
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_functional_transforms_match_torch(seed):
+    import torch.autograd.functional as TAF
+
+    from minigan.autograd import functional as MAF
+    rng = np.random.default_rng(seed)
+    names = [sorted(_BLOCKS)[(seed + k) % len(_BLOCKS)] for k in range(3)]
+    names = list(rng.permutation(names))
+    mf, tf = _chain(names, "mg"), _chain(names, "torch")
+    xs = [rng.standard_normal((2, 3)) for _ in range(2)]
+    vs = [rng.standard_normal((2, 3)) for _ in range(2)]
+    m_in, t_in = tuple(mg.tensor(a) for a in xs), tuple(torch.tensor(a) for a in xs)
+    m_v, t_v = tuple(mg.tensor(a) for a in vs), tuple(torch.tensor(a) for a in vs)
+    what = "->".join(names)
+
+    def close_nested(a, b, label):
+        if isinstance(b, (tuple, list)):
+            assert len(a) == len(b), label
+            for i, (u, w) in enumerate(zip(a, b)):
+                close_nested(u, w, f"{label}[{i}]")
+        else:
+            _close(a, b, rtol=1e-8, atol=1e-9, what=f"{what} {label}")
+
+    close_nested(MAF.jacobian(mf, m_in), TAF.jacobian(tf, t_in), "jacobian")
+    close_nested(MAF.vjp(mf, m_in, (m_v[0], mg.tensor(1.5))), TAF.vjp(tf, t_in, (t_v[0], torch.tensor(1.5,
+                 dtype=torch.float64))), "vjp")
+    close_nested(MAF.jvp(mf, m_in, m_v), TAF.jvp(tf, t_in, t_v), "jvp")
+    scalar_m = lambda x, y: mf(x, y)[1]  # noqa: E731
+    scalar_t = lambda x, y: tf(x, y)[1]  # noqa: E731
+    close_nested(MAF.hessian(scalar_m, m_in), TAF.hessian(scalar_t, t_in), "hessian")
+    close_nested(MAF.hvp(scalar_m, m_in, m_v), TAF.hvp(scalar_t, t_in, t_v), "hvp")
+    close_nested(MAF.vhp(scalar_m, m_in, m_v), TAF.vhp(scalar_t, t_in, t_v), "vhp")
