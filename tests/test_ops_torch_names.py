@@ -3,11 +3,12 @@ sin, cos, norm, std, var, clone, numel, t(), einsum, where on tensors, clamp wit
 abs at 0. Each new op: NumPy reference, gradcheck and gradgradcheck under hypothesis."""
 import numpy as np
 import pytest
-from conftest import arrays, check_op, make_tensor, positive_arrays, separated_arrays, shapes
+from conftest import arrays, make_tensor, positive_arrays, separated_arrays, shapes
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import minigan as mg
+from minigan.testing import check_op
 
 # ---- both spellings ----------------------------------------------------------------------------
 
