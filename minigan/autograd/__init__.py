@@ -14,10 +14,12 @@ that single rule (Chainer's) is what gives higher-order gradients everywhere.
 from __future__ import annotations
 
 from . import functional
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
 from .function import AsType, Function, ToDevice, astype
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import DEFAULT_DTYPE, Tensor, _is_cupy_array, _is_float
 
-__all__ = ["AsType", "DEFAULT_DTYPE", "Function", "Tensor", "ToDevice", "astype", "backward", "enable_grad",
+__all__ = ["AsType", "DEFAULT_DTYPE", "Function", "Tensor", "ToDevice", "astype", "backward", "detect_anomaly",
+           "enable_grad", "is_anomaly_enabled", "set_detect_anomaly",
            "functional", "grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..backend import DeviceError
+from .anomaly import _Anomaly, check_gradients
 from .function import Function, astype
 from .grad_mode import _GradMode, set_grad_enabled
 from .tensor import Tensor, _is_cupy_array
@@ -196,6 +197,8 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
                 gxs = tuple(gxs) if isinstance(gxs, list) else (gxs,)
             if len(gxs) != len(inputs):
                 raise RuntimeError(f"{f.name}.backward returned {len(gxs)} gradients for {len(inputs)} inputs")
+            if _Anomaly.enabled:
+                check_gradients(f, inputs, gxs)
             for x, gx, need in zip(inputs, gxs, f.needs_input_grad):
                 if gx is None or not need:
                     continue

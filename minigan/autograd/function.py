@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import backend
 from ..backend import Device, DeviceError
+from .anomaly import _Anomaly, user_frame
 from .grad_mode import _GradMode
 from .tensor import Tensor, _is_float
 from .version import _Clock
@@ -77,6 +78,8 @@ class Function:
             gen = max([t.generation for t in tensors])
             self.generation = gen
             self._clock = _Clock.now
+            if _Anomaly.enabled:  # the one flag check anomaly detection costs when it is off
+                self._anomaly_frame = user_frame()
             self.needs_input_grad = tuple([t._requires_grad for t in tensors])
             # Outputs are held weakly (Chainer's rule): the graph has no reference cycles, so
             # it goes back to the allocator as soon as the last output tensor is dropped.
