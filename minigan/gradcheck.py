@@ -114,6 +114,10 @@ def gradcheck(fn: Callable, inputs: "Tensor | Sequence", *, eps: float = 1e-6, a
     `GradcheckError` explaining every failing input (False with ``raise_exception=False``).
     ``fast_mode``: None picks the full Jacobian for small outputs, True forces the
     random-direction check, False the full Jacobian.
+
+    >>> import minigan as mg
+    >>> mg.gradcheck(lambda t: (t ** 3).tanh(), mg.tensor([0.5, -1.0], dtype="float64", requires_grad=True))
+    True
     """
     return _check(fn, _as_tuple(inputs), eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception,
                   seed=seed, fast_mode=fast_mode, what="gradcheck", name=lambda i: f"input {i}")

@@ -48,7 +48,15 @@ class set_detect_anomaly:
 
 
 class detect_anomaly:
-    """``with detect_anomaly():`` (or ``@detect_anomaly()``): anomaly detection inside the block."""
+    """``with detect_anomaly():`` (or ``@detect_anomaly()``): anomaly detection inside the block.
+
+    >>> import minigan as mg
+    >>> x = mg.tensor([0.0], requires_grad=True)
+    >>> with mg.autograd.detect_anomaly():
+    ...     x.sqrt().sum().backward()
+    Traceback (most recent call last):
+    RuntimeError: Function 'SqrtBackward' returned inf values in its 0th output (the gradient for input 0; ...
+    """
 
     def __init__(self, check_nan: bool = True):
         self.check_nan = check_nan

@@ -18,7 +18,7 @@ from .anomaly import _Anomaly, check_gradients
 from .function import Function, astype
 from .grad_mode import _GradMode, set_grad_enabled
 from .tensor import Tensor, _is_cupy_array
-from .version import check_versions
+from .version import _Clock, check_versions
 
 def _as_grad_tensor(g, like: Tensor) -> Tensor:
     """The gradient given for output `like`: ones for None; same shape, device and dtype."""
@@ -185,7 +185,8 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
             if len(gys) > 1:
                 gys = [g if g is not None else _zero_grad_for_output(f, i, first) for i, g in enumerate(gys)]
             inputs = f.inputs
-            check_versions(f, inputs)
+            if _Clock.now != f._clock:  # some in-place write happened after f ran: was it to f's tensors?
+                check_versions(f, inputs)
             if needed is None:
                 f.needs_input_grad = tuple(x._requires_grad for x in inputs)
             else:

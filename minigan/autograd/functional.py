@@ -2,13 +2,15 @@
 
 ``vjp``, ``jvp``, ``jacobian``, ``hessian``, ``hvp`` and ``vhp`` take a function of
 Tensors and the point to evaluate it at (a Tensor or a tuple of them), and return
-plain results (tuples where the inputs or outputs were tuples)::
+plain results (tuples where the inputs or outputs were tuples):
 
-    from minigan.autograd.functional import jacobian, hvp
-    f = lambda x: (x ** 3).sum()
-    x = minigan.tensor([1.0, 2.0])
-    jacobian(f, x)                            # tensor([ 3., 12.])
-    hvp(f, x, minigan.ones(2))                # (f(x), tensor([ 6., 12.]))
+>>> import minigan as mg
+>>> from minigan.autograd.functional import hvp, jacobian
+>>> f = lambda x: (x ** 3).sum()
+>>> jacobian(f, mg.tensor([1.0, 2.0]))
+tensor([ 3., 12.])
+>>> hvp(f, mg.tensor([1.0, 2.0]), mg.ones(2))
+(tensor(9.), tensor([ 6., 12.]))
 
 Everything is reverse mode. ``jvp`` uses the double-vjp trick: for u -> J^T u (a vjp,
 linear in u), the vjp of that map with respect to u along v is J v. ``jacobian`` runs
@@ -111,8 +113,11 @@ def _unpack(values: tuple, is_tuple: bool):
 def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """(func(inputs), v^T J): the vector-Jacobian product, one backward pass.
 
-    ``vjp(lambda x: x ** 2, x, v)`` gives ``(x ** 2, 2 * x * v)``. `v` has the outputs'
-    shapes (omit it for a one-element output).
+    `v` has the outputs' shapes (omit it for a one-element output).
+
+    >>> import minigan as mg
+    >>> vjp(lambda x: x ** 2, mg.tensor([1.0, 2.0]), mg.ones(2))
+    (tensor([1., 4.]), tensor([2., 4.]))
     """
     inputs_is_tuple, inputs = _as_tuple(inputs, "input", "vjp")
     inputs = _grad_preprocess(inputs, create_graph)
@@ -128,7 +133,11 @@ def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     """(func(inputs), J v): the Jacobian-vector product, by the double-vjp trick.
 
     g(u) = u^T J is linear in u, so the vjp of g along v is J v: two backward passes, no
-    forward mode needed. ``jvp(lambda x: x ** 2, x, v)`` gives ``(x ** 2, 2 * x * v)``.
+    forward mode needed.
+
+    >>> import minigan as mg
+    >>> jvp(lambda x: x ** 2, mg.tensor([1.0, 2.0]), mg.tensor([1.0, 0.0]))
+    (tensor([1., 4.]), tensor([2., 0.]))
     """
     inputs_is_tuple, inputs = _as_tuple(inputs, "input", "jvp")
     inputs = _grad_preprocess(inputs, create_graph)
@@ -166,6 +175,11 @@ def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = 
     Reverse mode, one vjp per output element. With tuples of inputs and/or outputs the
     result nests as torch's: ``J[i][j]`` is output i by input j. ``vectorize`` is
     accepted for torch's signature and changes nothing; only "reverse-mode" exists.
+
+    >>> import minigan as mg
+    >>> jacobian(lambda x: x ** 2, mg.tensor([1.0, 2.0]))
+    tensor([[2., 0.],
+            [0., 4.]])
     """
     if strategy != "reverse-mode":
         raise ValueError(f"jacobian: only strategy='reverse-mode' is implemented, got {strategy!r}")
@@ -206,6 +220,11 @@ def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = F
     """The Hessian of a scalar function: shape input.shape + input.shape (nested H[i][j] for tuples).
 
     The Jacobian of the gradient, built with create_graph so it can be differentiated.
+
+    >>> import minigan as mg
+    >>> hessian(lambda x: (x ** 3).sum(), mg.tensor([1.0, 2.0]))
+    tensor([[ 6.,  0.],
+            [ 0., 12.]])
     """
     inputs_is_tuple, inputs = _as_tuple(inputs, "input", "hessian")
 
@@ -224,14 +243,24 @@ def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = F
 
 
 def vhp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
-    """(func(inputs), v^T H) for a scalar function: the vector-Hessian product, two backward passes."""
+    """(func(inputs), v^T H) for a scalar function: the vector-Hessian product, two backward passes.
+
+    >>> import minigan as mg
+    >>> vhp(lambda x: (x ** 3).sum(), mg.tensor([1.0, 2.0]), mg.tensor([1.0, 0.0]))
+    (tensor(9.), tensor([6., 0.]))
+    """
     return _vhp(func, inputs, v, create_graph, strict, "vhp")
 
 
 def hvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """(func(inputs), H v) for a scalar function. The Hessian of a twice continuously
     differentiable function is symmetric, so this is v^T H (torch computes it with the
-    double-vjp trick instead; the values are the same)."""
+    double-vjp trick instead; the values are the same).
+
+    >>> import minigan as mg
+    >>> hvp(lambda x: (x ** 3).sum(), mg.tensor([1.0, 2.0]), mg.tensor([0.0, 1.0]))
+    (tensor(9.), tensor([ 0., 12.]))
+    """
     return _vhp(func, inputs, v, create_graph, strict, "hvp")
 
 

@@ -40,7 +40,15 @@ def bump_version(t: "Tensor") -> None:
 
 
 def version_of(t: "Tensor") -> int:
-    """How many in-place writes `t` has seen (PyTorch's ``t._version``)."""
+    """How many in-place writes `t` has seen (PyTorch's ``t._version``).
+
+    >>> import minigan as mg
+    >>> t = mg.zeros(2)
+    >>> t.add_(1.0).mul_(3.0)
+    tensor([3., 3.])
+    >>> version_of(t), t._version
+    (2, 2)
+    """
     return 0 if t._writes is None else len(t._writes)
 
 

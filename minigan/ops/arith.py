@@ -340,7 +340,14 @@ def cos(x: Tensor) -> Tensor:
 
 
 def clone(x: Tensor) -> Tensor:
-    """A copy of `x` in the graph: change it in place without touching `x` (``y = x.clone(); y[0] = 0``)."""
+    """A copy of `x` in the graph: change it in place without touching `x`.
+
+    >>> import minigan as mg
+    >>> x = mg.tensor([1.0, 2.0])
+    >>> y = x.clone(); y[0] = 5.0
+    >>> x, y
+    (tensor([1., 2.]), tensor([5., 2.]))
+    """
     return Clone()(x)
 
 
@@ -367,6 +374,10 @@ def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - mirrors torch
 
     As torch.clamp: min(max(x, min), max), so max wins where min > max. The gradient goes
     to x where it lies in [min, max] and to a tensor bound where that bound was taken.
+
+    >>> import minigan as mg
+    >>> mg.tensor([-2.0, 0.5, 3.0]).clamp(mg.tensor([-1.0, 1.0, 0.0]), 2.0)
+    tensor([-1.,  1.,  2.])
     """
     out = x
     if min is not None:

@@ -76,6 +76,14 @@ def einsum(spec: str, *operands) -> Tensor:
 
     ``einsum("bij,bjk->bik", a, b)`` is a batched matmul, ``einsum("ij->", a)`` a sum,
     ``einsum("i,j->ij", u, v)`` an outer product. Operands may also come as one list.
+
+    >>> import minigan as mg
+    >>> a = mg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> mg.einsum("ij,jk->ik", a, a)
+    tensor([[ 7., 10.],
+            [15., 22.]])
+    >>> mg.einsum("ij->j", a)
+    tensor([4., 6.])
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])

@@ -12,11 +12,17 @@ backward that would read the old value raises instead of returning a wrong gradi
   not be changed in place there (PyTorch's rule), nor may a view of another tensor's
   array, whose base minigan could not version.
 
-    x = minigan.randn(3, requires_grad=True)
-    y = x * 2
-    y[0] = 0.0              # differentiable: d y / d x is 2 except at element 0
-    y.mul_(x)               # y is now (x * 2 with y[0] = 0) * x
-    y.sum().backward()
+>>> import minigan as mg
+>>> x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = x * 2
+>>> y[0] = 0.0              # differentiable: no gradient reaches x[0] through y
+>>> y.mul_(x)               # y is now (x * 2 with y[0] = 0) * x
+tensor([ 0.,  8., 18.], grad_fn=<MulBackward>)
+>>> y.sum().backward()
+>>> x.grad
+tensor([ 0.,  8., 12.])
+>>> y._version
+2
 """
 from __future__ import annotations
 

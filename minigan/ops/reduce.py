@@ -89,7 +89,13 @@ def var(x: Tensor, axis=None, keepdims: bool = False, unbiased: bool = False, co
 
 def std(x: Tensor, axis=None, keepdims: bool = False, unbiased: bool = False, correction: int | None = None, *,
         dim=None, keepdim: bool | None = None) -> Tensor:
-    """sqrt(var(...)) with the same arguments: ``std(x, dim=1, correction=1)``."""
+    """sqrt(var(...)) with the same arguments.
+
+    >>> import minigan as mg
+    >>> x = mg.tensor([1.0, 3.0])
+    >>> x.std(), x.std(dim=0, unbiased=True)
+    (tensor(1.), tensor(1.4142))
+    """
     axis, keepdims = resolve_dim("std", axis, dim, keepdims, keepdim)
     return arith.sqrt(var(x, axis, keepdims, unbiased, correction))
 
@@ -98,8 +104,13 @@ def norm(x: Tensor, p: "float | str" = 2, dim=None, keepdim: bool = False, *, ax
          keepdims: bool | None = None) -> Tensor:
     """The vector p-norm over `dim` (None: all elements), as torch.linalg.vector_norm.
 
-    p = 2 (Euclidean), 1 (sum of |x|), ``inf`` (max |x|), or any other positive number:
-    ``norm(x, p=1, dim=-1)``. At x = 0 the 2-norm's gradient is 0 (a subgradient, as in torch).
+    p = 2 (Euclidean), 1 (sum of |x|), ``inf`` (max |x|), or any other positive number.
+    At x = 0 the 2-norm's gradient is 0 (a subgradient, as in torch).
+
+    >>> import minigan as mg
+    >>> x = mg.tensor([[3.0, -4.0], [1.0, 0.0]])
+    >>> x.norm(dim=1), x.norm(p=1, dim=1), mg.norm(x, float("inf"))
+    (tensor([5., 1.]), tensor([7., 1.]), tensor(4.))
     """
     dim, keepdim = resolve_dim("norm", dim, axis, keepdim, keepdims)
     axes = _axes(dim, x.ndim, "norm")

@@ -119,8 +119,13 @@ def check_op(fn: Callable, arrays: Sequence, reference: Callable | None, device:
     """All the checks above for `fn` (Tensors in, a Tensor or tuple out) at float64 NumPy `arrays`.
 
     `device` None runs every available device; `reference` None skips the value checks.
-    ``check_op(lambda x, y: x * y, [np.ones(3), np.arange(3.0)], np.multiply)``.
-    Raises `OpCheckError` (or `GradcheckError`) naming what failed.
+    Raises `OpCheckError` (or `GradcheckError`) naming what failed; returns None when all pass.
+
+    >>> import numpy as np
+    >>> check_op(lambda x, y: x * y, [np.ones(3), np.arange(3.0)], np.multiply)
+    >>> check_op(lambda x: x * 2, [np.ones(3)], lambda a: a * 3)
+    Traceback (most recent call last):
+    minigan.testing.op_test.OpCheckError: forward on cpu: output 0 differs from the reference: ...
     """
     for dev in ([device] if device is not None else available_devices()):
         if reference is not None:
