@@ -11,18 +11,20 @@ X = [np.linspace(-1.0, 1.0, 6).reshape(2, 3)]
 
 
 class Cube(Function):
+    """x ** p for a fixed power p = 3, written right; the subclasses below each break one rule."""
+
+    p = 3
+
     def forward(self, x):
-        return x ** 3
+        return x ** self.p
 
     def backward(self, gy):
-        (x,) = self.inputs
-        return gy * 3 * x ** 2
+        return gy * self.p * self.inputs[0] ** (self.p - 1)
 
 
 class NonlinearGy(Cube):
     def backward(self, gy):
-        (x,) = self.inputs
-        return gy * 3 * x ** 2 + Tensor(np.abs(gy.data) * 1e-3)  # depends on |gy|: not linear
+        return super().backward(gy) + Tensor(np.abs(gy.data) * 1e-3)  # depends on |gy|: not linear
 
 
 class Float64Out(Cube):

@@ -72,13 +72,14 @@ def _autograd_grad(outputs: tuple, inputs: tuple, grad_outputs: tuple, create_gr
                  create_graph=create_graph, retain_graph=True, allow_unused=True)
 
 
-def _fill_none(grads: tuple, like: tuple, strict: bool, fn_name: str, what: str) -> tuple:
+def _fill_none(grads: tuple, like: tuple, strict: bool, fn_name: str, subject: str) -> tuple:
+    """Zeros for the None gradients (an input `subject` does not depend on), or raise with strict."""
     out = []
     for i, (g, x) in enumerate(zip(grads, like)):
         if g is None:
             if strict:
-                raise RuntimeError(f"{fn_name}: the output is independent of input {i} ({what}); "
-                                   "strict=True forbids that (pass strict=False to get zeros)")
+                raise RuntimeError(f"{fn_name}: {subject} is independent of input {i}; strict=True forbids "
+                                   "that (pass strict=False to get zeros)")
             g = _zeros_like(x)
         out.append(g)
     return tuple(out)
@@ -124,7 +125,7 @@ def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     outputs_is_tuple, outputs = _call(func, inputs, "vjp")
     vs = _check_v(v, outputs, "vjp", "outputs")
     grads = _autograd_grad(outputs, inputs, vs, create_graph)
-    grads = _fill_none(grads, inputs, strict, "vjp", "vjp")
+    grads = _fill_none(grads, inputs, strict, "vjp", "the output")
     return (_unpack(_postprocess(outputs, create_graph), outputs_is_tuple),
             _unpack(_postprocess(grads, create_graph), inputs_is_tuple))
 
@@ -156,14 +157,14 @@ def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     with enable_grad():
         grad_inputs = _autograd_grad(outputs, inputs, tuple(us), create_graph=True)
     if strict:
-        _fill_none(grad_inputs, inputs, strict, "jvp", "the first backward")
+        _fill_none(grad_inputs, inputs, strict, "jvp", "the output")
     pairs = [(g, vi) for g, vi in zip(grad_inputs, vs) if g is not None and g.requires_grad]
     if pairs:
         jv = _grad([g for g, _ in pairs], us, grad_outputs=[vi for _, vi in pairs], create_graph=create_graph,
                    retain_graph=True, allow_unused=True)
     else:
         jv = (None,) * len(us)
-    jv = _fill_none(jv, outputs, strict, "jvp", "jvp")
+    jv = _fill_none(jv, outputs, strict, "jvp", "the jvp result")
     return (_unpack(_postprocess(outputs, create_graph), outputs_is_tuple),
             _unpack(_postprocess(jv, create_graph), outputs_is_tuple))
 
@@ -195,12 +196,7 @@ def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = 
             onehot[j] = 1
             seed = Tensor(onehot.reshape(out.shape))
             grads = _autograd_grad((out,), inputs, (seed,), create_graph)
-            for k, (g, x) in enumerate(zip(grads, inputs)):
-                if g is None:
-                    if strict:
-                        raise RuntimeError(f"jacobian: output {i} is independent of input {k}; strict=True "
-                                           "forbids that (pass strict=False to get zeros)")
-                    g = _zeros_like(x)
+            for k, g in enumerate(_fill_none(grads, inputs, strict, "jacobian", f"output {i}")):
                 rows[k].append(g)
         blocks = []
         for k, x in enumerate(inputs):
@@ -236,7 +232,7 @@ def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = F
         out = outs[0]
         ones = Tensor(out.xp.ones_like(out.data))
         grads = _autograd_grad((out,), xs, (ones,), create_graph=True)
-        return _fill_none(grads, xs, strict, "hessian", "the gradient")
+        return _fill_none(grads, xs, strict, "hessian", "the output")
 
     result = jacobian(gradient, inputs, create_graph=create_graph, strict=strict, strategy=outer_jacobian_strategy)
     return result if inputs_is_tuple else result[0][0]
@@ -278,10 +274,10 @@ def _vhp(func: Callable, inputs, v, create_graph: bool, strict: bool, name: str)
     out = outputs[0]
     with enable_grad():
         grads = _autograd_grad((out,), inputs, (Tensor(out.xp.ones_like(out.data)),), create_graph=True)
-    grads = _fill_none(grads, inputs, strict, name, "the gradient")
+    grads = _fill_none(grads, inputs, strict, name, "the output")
     pairs = [(g, vi) for g, vi in zip(grads, vs) if g.requires_grad]
     hv = (_grad([g for g, _ in pairs], list(inputs), grad_outputs=[vi for _, vi in pairs],
                 create_graph=create_graph, retain_graph=True, allow_unused=True)
           if pairs else (None,) * len(inputs))
-    hv = _fill_none(hv, inputs, strict, name, "double backward")
+    hv = _fill_none(hv, inputs, strict, name, "the gradient")
     return (_postprocess((out,), create_graph)[0], _unpack(_postprocess(hv, create_graph), inputs_is_tuple))
