@@ -444,6 +444,7 @@ def test_clip_grad_norm():
 
 # ---- the PyTorch-named tensor API (issue 15): new ops, forward and backward ---------------------
 
+_ZERO_MASK = np.array([[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 0.0]])
 _API_CASES = {
     "sin": (lambda m: m[0].sin(), lambda t: t[0].sin()),
     "cos": (lambda m: m[0].cos(), lambda t: t[0].cos()),
@@ -458,15 +459,18 @@ _API_CASES = {
     "logsumexp": (lambda m: m[0].logsumexp(dim=1), lambda t: t[0].logsumexp(dim=1)),
     "softmax_dim": (lambda m: m[0].softmax(dim=0), lambda t: t[0].softmax(dim=0)),
     "log_softmax_dim": (lambda m: mg.log_softmax(m[0], dim=1), lambda t: torch.log_softmax(t[0], dim=1)),
-    "cat_stack": (lambda m: mg.stack([mg.cat([m[0], m[1]], dim=1), mg.cat([m[1], m[0]], dim=1)], dim=0),
+    "cat_stack": (lambda m: mg.stack([mg.cat([m[0], m[1]], axis=1), mg.cat([m[1], m[0]], dim=1)], axis=0),
                   lambda t: torch.stack([torch.cat([t[0], t[1]], dim=1), torch.cat([t[1], t[0]], dim=1)], dim=0)),
     "einsum": (lambda m: mg.einsum("ij,kj->ik", m[0], m[1]), lambda t: torch.einsum("ij,kj->ik", t[0], t[1])),
     "einsum_sum": (lambda m: mg.einsum("ij,ij->j", m[0], m[1]), lambda t: torch.einsum("ij,ij->j", t[0], t[1])),
     "where": (lambda m: m[0].where(m[0].detach() > 0, m[1]), lambda t: t[0].where(t[0].detach() > 0, t[1])),
     "clamp_tensor": (lambda m: m[0].clamp(m[1] - 0.3, m[1] + 0.3), lambda t: t[0].clamp(t[1] - 0.3, t[1] + 0.3)),
     "clone_t": (lambda m: m[0].clone().t(), lambda t: t[0].clone().t()),
-    "abs_at_0": (lambda m: (m[0] * mg.tensor(np.array([0.0, 1.0, 1.0, 0.0]))).abs(),
-                 lambda t: (t[0] * torch.tensor(np.array([0.0, 1.0, 1.0, 0.0]))).abs()),
+    # abs and the 2-norm at 0: subgradient 0 (row 0 and columns 0, 3 are zeroed)
+    "abs_norm_at_0": (lambda m: (m[0] * mg.tensor(_ZERO_MASK)).abs() + (m[0] * mg.tensor(_ZERO_MASK)).norm(dim=1,
+                      keepdim=True),
+                      lambda t: (t[0] * torch.tensor(_ZERO_MASK)).abs() + (t[0] * torch.tensor(_ZERO_MASK)).norm(
+                      dim=1, keepdim=True)),
 }
 
 
