@@ -17,6 +17,8 @@ from .conv import Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .flatten import Flatten, Unflatten
+from .group_norm import GroupNorm
+from .instance_norm import InstanceNorm2d
 from .linear import Identity, Linear
 from .module import Module, RemovableHandle
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
@@ -25,7 +27,8 @@ from .parameter import Parameter
 
 __all__ = ["Module", "Parameter", "RemovableHandle", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear",
            "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "MaxPool2d", "AvgPool2d", "Dropout", "Embedding", "ReLU", "LeakyReLU",
-           "Tanh", "Sigmoid", "Softplus", "Softmax", "LogSoftmax", "Flatten", "Unflatten", "functional", "init"]
+           "Tanh", "Sigmoid", "Softplus", "Softmax", "LogSoftmax", "Flatten", "Unflatten", "functional", "init",
+           "GroupNorm", "InstanceNorm2d"]
 
 # Loss modules and nn.utils (gradient clipping) live in files of their own; export them when present.
 if _ilu.find_spec(__name__ + ".losses") is not None:

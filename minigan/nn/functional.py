@@ -27,6 +27,7 @@ from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cro
 
 __all__ = [
     "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "layer_norm", "dropout",
+    "group_norm", "instance_norm",
     "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "log_sigmoid", "softmax", "log_softmax", "embedding",
     "one_hot", "pad",
     "binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "l1_loss", "smooth_l1_loss",
@@ -39,6 +40,8 @@ _LAZY = {
     "conv_transpose2d": "..ops.conv",
     "max_pool2d": "..ops.pool",
     "avg_pool2d": "..ops.pool",
+    "group_norm": "..ops.group_norm",
+    "instance_norm": "..ops.group_norm",
 }
 
 
