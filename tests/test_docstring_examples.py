@@ -5,7 +5,7 @@ import importlib
 import pytest
 
 MODULES = ["minigan.autograd.functional", "minigan.autograd.anomaly", "minigan.autograd.version",
-           "minigan.ops.einsum", "minigan.ops.inplace", "minigan.ops.reduce", "minigan.ops.arith",
+           "minigan.ops.einsum", "minigan.ops.inplace", "minigan.ops.reduce", "minigan.ops.arith", "minigan.ops.shape", "minigan.ops.trig",
            "minigan.gradcheck", "minigan.testing.op_test"]
 
 

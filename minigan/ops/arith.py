@@ -1,4 +1,4 @@
-"""Elementwise arithmetic and math: + - * / ** neg exp log sqrt sin cos abs maximum minimum clip where clone.
+"""Elementwise arithmetic and math: + - * / ** neg exp log sqrt abs maximum minimum clip where.
 
 Binary ops broadcast like NumPy; their backward sums the incoming gradient back
 to each input's shape (`sum_to`). Python scalars and NumPy arrays take the
@@ -204,32 +204,6 @@ class Abs(Function):
         return gy * sign(x)
 
 
-class Sin(Function):
-    def forward(self, x):
-        return backend.get_array_module(x).sin(x)
-
-    def backward(self, gy):
-        return gy * cos(self.inputs[0])
-
-
-class Cos(Function):
-    def forward(self, x):
-        return backend.get_array_module(x).cos(x)
-
-    def backward(self, gy):
-        return -gy * sin(self.inputs[0])
-
-
-class Clone(Function):
-    """A copy with its own array (and version counter); the gradient passes through."""
-
-    def forward(self, x):
-        return x.copy()
-
-    def backward(self, gy):
-        return gy
-
-
 class Where(_Binary):
     """cond ? a : b; `cond` is a constant boolean array (no gradient)."""
 
@@ -329,26 +303,6 @@ def sign(x: Tensor) -> Tensor:
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - mirrors torch.abs
     return Abs()(x)
-
-
-def sin(x: Tensor) -> Tensor:
-    return Sin()(x)
-
-
-def cos(x: Tensor) -> Tensor:
-    return Cos()(x)
-
-
-def clone(x: Tensor) -> Tensor:
-    """A copy of `x` in the graph: change it in place without touching `x`.
-
-    >>> import minigan as mg
-    >>> x = mg.tensor([1.0, 2.0])
-    >>> y = x.clone(); y[0] = 5.0
-    >>> x, y
-    (tensor([1., 2.]), tensor([5., 2.]))
-    """
-    return Clone()(x)
 
 
 def where(cond, a, b) -> Tensor:

@@ -8,9 +8,10 @@ backward that would read the old value raises instead of returning a wrong gradi
   ``no_grad()`` work this way.
 - Inside the graph the op is differentiable: it is computed out of place from a tensor
   that takes over x's history, and x becomes its output (x gets the new array, so the
-  arrays earlier Functions saved are never overwritten). A leaf that requires grad may
-  not be changed in place there (PyTorch's rule), nor may a view of another tensor's
-  array, whose base minigan could not version.
+  arrays earlier Functions saved are never overwritten; unlike PyTorch, tensors that
+  were views of x's old array keep the old values). A leaf that requires grad may not be
+  changed in place there (PyTorch's rule), nor may a tensor whose array is a view (a
+  reshape, transpose or slice of another array), whose base minigan cannot version.
 
 >>> import minigan as mg
 >>> x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -77,9 +78,9 @@ def _inplace(t: Tensor, op: str, compute, operands: tuple = ()) -> Tensor:
         raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation. "
                            "Wrap the update in `with minigan.no_grad():`, or work on a clone().")
     if recording and t.data.base is not None:
-        raise RuntimeError(f"{op}: this tensor's array (shape {t.shape}) is a view of another tensor's "
-                           "(reshape, transpose, indexing); in-place changes of views are not versioned "
-                           "inside the graph: clone() it first or use the out-of-place op")
+        raise RuntimeError(f"{op}: this tensor's array (shape {t.shape}) is a view of another array (a reshape, "
+                           "transpose or slice, perhaps of another tensor's); in-place changes of views are not "
+                           "versioned inside the graph: clone() it first or use the out-of-place op")
     bump_version(t)
     if not recording:
         with no_grad():
