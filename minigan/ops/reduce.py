@@ -154,7 +154,10 @@ class _Extreme(Function):
 
 
 def max(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> Tensor:  # noqa: A001
-    """The largest values over `axis` (or ``dim=``); ties share the gradient evenly."""
+    """The largest values over `axis` (or ``dim=``); ties share the gradient evenly.
+
+    Only the values, also with ``dim=`` (torch.max(x, dim) adds the indices: use `argmax`).
+    """
     axis, keepdims = resolve_dim("max", axis, dim, keepdims, keepdim)
     if x.size == 0:
         raise ValueError(f"max: empty tensor of shape {x.shape}")
