@@ -14,9 +14,11 @@ import numpy as np
 
 from .. import backend
 from ..backend import DeviceError
+from .anomaly import _Anomaly, check_gradients
 from .function import Function, astype
 from .grad_mode import _GradMode, set_grad_enabled
 from .tensor import Tensor, _is_cupy_array
+from .version import _Clock, check_versions
 
 def _as_grad_tensor(g, like: Tensor) -> Tensor:
     """The gradient given for output `like`: ones for None; same shape, device and dtype."""
@@ -183,6 +185,8 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
             if len(gys) > 1:
                 gys = [g if g is not None else _zero_grad_for_output(f, i, first) for i, g in enumerate(gys)]
             inputs = f.inputs
+            if _Clock.now != f._clock:  # some in-place write happened after f ran: was it to f's tensors?
+                check_versions(f, inputs)
             if needed is None:
                 f.needs_input_grad = tuple(x._requires_grad for x in inputs)
             else:
@@ -194,6 +198,8 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
                 gxs = tuple(gxs) if isinstance(gxs, list) else (gxs,)
             if len(gxs) != len(inputs):
                 raise RuntimeError(f"{f.name}.backward returned {len(gxs)} gradients for {len(inputs)} inputs")
+            if _Anomaly.enabled:
+                check_gradients(f, inputs, gxs)
             for x, gx, need in zip(inputs, gxs, f.needs_input_grad):
                 if gx is None or not need:
                     continue
