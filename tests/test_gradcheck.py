@@ -201,7 +201,7 @@ def test_a_non_deterministic_function_is_called_out(make):
     x = make(np.linspace(-1, 1, 4), requires_grad=True)
 
     def noisy(t):  # dropout-like: a fresh mask on every call
-        return t * mg.tensor((rng.random(4) > 0.5).astype(np.float64))
+        return t * mg.tensor((rng.random(4) > 0.5).astype(np.float64), device=t.device)
 
     with pytest.raises(GradcheckError, match="^fn is not deterministic: two calls with the same inputs differ"):
         mg.gradcheck(noisy, [x])
