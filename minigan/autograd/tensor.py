@@ -36,7 +36,7 @@ class Tensor:
     this is (None for leaves); ``generation`` orders the backward pass.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "creator", "generation", "_retains_grad",
+    __slots__ = ("data", "_grad", "_requires_grad", "creator", "generation", "_retains_grad",
                  "_hooks", "name", "__weakref__")
     # Make `ndarray + tensor` defer to Tensor.__radd__ instead of looping element-wise.
     __array_ufunc__ = None
@@ -54,7 +54,7 @@ class Tensor:
                 if data.dtype == np.float64:
                     data = data.astype(DEFAULT_DTYPE)
         self.data = data
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self._requires_grad = False
         self.creator: Function | None = None
         self.generation = 0
@@ -96,6 +96,22 @@ class Tensor:
     @property
     def grad_fn(self) -> "Function | None":
         return self.creator
+
+    @property
+    def grad(self) -> "Tensor | None":
+        """The accumulated gradient (None until a backward reaches this tensor)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        # Checked here so a wrong gradient fails where it is assigned, not at opt.step(); the
+        # engine writes `_grad` directly (its gradients are checked as they are made).
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
+            if value.data.shape != self.data.shape:
+                raise RuntimeError(f"assigned grad has shape {value.shape} but the tensor has shape {self.shape}")
+        self._grad = value
 
     @property
     def requires_grad(self) -> bool:
@@ -175,6 +191,12 @@ class Tensor:
         """
         if device is not None and not isinstance(device, Device) and not (
                 isinstance(device, str) and device.strip().lower().startswith(("cpu", "cuda"))):
+            if dtype is None and isinstance(device, str):
+                try:
+                    np.dtype(device)
+                except TypeError:
+                    raise ValueError(f"to({device!r}): {device!r} is neither a device ('cpu', 'cuda', 'cuda:N') "
+                                     "nor a dtype ('float32', 'float64', ...)") from None
             device, dtype = None, device  # t.to(np.float64) or t.to("float64")
         out = self
         if dtype is not None and np.dtype(dtype) != self.data.dtype:
@@ -302,7 +324,7 @@ class Tensor:
         return _HookHandle(self._hooks, hook)
 
     def zero_grad(self) -> None:
-        self.grad = None
+        self._grad = None
 
     def backward(self, gradient: "Tensor | Any | None" = None, retain_graph: bool | None = None,
                  create_graph: bool = False) -> None:
