@@ -7,6 +7,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function, Tensor
 from .arith import _pair
+from .dtypes import check_same_dtype
 from .shape import reshape, sum_to, transpose
 
 
@@ -83,4 +84,7 @@ def matmul(a: Tensor, b: Tensor, *, any_layout: bool = False) -> Tensor:
     batch dimensions broadcast; a 1-D operand is a vector (its dimension is dropped from the result).
 
     `any_layout`: a 2-D result may be a transposed (feature-major) view when that is faster (see `gemm`)."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype != b.dtype \
+            and a.dtype.kind == "f" and b.dtype.kind == "f":
+        check_same_dtype("matmul", floating=False, a=a, b=b)  # mismatched floats raise (PyTorch's rule)
     return MatMul(any_layout)(*_pair(a, b))

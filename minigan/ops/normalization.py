@@ -34,6 +34,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from .dtypes import check_same_dtype
 from .reduce import mean as _mean, sum as _sum
 from .shape import reshape
 
@@ -302,6 +303,7 @@ def batch_norm(input: Tensor, running_mean, running_var, weight: Tensor | None =
     for t, what in ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"),
                     (bias, "bias")):
         _check_channel_tensor(t, c, what, input.shape)
+    check_same_dtype("batch_norm", input=input, weight=weight, bias=bias)
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var must be given in eval mode (training=False)")
