@@ -21,7 +21,7 @@ def check_same_dtype(op: str, *, floating: bool = True, **tensors) -> None:
     named = [(name, t) for name, t in tensors.items() if t is not None]
     first = named[0][1].dtype
     if any(t.dtype != first for _, t in named[1:]):
-        names = [name for name, _ in named]
+        names = list(tensors)  # every role the op has (an absent bias too), so one op has one message
         joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         got = ", ".join(f"{name} {t.dtype}" for name, t in named)
         raise TypeError(f"{op}: {joined} must share one dtype, got {got}")
