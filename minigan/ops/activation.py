@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import Function, Tensor
-from .reduce import _axes, sum as _sum
+from .reduce import _axes, logsumexp, sum as _sum
 
 
 class ReLU(Function):
@@ -104,7 +104,6 @@ def log_sigmoid(x: Tensor) -> Tensor:
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    from .reduce import logsumexp
     axes = _axes(axis, x.ndim, "log_softmax")
     return x - logsumexp(x, axes, keepdims=True)
 

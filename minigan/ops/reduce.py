@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from .arith import exp, log
 from .shape import broadcast_to, reshape
 
 
@@ -97,7 +98,6 @@ def min(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
 
 def logsumexp(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) shifted by the (constant) max, so it never overflows."""
-    from .arith import exp, log
     axes = _axes(axis, x.ndim, "logsumexp")
     shift = x.data.max(axis=axes, keepdims=True)
     xp = backend.get_array_module(shift)
