@@ -25,7 +25,8 @@ import numpy as np
 from .. import backend, workspace
 from ..autograd import Function, Tensor
 from .dtypes import check_same_dtype
-from .im2col import as_nchw, batch_last, col2im, im2col
+from ..layout import from_batch_last as as_nchw
+from .im2col import batch_last, col2im, im2col
 from .reduce import sum as _sum
 from .shape import pad as _pad, squeeze, unsqueeze
 

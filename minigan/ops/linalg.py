@@ -2,9 +2,8 @@
 called the way BLAS runs it fastest."""
 from __future__ import annotations
 
-import numpy as np
 
-from .. import backend
+from .. import backend, layout
 from ..autograd import Function, Tensor
 from .arith import _pair
 from .dtypes import check_same_dtype
@@ -27,10 +26,10 @@ def gemm(a, b, any_layout: bool = False):
     n = b.shape[1]
     xp = backend.get_array_module(a, b)
     if k == 1:
-        if any_layout and n > m:
+        if any_layout and layout.product_prefers_feature_major(m, n, xp, blas=False):
             return xp.multiply(b.T, a.T).T
         return xp.multiply(a, b)
-    if any_layout and n > m and xp is np:  # measured with OpenBLAS; cuBLAS keeps the plain call
+    if any_layout and layout.product_prefers_feature_major(m, n, xp):
         return xp.matmul(b.T, a.T).T
     return xp.matmul(a, b)
 
