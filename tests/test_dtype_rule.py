@@ -13,6 +13,7 @@ LAYERS = {
     "ConvTranspose2d": (lambda: nn.ConvTranspose2d(2, 3, 3), (1, 2, 5, 5)),
     "BatchNorm1d": (lambda: nn.BatchNorm1d(3), (4, 3)),
     "BatchNorm2d": (lambda: nn.BatchNorm2d(2), (4, 2, 3, 3)),
+    "LayerNorm": (lambda: nn.LayerNorm(3), (4, 3)),
 }
 
 

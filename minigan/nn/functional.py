@@ -17,6 +17,7 @@ from ..ops import activation as _act
 from ..ops.arith import where
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.dropout import dropout
+from ..ops.dtypes import check_same_dtype
 from ..ops.embedding import embedding, one_hot
 from ..ops.linear import linear
 from ..ops.normalization import batch_norm
@@ -101,6 +102,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     if tuple(input.shape[input.ndim - k:]) != shape or k == 0:
         raise ValueError(f"layer_norm: normalized_shape {shape} does not match the trailing dimensions of "
                          f"input shape {input.shape}")
+    check_same_dtype("layer_norm", input=input, weight=weight, bias=bias)
     axes = tuple(range(input.ndim - k, input.ndim))
     centred = input - _mean(input, axes, keepdims=True)
     var = _mean(centred * centred, axes, keepdims=True)
