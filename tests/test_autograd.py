@@ -172,6 +172,16 @@ def test_hooks_see_replace_and_remove(make):
         make([1.0]).register_hook(lambda g: g)
 
 
+def test_tensor_and_module_hooks_share_one_handle(make):
+    x = make([1.0, 2.0], requires_grad=True)
+    seen = []
+    with x.register_hook(lambda g: seen.append(1)) as handle:
+        (x * 1).sum().backward()
+    (x * 1).sum().backward()  # removed at the end of the block
+    assert seen == [1] and isinstance(handle, mg.nn.RemovableHandle)
+    assert type(mg.nn.Linear(1, 1).register_forward_hook(lambda *a: None)) is type(handle)
+
+
 def test_a_hook_returning_the_wrong_shape_raises_at_once(make):
     w = make(np.ones((2, 2)), requires_grad=True)
     w.register_hook(lambda g: mg.ones(3))
@@ -197,9 +207,11 @@ def test_assigning_a_grad_checks_its_shape(make):
 
 def test_to_an_unknown_name_says_it_is_neither_device_nor_dtype(make):
     x = make([1.0])
-    with pytest.raises(ValueError, match=r"'gpu' is neither a device \('cpu', 'cuda', 'cuda:N'\) nor a dtype"):
+    with pytest.raises(TypeError, match=r"'gpu' is neither a device \('cpu', 'cuda', 'cuda:N'\) nor a dtype"):
         x.to("gpu")
     assert x.to("float64").dtype == np.float64 and x.to("cpu") is x
+    with pytest.raises(TypeError, match=r"'gpu' is neither a device \('cpu', 'cuda', 'cuda:N'\) nor a dtype"):
+        mg.nn.Linear(2, 2).to("gpu")  # a Module says the same
 
 
 def test_grad_api(make):

@@ -81,7 +81,7 @@ def _store_grad(t: Tensor, g: Tensor, create_graph: bool, handed_out: set) -> No
 
 def _run_hooks(t: Tensor, g: Tensor) -> Tensor:
     if t._hooks:
-        for hook in list(t._hooks):
+        for hook in list(t._hooks.values()):
             out = hook(g)
             if out is not None:
                 out = out if isinstance(out, Tensor) else Tensor(out)

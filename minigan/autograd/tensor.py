@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import backend
 from ..backend import Device
+from .hooks import RemovableHandle
 
 if TYPE_CHECKING:
     from .function import Function
@@ -59,7 +60,7 @@ class Tensor:
         self.creator: Function | None = None
         self.generation = 0
         self._retains_grad = False
-        self._hooks: list | None = None
+        self._hooks: dict | None = None  # {handle id: hook}, in registration order
         self.name = name
         if requires_grad:
             self.requires_grad = True
@@ -195,7 +196,7 @@ class Tensor:
                 try:
                     np.dtype(device)
                 except TypeError:
-                    raise ValueError(f"to({device!r}): {device!r} is neither a device ('cpu', 'cuda', 'cuda:N') "
+                    raise TypeError(f"to({device!r}): {device!r} is neither a device ('cpu', 'cuda', 'cuda:N') "
                                      "nor a dtype ('float32', 'float64', ...)") from None
             device, dtype = None, device  # t.to(np.float64) or t.to("float64")
         out = self
@@ -319,9 +320,10 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
         if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return _HookHandle(self._hooks, hook)
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
 
     def zero_grad(self) -> None:
         self._grad = None
@@ -341,18 +343,3 @@ _ops: Any = None
 def _is_cupy_array(obj) -> bool:
     cp = backend._cupy
     return cp is not None and isinstance(obj, cp.ndarray)
-
-
-class _HookHandle:
-    """What `register_hook` returns: ``remove()`` takes the hook off again."""
-
-    __slots__ = ("_hooks", "_hook")
-
-    def __init__(self, hooks: list, hook: Callable):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        for i, h in enumerate(self._hooks):
-            if h is self._hook:
-                del self._hooks[i]
-                return

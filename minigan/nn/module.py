@@ -8,7 +8,6 @@ PyTorch state dict exported as NumPy arrays loads directly.
 """
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict
 from typing import Any, Callable, Iterator
 
@@ -16,31 +15,12 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
+from ..autograd.hooks import RemovableHandle
 from .module_device import DeviceMixin
 from .module_state import StateDictMixin
 from .parameter import Parameter
 
 __all__ = ["Module", "RemovableHandle"]
-
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods; ``handle.remove()`` takes the hook out."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks: dict):
-        self._hooks = hooks
-        self.id = next(RemovableHandle._ids)
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-        return False
 
 
 def _addindent(text: str, spaces: int) -> str:

@@ -39,7 +39,8 @@ def _parse_to(*args, **kwargs) -> tuple[Device | None, Any]:
         try:
             dtype = np.dtype(dtype)
         except TypeError:
-            raise TypeError(f"to(): {dtype!r} is neither a device ('cpu', 'cuda:N') nor a dtype") from None
+            raise TypeError(f"to({dtype!r}): {dtype!r} is neither a device ('cpu', 'cuda', 'cuda:N') "
+                            "nor a dtype ('float32', 'float64', ...)") from None
         if dtype.kind not in "fc":
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
     if device is not None:
