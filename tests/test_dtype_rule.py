@@ -14,6 +14,8 @@ LAYERS = {
     "BatchNorm1d": (lambda: nn.BatchNorm1d(3), (4, 3)),
     "BatchNorm2d": (lambda: nn.BatchNorm2d(2), (4, 2, 3, 3)),
     "LayerNorm": (lambda: nn.LayerNorm(3), (4, 3)),
+    "GroupNorm": (lambda: nn.GroupNorm(1, 2), (4, 2, 3, 3)),
+    "InstanceNorm2d": (lambda: nn.InstanceNorm2d(2, affine=True, track_running_stats=True), (4, 2, 3, 3)),
 }
 
 

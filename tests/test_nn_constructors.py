@@ -33,6 +33,10 @@ BAD = [
     (lambda: nn.MaxPool2d(2, padding=-1), r"MaxPool2d: padding must be an integer >= 0"),
     (lambda: nn.AvgPool2d(-2), r"AvgPool2d: kernel_size must be a positive integer"),
     (lambda: nn.AvgPool2d(2, stride=0), r"AvgPool2d: stride must be a positive integer"),
+    (lambda: nn.GroupNorm(0, 4), "GroupNorm: num_groups must be a positive integer, got 0"),
+    (lambda: nn.GroupNorm(2, -4), "GroupNorm: num_channels must be a positive integer, got -4"),
+    (lambda: nn.GroupNorm(2, 4, eps=-1.0), "GroupNorm: eps must be a number >= 0.0"),
+    (lambda: nn.InstanceNorm2d(0), "InstanceNorm2d: num_features must be a positive integer, got 0"),
     (lambda: nn.Dropout(1.5), "dropout probability has to be between 0 and 1, but got 1.5"),
 ]
 

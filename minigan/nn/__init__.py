@@ -15,6 +15,8 @@ from .conv import Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .flatten import Flatten, Unflatten
+from .group_norm import GroupNorm
+from .instance_norm import InstanceNorm2d
 from .linear import Identity, Linear
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
                      SmoothL1Loss)
@@ -27,4 +29,4 @@ __all__ = ["Module", "Parameter", "RemovableHandle", "Sequential", "ModuleList",
            "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "MaxPool2d", "AvgPool2d", "Dropout", "Embedding", "ReLU", "LeakyReLU",
            "Tanh", "Sigmoid", "Softplus", "Softmax", "LogSoftmax", "Flatten", "Unflatten", "functional", "init",
            "BCEWithLogitsLoss", "BCELoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "NLLLoss",
-           "CrossEntropyLoss", "KLDivLoss", "utils"]
+           "CrossEntropyLoss", "KLDivLoss", "GroupNorm", "InstanceNorm2d", "utils"]

@@ -40,6 +40,27 @@ def empty_buffer(shape: tuple, device=None, dtype=None, fill: float = 0.0) -> Te
     return Tensor(empty_array(shape, device, dtype, fill))
 
 
+def register_affine(module, shape: tuple, affine: bool, bias: bool, device=None, dtype=None) -> None:
+    """A norm layer's ``weight`` (ones) and ``bias`` (zeros) of `shape`, or None placeholders (PyTorch's keys)."""
+    if affine:
+        module.weight = empty_parameter(shape, device, dtype, fill=1.0)
+        if bias:
+            module.bias = empty_parameter(shape, device, dtype, fill=0.0)
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+def reset_affine(module) -> None:
+    """Back to weight = 1, bias = 0, for whichever of them the layer has."""
+    if module.weight is not None:
+        module.weight.data[...] = 1
+    if module.bias is not None:
+        module.bias.data[...] = 0
+
+
 def _ntuple(n: int, name: str):
     def parse(x):
         if isinstance(x, collections.abc.Iterable) and not isinstance(x, str):

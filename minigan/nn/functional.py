@@ -19,6 +19,7 @@ from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.dropout import dropout
 from ..ops.dtypes import check_same_dtype
 from ..ops.embedding import embedding, one_hot
+from ..ops.group_norm import group_norm, instance_norm
 from ..ops.linear import linear
 from ..ops.normalization import batch_norm
 from ..ops.pool import avg_pool2d, max_pool2d
@@ -29,6 +30,7 @@ from .loss_functions import (binary_cross_entropy, binary_cross_entropy_with_log
 
 __all__ = [
     "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "layer_norm", "dropout",
+    "group_norm", "instance_norm",
     "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "log_sigmoid", "softmax", "log_softmax", "embedding",
     "one_hot", "pad",
     "binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "l1_loss", "smooth_l1_loss",

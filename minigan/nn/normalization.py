@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd import Tensor
 from . import functional as F
 from . import init
-from ._factory import check_range, check_size, empty_buffer, empty_parameter
+from ._factory import check_range, check_size, empty_buffer, empty_parameter, register_affine, reset_affine
 from .module import Module
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
@@ -116,24 +116,14 @@ class LayerNorm(Module):
         super().__init__()
         if isinstance(normalized_shape, (int, np.integer)):
             normalized_shape = (int(normalized_shape),)
-        self.normalized_shape = tuple(int(s) for s in check_size("LayerNorm", "normalized_shape", tuple(normalized_shape)))
+        shape = check_size("LayerNorm", "normalized_shape", tuple(normalized_shape))
+        self.normalized_shape = tuple(int(s) for s in shape)
         self.eps = check_range("LayerNorm", "eps", eps, 0.0)
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = empty_parameter(self.normalized_shape, device, dtype, fill=1.0)
-            if bias:
-                self.bias = empty_parameter(self.normalized_shape, device, dtype, fill=0.0)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)

@@ -13,9 +13,10 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor, no_grad
 from ..ops.shape import concat, reshape
+from .spectral_norm import remove_spectral_norm, spectral_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
-           "vector_to_parameters"]
+           "vector_to_parameters", "spectral_norm", "remove_spectral_norm"]
 
 
 def _as_list(parameters) -> list:
