@@ -2,7 +2,8 @@
 
 The rule (from Chainer): the array module is picked from the data with
 `get_array_module(*arrays)`, never from a global flag, so every op runs
-unchanged on either backend.
+unchanged on either backend. MINIGAN_CUPY_STANDIN=1 loads minigan/_cupy_standin in
+place of CuPy: NumPy behind CuPy's rules, a testing tool that runs the CUDA paths without a GPU.
 """
 from __future__ import annotations
 
@@ -71,14 +72,27 @@ class DeviceError(RuntimeError):
     """A device was asked for that cannot be used, or devices were mixed."""
 
 
+STANDIN_ENV = "MINIGAN_CUPY_STANDIN"
+
+
+def cupy_standin_requested() -> bool:
+    """True when MINIGAN_CUPY_STANDIN=1 asks for the NumPy stand-in in place of CuPy (a testing tool)."""
+    return os.environ.get(STANDIN_ENV, "") == "1"
+
+
 def _load_cupy():
-    """Import CuPy once; remember why it failed so the error can say so."""
+    """Import CuPy once (or its NumPy stand-in, when asked for); remember why it failed so the error can say so."""
     global _cupy, _cupy_error, _cupy_checked, _gpu_count
     if not _cupy_checked:
         _cupy_checked = True
         _gpu_count = None
         try:
-            _cupy = importlib.import_module("cupy")
+            if cupy_standin_requested():
+                # deferred like cupy itself: the stand-in is loaded only when asked for
+                from . import _cupy_standin
+                _cupy = _cupy_standin.install()
+            else:
+                _cupy = importlib.import_module("cupy")
         except Exception as exc:  # ImportError, or a broken CUDA install
             _cupy, _cupy_error = None, exc
     return _cupy
@@ -262,15 +276,35 @@ def manual_seed(seed: int) -> None:
                 cp.random.seed(_seed)
 
 
+class _HostDrawnRandom:
+    """A GPU's generator: the CPU generator's numbers, copied to the GPU.
+
+    One stream for every device makes a seed give the same weights and dropout masks on
+    the CPU and on a GPU, and the CPU state in `get_rng_state` is the whole RNG state of
+    a run (CuPy's generators have no get_state to checkpoint). The price is a
+    host-to-device copy per draw: initialisation and dropout masks, never a device-to-host read.
+    """
+
+    def __init__(self, device: Device):
+        self.device = device
+
+    def random(self, size=None, dtype=np.float64):
+        return to_device(_np_rng.random(size, dtype=dtype), self.device)
+
+    def standard_normal(self, size=None, dtype=np.float64):
+        return to_device(_np_rng.standard_normal(size, dtype=dtype), self.device)
+
+
 def rng_for(device: Device):
-    """The generator to draw from for arrays on `device` (CuPy's is per GPU: draw inside `device.scope()`)."""
+    """The generator to draw from for arrays on `device`: the CPU's, or the CPU's stream copied to a GPU."""
     if device.type == "cpu":
         return _np_rng
-    return require_cupy(device.index).random
+    require_cupy(device.index)
+    return _HostDrawnRandom(device)
 
 
 def get_rng_state() -> dict:
-    """The state of the CPU generator, for checkpoints (bit-identical resume)."""
+    """The state of the CPU generator, for checkpoints (bit-identical resume); GPUs draw from it too."""
     return {"bit_generator": _np_rng.bit_generator.state}
 
 

@@ -1,7 +1,8 @@
 """Shared test fixtures: the `device` parameter, tensor builders, hypothesis profiles.
 
 Every test that takes `device` runs once on "cpu" and once on "cuda"; the cuda run
-is skipped (not failed) where CuPy or a GPU is missing. Hypothesis runs the modest
+is skipped (not failed) where CuPy or a GPU is missing; MINIGAN_CUPY_STANDIN=1 runs it on the
+NumPy stand-in for CuPy (minigan/_cupy_standin), which raises where CuPy would. Hypothesis runs the modest
 "ci" profile unless HYPOTHESIS_PROFILE=thorough asks for the long one.
 """
 from __future__ import annotations
@@ -23,6 +24,12 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 CUDA_SKIP = pytest.mark.skipif(not minigan.cuda.is_available(), reason="CuPy/GPU not available")
+
+
+def pytest_report_header(config) -> str:
+    if minigan.backend.cupy_standin_requested():
+        return "cuda: the NumPy stand-in for CuPy (MINIGAN_CUPY_STANDIN=1): CUDA paths run on the CPU"
+    return f"cuda: {'available' if minigan.cuda.is_available() else 'not available (CUDA tests skip)'}"
 
 
 @pytest.fixture(scope="session", params=["cpu", pytest.param("cuda", marks=CUDA_SKIP)])

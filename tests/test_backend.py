@@ -43,6 +43,7 @@ def test_bad_device_strings_raise_clearly(spec, message):
 def without_cupy(monkeypatch):
     """Pretend CuPy is not installed: its import fails and the backend looks again."""
     monkeypatch.setitem(sys.modules, "cupy", None)  # `import cupy` now raises ImportError
+    monkeypatch.delenv("MINIGAN_CUPY_STANDIN", raising=False)  # and the stand-in is not asked for
     monkeypatch.setattr(backend, "_cupy", None)
     monkeypatch.setattr(backend, "_cupy_error", None)
     monkeypatch.setattr(backend, "_cupy_checked", False)

@@ -264,7 +264,8 @@ def test_train_and_resume_on_cuda_match_the_cpu(data_dir, tmp_path):
     gpu = resume(tmp_path / "gpu", max_steps=3)
     assert cpu.step == gpu.step == 3
     a, b = load_checkpoint(tmp_path / "cpu")["generator"], load_checkpoint(tmp_path / "gpu")["generator"]
-    for key in a:
+    # A bias feeding a BatchNorm has zero gradient up to rounding, and Adam moves it by +-lr on that noise.
+    for key in set(a) - {"net.0.bias", "net.4.bias"}:
         np.testing.assert_allclose(a[key], b[key], rtol=1e-3, atol=1e-4, err_msg=key)
     with np.load(tmp_path / "gpu" / "checkpoint.npz", allow_pickle=False) as archive:  # host arrays, no pickle
         assert len(archive.files) > 0

@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[1] / "minigan"
 
 LAYERS: list[tuple[str, set[str]]] = [
     # array-level helpers the engine stands on: NumPy/CuPy selection, the memory-layout rule,
-    # threads, scratch buffers, the torch.cuda-style namespace
-    ("base", {"backend", "layout", "parallel", "workspace", "cuda"}),
+    # threads, scratch buffers, the torch.cuda-style namespace, and the CuPy stand-in (a testing tool the
+    # backend loads in CuPy's place; it imports only NumPy)
+    ("base", {"backend", "layout", "parallel", "workspace", "cuda", "_cupy_standin"}),
     ("autograd", {"autograd"}),
     # the ops, and what needs only Tensor/Function: tensor creation, graph drawing
     ("ops", {"ops", "creation", "graphviz"}),

@@ -112,6 +112,9 @@ class Tensor:
                 raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
             if value.data.shape != self.data.shape:
                 raise RuntimeError(f"assigned grad has shape {value.shape} but the tensor has shape {self.shape}")
+            if (type(value.data) is not np.ndarray or type(self.data) is not np.ndarray) \
+                    and value.device != self.device:  # two NumPy arrays: both on the CPU, nothing to ask
+                raise RuntimeError(f"assigned grad is on {value.device} but the tensor is on {self.device}")
         self._grad = value
 
     @property

@@ -100,12 +100,13 @@ def _fixed_noise(seed: int, n: int, latent_dim: int) -> np.ndarray:
 
 
 def _grad_norm(parameters) -> float:
+    # Summed where the gradients live and read back once: a read per parameter is a GPU sync each.
     total = 0.0
     for p in parameters:
         if p.grad is not None:
             g = p.grad.data
-            total += float((g.astype(np.float64) * g).sum()) if g.dtype != np.float64 else float((g * g).sum())
-    return math.sqrt(total)
+            total = total + ((g.astype(np.float64) * g).sum() if g.dtype != np.float64 else (g * g).sum())
+    return math.sqrt(float(total))
 
 
 def _is_eval_record(record: dict) -> bool:

@@ -38,22 +38,20 @@ def _fill(tensor: Tensor, values) -> Tensor:
 
 
 def _random(tensor: Tensor, kind: str, a: float, b: float, generator=None):
-    """Samples of tensor's shape on its device: uniform in [a, b) or normal(mean=a, std=b)."""
+    """Samples of tensor's shape on its device: uniform in [a, b) or normal(mean=a, std=b).
+
+    Drawn and scaled on the host from the CPU generator, then moved: a seed gives the same
+    weights on every device (`backend.rng_for`).
+    """
     device = tensor.device
-    rng = generator if generator is not None else backend.rng_for(device)
+    rng = generator if generator is not None else backend.rng_for(backend.CPU)
     shape = tensor.shape
-    if device.type == "cpu":
-        dtype = tensor.dtype if tensor.dtype in (np.float32, np.float64) else np.float64
-        if kind == "uniform":
-            out = rng.random(shape, dtype=dtype)
-            return a + (b - a) * out
-        return rng.standard_normal(shape, dtype=dtype) * b + a
-    xp = device.xp
-    with xp.cuda.Device(device.index):
-        dtype = tensor.dtype if tensor.dtype in (np.float32, np.float64) else np.float64
-        if kind == "uniform":
-            return rng.uniform(a, b, shape).astype(dtype, copy=False)
-        return rng.normal(a, b, shape).astype(dtype, copy=False)
+    dtype = tensor.dtype if tensor.dtype in (np.float32, np.float64) else np.float64
+    if kind == "uniform":
+        out = a + (b - a) * rng.random(shape, dtype=dtype)
+    else:
+        out = rng.standard_normal(shape, dtype=dtype) * b + a
+    return backend.to_device(out, device)
 
 
 def calculate_gain(nonlinearity: str, param=None) -> float:
