@@ -68,24 +68,29 @@ def _store_grad(t: Tensor, g: Tensor, create_graph: bool, handed_out: set) -> No
     already handed to another tensor (both operands of an add get the same one, the
     caller holds the root gradient) is copied; a fresh array is kept as it is.
     """
+    # `_grad`, not the checked `grad` property: the engine's gradients already have t's shape
     if create_graph:
-        t.grad = g if t.grad is None else t.grad + g
-    elif t.grad is None:
+        t._grad = g if t._grad is None else t._grad + g
+    elif t._grad is None:
         data = g.data
         if data.base is not None or id(data) in handed_out:
             data = data.copy()
         handed_out.add(id(data))
-        t.grad = Tensor(data)
+        t._grad = Tensor(data)
     else:
-        t.grad = Tensor(t.grad.data + g.data)
+        t._grad = Tensor(t._grad.data + g.data)
 
 
 def _run_hooks(t: Tensor, g: Tensor) -> Tensor:
     if t._hooks:
-        for hook in list(t._hooks):
+        for hook in list(t._hooks.values()):
             out = hook(g)
             if out is not None:
-                g = out if isinstance(out, Tensor) else Tensor(out)
+                out = out if isinstance(out, Tensor) else Tensor(out)
+                if out.shape != t.shape:
+                    raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
+                                       f"{out.shape} for a tensor of shape {t.shape}")
+                g = out
     return g
 
 

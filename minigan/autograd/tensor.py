@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import backend
 from ..backend import Device
+from .hooks import RemovableHandle
 
 if TYPE_CHECKING:
     from .function import Function
@@ -36,7 +37,7 @@ class Tensor:
     this is (None for leaves); ``generation`` orders the backward pass.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "creator", "generation", "_retains_grad",
+    __slots__ = ("data", "_grad", "_requires_grad", "creator", "generation", "_retains_grad",
                  "_hooks", "name", "_writes", "__weakref__")
     # Make `ndarray + tensor` defer to Tensor.__radd__ instead of looping element-wise.
     __array_ufunc__ = None
@@ -54,12 +55,12 @@ class Tensor:
                 if data.dtype == np.float64:
                     data = data.astype(DEFAULT_DTYPE)
         self.data = data
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self._requires_grad = False
         self.creator: Function | None = None
         self.generation = 0
         self._retains_grad = False
-        self._hooks: list | None = None
+        self._hooks: dict | None = None  # {handle id: hook}, in registration order
         self.name = name
         self._writes: list | None = None  # clock stamps of in-place writes (autograd/version.py)
         if requires_grad:
@@ -97,6 +98,25 @@ class Tensor:
     @property
     def grad_fn(self) -> "Function | None":
         return self.creator
+
+    @property
+    def grad(self) -> "Tensor | None":
+        """The accumulated gradient (None until a backward reaches this tensor)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        # Checked here so a wrong gradient fails where it is assigned, not at opt.step(); the
+        # engine writes `_grad` directly (its gradients are checked as they are made).
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
+            if value.data.shape != self.data.shape:
+                raise RuntimeError(f"assigned grad has shape {value.shape} but the tensor has shape {self.shape}")
+            if (type(value.data) is not np.ndarray or type(self.data) is not np.ndarray) \
+                    and value.device != self.device:  # two NumPy arrays: both on the CPU, nothing to ask
+                raise RuntimeError(f"assigned grad is on {value.device} but the tensor is on {self.device}")
+        self._grad = value
 
     @property
     def requires_grad(self) -> bool:
@@ -180,6 +200,12 @@ class Tensor:
         """
         if device is not None and not isinstance(device, Device) and not (
                 isinstance(device, str) and device.strip().lower().startswith(("cpu", "cuda"))):
+            if dtype is None and isinstance(device, str):
+                try:
+                    np.dtype(device)
+                except TypeError:
+                    raise TypeError(f"to({device!r}): {device!r} is neither a device ('cpu', 'cuda', 'cuda:N') "
+                                     "nor a dtype ('float32', 'float64', ...)") from None
             device, dtype = None, device  # t.to(np.float64) or t.to("float64")
         out = self
         if dtype is not None and np.dtype(dtype) != self.data.dtype:
@@ -352,12 +378,13 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
         if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return _HookHandle(self._hooks, hook)
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
 
     def zero_grad(self) -> None:
-        self.grad = None
+        self._grad = None
 
     def backward(self, gradient: "Tensor | Any | None" = None, retain_graph: bool | None = None,
                  create_graph: bool = False) -> None:
@@ -374,18 +401,3 @@ _ops: Any = None
 def _is_cupy_array(obj) -> bool:
     cp = backend._cupy
     return cp is not None and isinstance(obj, cp.ndarray)
-
-
-class _HookHandle:
-    """What `register_hook` returns: ``remove()`` takes the hook off again."""
-
-    __slots__ = ("_hooks", "_hook")
-
-    def __init__(self, hooks: list, hook: Callable):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        for i, h in enumerate(self._hooks):
-            if h is self._hook:
-                del self._hooks[i]
-                return

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import Function, Tensor
-from .reduce import _axes, resolve_dim, sum as _sum
+from .reduce import _axes, logsumexp, resolve_dim, sum as _sum
 
 
 class ReLU(Function):
@@ -105,7 +105,6 @@ def log_sigmoid(x: Tensor) -> Tensor:
 
 def log_softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """x - logsumexp(x) along `axis` (or ``dim=``; default the last): ``log_softmax(x, dim=1)``."""
-    from .reduce import logsumexp
     axis, _ = resolve_dim("log_softmax", axis, dim)
     axis = -1 if axis is None else axis
     axes = _axes(axis, x.ndim, "log_softmax")

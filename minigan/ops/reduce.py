@@ -9,6 +9,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function, Tensor
 from . import arith
+from .arith import exp, log
 from .shape import broadcast_to, reshape
 
 
@@ -174,7 +175,6 @@ def min(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool
 
 def logsumexp(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> Tensor:
     """log(sum(exp(x))) over `axis` (or ``dim=``), shifted by the (constant) max, so it never overflows."""
-    from .arith import exp, log
     axis, keepdims = resolve_dim("logsumexp", axis, dim, keepdims, keepdim)
     axes = _axes(axis, x.ndim, "logsumexp")
     shift = x.data.max(axis=axes, keepdims=True)

@@ -317,7 +317,7 @@ class GetItemGrad(Function):
         elif xp is np:
             np.add.at(gx, self.key, gy)
         else:
-            import cupyx  # CuPy's scatter-add (ufunc.at is missing from older CuPy)
+            import cupyx  # deferred: CuPy is optional. Its scatter-add (ufunc.at is missing from older CuPy)
             cupyx.scatter_add(gx, self.key, gy)
         return gx
 
