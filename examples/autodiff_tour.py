@@ -1,4 +1,5 @@
-"""A tour of the engine: build a graph, look at it, backpropagate, take a second derivative.
+"""A tour of the engine: build a graph, look at it, backpropagate, take a second derivative,
+then the functional transforms (jacobian, hvp, jvp), anomaly detection and a version-counter error.
 
     python examples/autodiff_tour.py [OUTPUT_DIR]
 
@@ -61,6 +62,33 @@ def main(argv: list[str]) -> int:
     print("\nd/dz tanh(z)   =", first.numpy(), " expected", 1 - t ** 2)
     print("d2/dz2 tanh(z) =", second.numpy(), " expected", -2 * t * (1 - t ** 2))
     assert np.allclose(second.numpy(), -2 * t * (1 - t ** 2))
+
+    # 5. Functional transforms, torch.autograd.functional's names: whole Jacobians and Hessian products.
+    from minigan.autograd.functional import hessian, hvp, jacobian, jvp
+    f = lambda v: (v ** 3).sum()  # noqa: E731
+    p = mg.tensor([1.0, 2.0], dtype=mg.float64)
+    print("\njacobian of v**2 at", p.numpy(), "=\n", jacobian(lambda v: v ** 2, p).numpy())
+    print("hessian of sum(v**3) =\n", hessian(f, p).numpy())
+    print("hvp with u = [1, 1]:", hvp(f, p, mg.ones(2, dtype=mg.float64))[1].numpy())
+    print("jvp of sin along [1, 0] (by the double-vjp trick):",
+          jvp(mg.sin, p, mg.tensor([1.0, 0.0], dtype=mg.float64))[1].numpy())
+
+    # 6. Anomaly detection: which op made the NaN, and which line of yours created it.
+    q = mg.tensor([0.0, 4.0], dtype=mg.float64, requires_grad=True)
+    with mg.autograd.detect_anomaly(), np.errstate(divide="ignore", invalid="ignore"):
+        try:
+            (mg.sqrt(q) * 0.0).sum().backward()  # sqrt'(0) = inf, times 0: NaN
+        except RuntimeError as error:
+            print("\nanomaly detection:", error)
+
+    # 7. Version counters: changing a tensor in place after an op saved it is an error, not a wrong gradient.
+    r = mg.tensor([1.0, 2.0], requires_grad=True)
+    e = r.exp()
+    e.mul_(2.0)  # Exp's backward would read the doubled values
+    try:
+        e.sum().backward()
+    except RuntimeError as error:
+        print("\nversion counter:", error)
 
     print(f"\noutput in {out_dir}" + ("" if shutil.which("dot") else " (DOT only)"))
     return 0

@@ -15,15 +15,23 @@ The script checks three ops:
    so gradcheck passes, but the backward is invisible to the graph, so second
    derivatives are wrong; gradgradcheck catches it.
 
-It exits with status 0 when all three verdicts come out as described.
+Then `minigan.testing.check_op` runs every check an op must pass (forward against a
+NumPy reference, float32 forward, gradcheck and gradgradcheck in float64, linearity in
+the incoming gradient, every available device) on Swish in one call; `OpTest` is the
+same as a class for your pytest suite.
+
+It exits with status 0 when all verdicts come out as described.
 """
 from __future__ import annotations
 
 import sys
 
+import numpy as np
+
 import minigan as mg
 from minigan import Function, Tensor
 from minigan.backend import get_array_module
+from minigan.testing import OpTest, available_devices, check_op
 
 
 class Swish(Function):
@@ -60,6 +68,18 @@ def swish(x: Tensor) -> Tensor:
     return Swish()(x)
 
 
+class TestSwish(OpTest):
+    """The same checks as a class: put it in a test file and pytest runs each one."""
+
+    shapes = [(3, 4)]
+
+    def forward(self, x):
+        return swish(x)
+
+    def reference(self, x):
+        return x / (1 + np.exp(-x))
+
+
 def main() -> int:
     mg.manual_seed(0)
     # gradcheck compares with finite differences, which need float64 to be accurate
@@ -91,6 +111,18 @@ def main() -> int:
         ok = False
     except mg.GradcheckError as error:
         print("   gradgradcheck caught it:", error)
+
+    print("\n4. minigan.testing.check_op(swish, ...) on", ", ".join(available_devices()))
+    check_op(swish, [np.linspace(-2, 2, 12).reshape(3, 4)], lambda a: a / (1 + np.exp(-a)))
+    print("   forward, float32, gradcheck, gradgradcheck, linearity: all passed")
+    try:
+        check_op(lambda t: ArraySwish()(t), [np.linspace(-2, 2, 12).reshape(3, 4)], lambda a: a / (1 + np.exp(-a)))
+        print("   check_op passed ArraySwish: it should not have")
+        ok = False
+    except mg.GradcheckError as error:
+        print("   check_op caught ArraySwish:", str(error).splitlines()[0][:100], "...")
+    TestSwish().test_double_backward()  # what pytest would run for the class below
+    print("   TestSwish(OpTest).test_double_backward passed")
 
     print("\nall verdicts as expected" if ok else "\nUNEXPECTED VERDICT")
     return 0 if ok else 1

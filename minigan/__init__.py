@@ -13,10 +13,10 @@ from .autograd import (Function, Tensor, backward, enable_grad, grad, is_grad_en
 from .backend import Device, DeviceError, manual_seed, synchronize
 from .creation import (arange, full, ones, ones_like, rand, randn, randn_like, tensor, zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .ops import (abs, add, argmax, argmin, broadcast_to, cat, clamp, clip, concat, div, exp, expand, flatten,
-                  leaky_relu, log, log_sigmoid, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum,
-                  mul, neg, pad, permute, pow, relu, reshape, sigmoid, softmax, softplus, split, sqrt, squeeze,
-                  stack, sub, sum, tanh, transpose, unsqueeze, var, where)
+from .ops import (abs, add, argmax, argmin, broadcast_to, cat, clamp, clip, clone, concat, cos, div, einsum, exp,
+                  expand, flatten, leaky_relu, log, log_sigmoid, log_softmax, logsumexp, matmul, max, maximum, mean,
+                  min, minimum, mul, neg, norm, pad, permute, pow, relu, reshape, sigmoid, sin, softmax, softplus,
+                  split, sqrt, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze, var, where)
 from .graphviz import to_dot, render_graph
 
 float32 = "float32"

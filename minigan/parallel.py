@@ -13,6 +13,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from . import layout
+
 __all__ = ["cpu_threads", "for_channel_blocks", "for_flat_chunks", "PARALLEL_MIN_ELEMENTS"]
 
 PARALLEL_MIN_ELEMENTS = 1 << 18  # below ~1 MB the thread hand-off costs more than it saves
@@ -83,7 +85,7 @@ def for_flat_chunks(work: Callable[..., None], groups: Sequence[Sequence], xp=np
     pieces: list[tuple[int, tuple]] = []
     for g in groups:
         n = int(g[0].size)
-        if n > _CHUNK_ELEMENTS and all(a.flags.c_contiguous for a in g):
+        if n > _CHUNK_ELEMENTS and layout.same_flat_order(*g):
             flat = [a.reshape(-1) for a in g]
             pieces += [(min(_CHUNK_ELEMENTS, n - s), tuple(a[s:s + _CHUNK_ELEMENTS] for a in flat))
                        for s in range(0, n, _CHUNK_ELEMENTS)]

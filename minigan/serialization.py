@@ -170,8 +170,10 @@ def save(obj: Any, f: "str | os.PathLike | BinaryIO") -> None:
 
 # ---- reading -------------------------------------------------------------------------------
 
+# zipfile raises NotImplementedError (a flipped compression-method field) and RuntimeError (a flipped
+# encryption flag) for damaged headers too: all of them mean "not a readable checkpoint".
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, ValueError, EOFError, KeyError, OSError, UnicodeDecodeError,
-                json.JSONDecodeError, TypeError, IndexError)
+                json.JSONDecodeError, TypeError, IndexError, NotImplementedError, RuntimeError)
 
 
 def load(f: "str | os.PathLike | BinaryIO", map_location=None, *, device=None) -> Any:
@@ -215,6 +217,7 @@ def _read_arrays(file: BinaryIO) -> "dict[str, np.ndarray] | np.ndarray":
         raise ValueError("not an .npz archive" if magic else "the file is empty")
     arrays = {}
     with zipfile.ZipFile(file) as zf:
+        _check_entry_count(file, len(zf.infolist()))
         for info in zf.infolist():
             raw = zf.read(info)  # reads to the end of the member: a CRC mismatch raises BadZipFile
             key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
@@ -223,6 +226,20 @@ def _read_arrays(file: BinaryIO) -> "dict[str, np.ndarray] | np.ndarray":
             if buf.tell() != len(raw):
                 raise ValueError(f"entry {key!r} holds {len(raw) - buf.tell()} bytes more than its header says")
     return arrays
+
+
+def _check_entry_count(file: BinaryIO, found: int) -> None:
+    """The archive's end record says how many members it has; zipfile does not check that it read them
+    all (a flipped comment-length field makes it skip the rest silently: a checkpoint would load as a
+    plain archive of its first arrays). zipfile's own end-record reader is private, hence the getattr."""
+    read_end = getattr(zipfile, "_EndRecData", None)
+    index = getattr(zipfile, "_ECD_ENTRIES_TOTAL", None)
+    if read_end is None or index is None:
+        return
+    file.seek(0)
+    end = read_end(file)
+    if end is not None and end[index] != found:
+        raise zipfile.BadZipFile(f"the archive lists {end[index]} entries but {found} could be read")
 
 
 def _load_from(file: BinaryIO, name: str, to_device) -> Any:

@@ -1,4 +1,6 @@
-"""Shared test fixtures: the `device` parameter, tensor builders, hypothesis profiles.
+"""Shared test fixtures: the `device` parameter, tensor builders, hypothesis profiles and strategies.
+
+The op checks (check_op) live in `minigan.testing`, public for custom ops too.
 
 Every test that takes `device` runs once on "cpu" and once on "cuda"; the cuda run
 is skipped (not failed) where CuPy or a GPU is missing; MINIGAN_CUPY_STANDIN=1 runs it on the
@@ -49,53 +51,6 @@ def make(device):
     def build(data, dtype=np.float64, requires_grad: bool = False) -> minigan.Tensor:
         return make_tensor(data, device, dtype=dtype, requires_grad=requires_grad)
     return build
-
-
-def _as_tuple(x) -> tuple:
-    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
-
-
-def check_op(fn, arrays, reference, device: str = "cpu", *, rtol: float = 1e-7, atol: float = 1e-9,
-             second_order: bool = True, check_float32: bool = True) -> None:
-    """The properties every differentiable op must have, for float64 NumPy `arrays` as inputs.
-
-    1. forward matches `reference(*arrays)` (NumPy) in values and shape, on `device`;
-    2. float32 inputs give float32 outputs (no silent float64);
-    3. gradcheck and (unless `second_order` is False) gradgradcheck pass;
-    4. backward is linear in the incoming gradient:
-       grad(y, x, a*g1 + b*g2) == a*grad(y, x, g1) + b*grad(y, x, g2).
-    `fn` takes Tensors and returns a Tensor or a tuple of Tensors.
-    """
-    xs = [make_tensor(a, device, requires_grad=True) for a in arrays]
-    ys = _as_tuple(fn(*xs))
-    refs = _as_tuple(reference(*arrays))
-    assert len(ys) == len(refs)
-    for y, ref in zip(ys, refs):
-        ref = np.asarray(ref)
-        assert y.shape == ref.shape, f"shape {y.shape} != reference {ref.shape}"
-        assert y.dtype == np.float64
-        assert y.device == minigan.Device(device)
-        np.testing.assert_allclose(y.numpy(), ref, rtol=rtol, atol=atol)
-
-    if check_float32:
-        ys32 = _as_tuple(fn(*[make_tensor(a, device, dtype=np.float32, requires_grad=True) for a in arrays]))
-        assert all(y.dtype == np.float32 for y in ys32), [y.dtype for y in ys32]
-
-    minigan.gradcheck(fn, xs)
-    if second_order:
-        minigan.gradgradcheck(fn, xs)
-
-    rng = np.random.default_rng(0)
-    ys = _as_tuple(fn(*xs))
-    g1 = [make_tensor(rng.standard_normal(y.shape), device) for y in ys]
-    g2 = [make_tensor(rng.standard_normal(y.shape), device) for y in ys]
-    a, b = 0.7, -1.3
-    r1 = minigan.grad(ys, xs, g1, retain_graph=True)
-    r2 = minigan.grad(ys, xs, g2, retain_graph=True)
-    r3 = minigan.grad(ys, xs, [u * a + v * b for u, v in zip(g1, g2)])
-    for x, u, v, w in zip(xs, r1, r2, r3):
-        assert w.shape == x.shape and w.dtype == x.dtype
-        np.testing.assert_allclose(w.numpy(), a * u.numpy() + b * v.numpy(), rtol=1e-9, atol=1e-12)
 
 
 # ---- hypothesis strategies shared by the op tests --------------------------------------------

@@ -172,6 +172,51 @@ def test_hooks_see_replace_and_remove(make):
         make([1.0]).register_hook(lambda g: g)
 
 
+def test_tensor_and_module_hooks_share_one_handle(make):
+    x = make([1.0, 2.0], requires_grad=True)
+    seen = []
+    with x.register_hook(lambda g: seen.append(1)) as handle:
+        (x * 1).sum().backward()
+    (x * 1).sum().backward()  # removed at the end of the block
+    assert seen == [1] and isinstance(handle, mg.nn.RemovableHandle)
+    assert type(mg.nn.Linear(1, 1).register_forward_hook(lambda *a: None)) is type(handle)
+
+
+def test_a_hook_returning_the_wrong_shape_raises_at_once(make):
+    w = make(np.ones((2, 2)), requires_grad=True)
+    w.register_hook(lambda g: mg.ones(3))
+    with pytest.raises(RuntimeError, match=r"shape \(3,\) for a tensor of shape \(2, 2\)"):
+        (w * 2).sum().backward()
+    h = w * 2  # a non-leaf: the same check
+    h.register_hook(lambda g: g.sum())
+    with pytest.raises(RuntimeError, match=r"shape \(\) for a tensor of shape \(2, 2\)"):
+        h.sum().backward()
+
+
+def test_assigning_a_grad_checks_its_shape(make):
+    x = make([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"assigned grad has shape \(5,\) but the tensor has shape \(2,\)"):
+        x.grad = mg.ones(5)
+    with pytest.raises(TypeError, match="must be a Tensor or None"):
+        x.grad = [1.0, 2.0]
+    assert x.grad is None
+    if x.device.type != "cpu":
+        with pytest.raises(RuntimeError, match=r"assigned grad is on cpu but the tensor is on cuda"):
+            x.grad = mg.ones(2)
+    x.grad = mg.ones(2).to(x.device)
+    (x * 2).sum().backward()  # a valid assignment accumulates as before
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_to_an_unknown_name_says_it_is_neither_device_nor_dtype(make):
+    x = make([1.0])
+    with pytest.raises(TypeError, match=r"'gpu' is neither a device \('cpu', 'cuda', 'cuda:N'\) nor a dtype"):
+        x.to("gpu")
+    assert x.to("float64").dtype == np.float64 and x.to(x.device) is x
+    with pytest.raises(TypeError, match=r"'gpu' is neither a device \('cpu', 'cuda', 'cuda:N'\) nor a dtype"):
+        mg.nn.Linear(2, 2).to("gpu")  # a Module says the same
+
+
 def test_grad_api(make):
     x = make([1.0, 2.0], requires_grad=True)
     w = make([3.0, -1.0], requires_grad=True)

@@ -73,6 +73,11 @@ def test_autodiff_tour_example(tmp_path):
     result = _run_example("autodiff_tour.py", str(tmp_path / "tour"))
     assert result.returncode == 0, result.stderr
     assert "digraph minigan" in result.stdout and "d2/dz2 tanh(z)" in result.stdout
+    assert "hessian of sum(v**3) =\n [[ 6.  0.]\n [ 0. 12.]]" in result.stdout
+    assert "anomaly detection: Function 'SqrtBackward' returned nan values" in result.stdout
+    assert "in main: (mg.sqrt(q) * 0.0).sum().backward()" in result.stdout  # the user's line
+    assert "version counter: one of the variables needed for gradient computation has been modified by an " \
+           "inplace operation" in result.stdout
     assert (tmp_path / "tour" / "graph.dot").exists()
     assert (tmp_path / "tour" / "graph.png").exists() == bool(shutil.which("dot"))
 
@@ -93,4 +98,7 @@ def test_custom_function_gradcheck_example():
     out = result.stdout
     assert "gradcheck caught it: gradcheck failed for input 0" in out
     assert "gradgradcheck caught it: gradgradcheck (second derivatives) failed for input 0" in out
+    assert "minigan.testing.check_op(swish, ...) on cpu" in out
+    assert "check_op caught ArraySwish: gradgradcheck (second derivatives) failed" in out
+    assert "TestSwish(OpTest).test_double_backward passed" in out
     assert "all verdicts as expected" in out

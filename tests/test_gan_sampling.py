@@ -17,7 +17,9 @@ def test_generate_shape_dtype_range_and_mode():
     assert images.shape == (25, 1, 28, 28) and images.dtype == np.float32
     assert images.min() >= -1.0 and images.max() <= 1.0
     assert G.training  # the mode is restored
-    np.testing.assert_array_equal(generate(G, 25, batch_size=7, seed=3), images)  # batching does not matter
+    np.testing.assert_array_equal(generate(G, 25, batch_size=10, seed=3), images)  # same seed and batch size
+    # Another batch size may let BLAS pick other kernels (the last bit differs on some CPUs): float32 rounding only.
+    np.testing.assert_allclose(generate(G, 25, batch_size=7, seed=3), images, rtol=1e-5, atol=1e-6)
     assert not np.array_equal(generate(G, 25, seed=4), images)
 
 

@@ -2,11 +2,12 @@
 random shapes; stability for large inputs."""
 import numpy as np
 import pytest
-from conftest import arrays, check_op, make_tensor, separated_arrays, shapes
+from conftest import arrays, make_tensor, separated_arrays, shapes
 from hypothesis import given
 from hypothesis import strategies as st
 
 import minigan as mg
+from minigan.testing import check_op
 
 
 def _sigmoid(a):

@@ -4,12 +4,12 @@ import operator
 
 import numpy as np
 import pytest
-from conftest import (arrays, broadcast_pairs, check_op, make_tensor, positive_arrays, separated_arrays,
-                      shapes)
+from conftest import arrays, broadcast_pairs, make_tensor, positive_arrays, separated_arrays, shapes
 from hypothesis import given
 from hypothesis import strategies as st
 
 import minigan as mg
+from minigan.testing import check_op
 
 
 def _pair(draw, a_elements=arrays, b_elements=arrays):

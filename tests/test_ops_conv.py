@@ -3,11 +3,12 @@ PyTorch's output-size formulas, gradcheck and gradgradcheck over random geometry
 dilation, output_padding, groups, bias), the adjoint identity, PyTorch parity, errors."""
 import numpy as np
 import pytest
-from conftest import check_op, make_tensor
+from conftest import make_tensor
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import minigan as mg
+from minigan.testing import check_op
 from minigan.ops import conv as conv_module
 from minigan.ops.conv import conv2d, conv_transpose2d
 from minigan.ops.im2col import batch_last, col2im, im2col

@@ -9,8 +9,7 @@ from hypothesis import given, strategies as st
 import minigan as mg
 from minigan import nn
 from minigan.nn import functional as F
-
-from conftest import check_op
+from minigan.testing import check_op
 
 
 def _ref_group_norm(x, groups, weight=None, bias=None, eps=1e-5):

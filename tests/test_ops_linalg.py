@@ -4,12 +4,13 @@ import operator
 
 import numpy as np
 import pytest
-from conftest import arrays, check_op
+from conftest import arrays
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigan as mg
+from minigan.testing import check_op
 
 
 @st.composite

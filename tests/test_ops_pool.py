@@ -2,11 +2,12 @@
 gradcheck and gradgradcheck, ties (first maximum wins), layouts, PyTorch parity, errors."""
 import numpy as np
 import pytest
-from conftest import check_op, make_tensor
+from conftest import make_tensor
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import minigan as mg
+from minigan.testing import check_op
 from minigan.ops.conv import conv2d
 from minigan.ops.pool import avg_pool2d, max_pool2d
 

@@ -2,11 +2,12 @@
 tuple, empty tuple) with keepdims, against NumPy, with gradcheck, gradgradcheck and linearity."""
 import numpy as np
 import pytest
-from conftest import arrays, axes, check_op, make_tensor, numpy_axis, separated_arrays, shapes
+from conftest import arrays, axes, make_tensor, numpy_axis, separated_arrays, shapes
 from hypothesis import given
 from hypothesis import strategies as st
 
 import minigan as mg
+from minigan.testing import check_op
 
 
 def _logsumexp(a, axis=None, keepdims=False):

@@ -2,12 +2,13 @@
 shapes; indexing (basic, advanced, repeated indices); shape errors that name the op and shapes."""
 import numpy as np
 import pytest
-from conftest import arrays, broadcast_pairs, check_op, make_tensor, shapes
+from conftest import arrays, broadcast_pairs, make_tensor, shapes
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigan as mg
+from minigan.testing import check_op
 
 
 @given(data=st.data())

@@ -440,3 +440,153 @@ def test_clip_grad_norm():
     tparams = dict(tmod.named_parameters())
     for pname, p in mmod.named_parameters():
         _close(p.grad, tparams[pname].grad)
+
+
+# ---- the PyTorch-named tensor API (issue 15): new ops, forward and backward ---------------------
+
+_ZERO_MASK = np.array([[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 0.0]])
+_API_CASES = {
+    "sin": (lambda m: m[0].sin(), lambda t: t[0].sin()),
+    "cos": (lambda m: m[0].cos(), lambda t: t[0].cos()),
+    "norm2_dim": (lambda m: m[0].norm(dim=1, keepdim=True), lambda t: t[0].norm(dim=1, keepdim=True)),
+    "norm1": (lambda m: m[0].norm(p=1, dim=0), lambda t: t[0].norm(p=1, dim=0)),
+    "norm_inf": (lambda m: m[0].norm(p=float("inf"), dim=1), lambda t: t[0].norm(p=float("inf"), dim=1)),
+    "std_unbiased": (lambda m: m[0].std(dim=1, unbiased=True), lambda t: t[0].std(dim=1, unbiased=True)),
+    "var_correction0": (lambda m: m[0].var(dim=0, correction=0), lambda t: t[0].var(dim=0, correction=0)),
+    "sum_dim_keepdim": (lambda m: m[0].sum(dim=1, keepdim=True), lambda t: t[0].sum(dim=1, keepdim=True)),
+    "mean_dims": (lambda m: m[0].mean(dim=(0, 1)), lambda t: t[0].mean(dim=(0, 1))),
+    "max_dim": (lambda m: m[0].max(dim=1), lambda t: t[0].max(dim=1).values),
+    "logsumexp": (lambda m: m[0].logsumexp(dim=1), lambda t: t[0].logsumexp(dim=1)),
+    "softmax_dim": (lambda m: m[0].softmax(dim=0), lambda t: t[0].softmax(dim=0)),
+    "log_softmax_dim": (lambda m: mg.log_softmax(m[0], dim=1), lambda t: torch.log_softmax(t[0], dim=1)),
+    "cat_stack": (lambda m: mg.stack([mg.cat([m[0], m[1]], axis=1), mg.cat([m[1], m[0]], dim=1)], axis=0),
+                  lambda t: torch.stack([torch.cat([t[0], t[1]], dim=1), torch.cat([t[1], t[0]], dim=1)], dim=0)),
+    "einsum": (lambda m: mg.einsum("ij,kj->ik", m[0], m[1]), lambda t: torch.einsum("ij,kj->ik", t[0], t[1])),
+    "einsum_sum": (lambda m: mg.einsum("ij,ij->j", m[0], m[1]), lambda t: torch.einsum("ij,ij->j", t[0], t[1])),
+    "where": (lambda m: m[0].where(m[0].detach() > 0, m[1]), lambda t: t[0].where(t[0].detach() > 0, t[1])),
+    "clamp_tensor": (lambda m: m[0].clamp(m[1] - 0.3, m[1] + 0.3), lambda t: t[0].clamp(t[1] - 0.3, t[1] + 0.3)),
+    "clone_t": (lambda m: m[0].clone().t(), lambda t: t[0].clone().t()),
+    # abs and the 2-norm at 0: subgradient 0 (row 0 and columns 0, 3 are zeroed)
+    "abs_norm_at_0": (lambda m: (m[0] * mg.tensor(_ZERO_MASK)).abs() + (m[0] * mg.tensor(_ZERO_MASK)).norm(dim=1,
+                      keepdim=True),
+                      lambda t: (t[0] * torch.tensor(_ZERO_MASK)).abs() + (t[0] * torch.tensor(_ZERO_MASK)).norm(
+                      dim=1, keepdim=True)),
+}
+
+
+def _setitem_m(m):
+    y = m[0] * 2.0
+    y[1] = m[1][0]
+    y.mul_(m[0])
+    return y
+
+
+def _setitem_t(t):
+    y = t[0] * 2.0
+    y[1] = t[1][0]
+    y.mul_(t[0])
+    return y
+
+
+_API_CASES["setitem_mul_"] = (_setitem_m, _setitem_t)
+
+
+@pytest.mark.parametrize("name", sorted(_API_CASES))
+def test_tensor_api_matches_torch(name):
+    mine, theirs = _API_CASES[name]
+    rng = np.random.default_rng(7)
+    arrays = [rng.standard_normal((3, 4)), rng.standard_normal((3, 4))]
+    m = [mg.tensor(a, requires_grad=True) for a in arrays]
+    t = [torch.tensor(a, requires_grad=True) for a in arrays]
+    my, ty = mine(m), theirs(t)
+    _close(my, ty, what=f"{name} forward")
+    gy = rng.standard_normal(ty.shape)
+    my.backward(mg.tensor(gy))
+    ty.backward(torch.tensor(gy))
+    for i, (a, b) in enumerate(zip(m, t)):
+        if b.grad is None:
+            assert a.grad is None or not a.grad.numpy().any(), f"{name}: grad of input {i}"
+        else:
+            _close(a.grad, b.grad, what=f"{name} grad of input {i}")
+
+
+def test_inplace_version_error_matches_torch():
+    def run(lib, x):
+        y = x.exp()
+        y.mul_(2.0)
+        with pytest.raises(RuntimeError) as info:
+            y.sum().backward()
+        return str(info.value)
+
+    mine = run(mg, mg.tensor(np.ones(3), requires_grad=True))
+    theirs = run(torch, torch.ones(3, dtype=torch.float64, requires_grad=True))
+    for text in ("one of the variables needed for gradient computation has been modified by an inplace operation",
+                 "is at version 1; expected version 0"):
+        assert text in mine and text in theirs
+
+
+# ---- minigan.autograd.functional against torch.autograd.functional -----------------------------
+# Random functions: a chain of blocks, each (2, 3) -> (2, 3), from every op family
+# (arith, reduce, shape, activation, linalg, conv, pool, normalization), mixing in a second input.
+
+_W = np.random.default_rng(11).standard_normal((1, 1, 3, 3)) * 0.5
+_BLOCKS = {
+    "arith": (lambda x, y: x * y + x.sin() - (y * 0.5).exp(), lambda x, y: x * y + x.sin() - (y * 0.5).exp()),
+    "reduce": (lambda x, y: x - x.logsumexp(dim=1, keepdim=True) + y.mean(dim=0),
+               lambda x, y: x - x.logsumexp(dim=1, keepdim=True) + y.mean(dim=0)),
+    "shape": (lambda x, y: mg.cat([x[:, 1:], y[:, :1]], dim=1).t().reshape(2, 3),
+              lambda x, y: torch.cat([x[:, 1:], y[:, :1]], dim=1).t().reshape(2, 3)),
+    "activation": (lambda x, y: x.tanh() + F.softplus(y) * x.softmax(dim=1),
+                   lambda x, y: x.tanh() + TF.softplus(y) * x.softmax(dim=1)),
+    "linalg": (lambda x, y: mg.einsum("ij,kj->ik", x, y) @ x, lambda x, y: torch.einsum("ij,kj->ik", x, y) @ x),
+    "conv": (lambda x, y: F.conv2d((x * y).reshape(1, 1, 2, 3), mg.tensor(_W), padding=1).reshape(2, 3),
+             lambda x, y: TF.conv2d((x * y).reshape(1, 1, 2, 3), torch.tensor(_W), padding=1).reshape(2, 3)),
+    "pool": (lambda x, y: x + F.avg_pool2d(y.reshape(1, 1, 2, 3), 1).reshape(2, 3),
+             lambda x, y: x + TF.avg_pool2d(y.reshape(1, 1, 2, 3), 1).reshape(2, 3)),
+    "normalization": (lambda x, y: F.layer_norm(x * y, (3,)), lambda x, y: TF.layer_norm(x * y, (3,))),
+}
+
+
+def _chain(names, lib):
+    side = 0 if lib == "mg" else 1
+
+    def f(x, y):
+        h = x
+        for n in names:
+            h = _BLOCKS[n][side](h, y)
+        return h, (h * h).sum()
+    return f
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_functional_transforms_match_torch(seed):
+    import torch.autograd.functional as TAF
+
+    from minigan.autograd import functional as MAF
+    rng = np.random.default_rng(seed)
+    names = [sorted(_BLOCKS)[(seed + k) % len(_BLOCKS)] for k in range(3)]
+    names = list(rng.permutation(names))
+    mf, tf = _chain(names, "mg"), _chain(names, "torch")
+    xs = [rng.standard_normal((2, 3)) for _ in range(2)]
+    vs = [rng.standard_normal((2, 3)) for _ in range(2)]
+    m_in, t_in = tuple(mg.tensor(a) for a in xs), tuple(torch.tensor(a) for a in xs)
+    m_v, t_v = tuple(mg.tensor(a) for a in vs), tuple(torch.tensor(a) for a in vs)
+    what = "->".join(names)
+
+    def close_nested(a, b, label):
+        if isinstance(b, (tuple, list)):
+            assert len(a) == len(b), label
+            for i, (u, w) in enumerate(zip(a, b)):
+                close_nested(u, w, f"{label}[{i}]")
+        else:
+            _close(a, b, rtol=1e-8, atol=1e-9, what=f"{what} {label}")
+
+    close_nested(MAF.jacobian(mf, m_in), TAF.jacobian(tf, t_in), "jacobian")
+    close_nested(MAF.vjp(mf, m_in, (m_v[0], mg.tensor(1.5))), TAF.vjp(tf, t_in, (t_v[0], torch.tensor(1.5,
+                 dtype=torch.float64))), "vjp")
+    close_nested(MAF.jvp(mf, m_in, m_v), TAF.jvp(tf, t_in, t_v), "jvp")
+    scalar_m = lambda x, y: mf(x, y)[1]  # noqa: E731
+    scalar_t = lambda x, y: tf(x, y)[1]  # noqa: E731
+    close_nested(MAF.hessian(scalar_m, m_in), TAF.hessian(scalar_t, t_in), "hessian")
+    close_nested(MAF.hvp(scalar_m, m_in, m_v), TAF.hvp(scalar_t, t_in, t_v), "hvp")
+    close_nested(MAF.vhp(scalar_m, m_in, m_v), TAF.vhp(scalar_t, t_in, t_v), "vhp")

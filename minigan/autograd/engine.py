@@ -14,9 +14,11 @@ import numpy as np
 
 from .. import backend
 from ..backend import DeviceError
+from .anomaly import _Anomaly, check_gradients
 from .function import Function, astype
 from .grad_mode import _GradMode, set_grad_enabled
 from .tensor import Tensor, _is_cupy_array
+from .version import _Clock, check_versions
 
 def _as_grad_tensor(g, like: Tensor) -> Tensor:
     """The gradient given for output `like`: ones for None; same shape, device and dtype."""
@@ -66,24 +68,29 @@ def _store_grad(t: Tensor, g: Tensor, create_graph: bool, handed_out: set) -> No
     already handed to another tensor (both operands of an add get the same one, the
     caller holds the root gradient) is copied; a fresh array is kept as it is.
     """
+    # `_grad`, not the checked `grad` property: the engine's gradients already have t's shape
     if create_graph:
-        t.grad = g if t.grad is None else t.grad + g
-    elif t.grad is None:
+        t._grad = g if t._grad is None else t._grad + g
+    elif t._grad is None:
         data = g.data
         if data.base is not None or id(data) in handed_out:
             data = data.copy()
         handed_out.add(id(data))
-        t.grad = Tensor(data)
+        t._grad = Tensor(data)
     else:
-        t.grad = Tensor(t.grad.data + g.data)
+        t._grad = Tensor(t._grad.data + g.data)
 
 
 def _run_hooks(t: Tensor, g: Tensor) -> Tensor:
     if t._hooks:
-        for hook in list(t._hooks):
+        for hook in list(t._hooks.values()):
             out = hook(g)
             if out is not None:
-                g = out if isinstance(out, Tensor) else Tensor(out)
+                out = out if isinstance(out, Tensor) else Tensor(out)
+                if out.shape != t.shape:
+                    raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
+                                       f"{out.shape} for a tensor of shape {t.shape}")
+                g = out
     return g
 
 
@@ -183,6 +190,8 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
             if len(gys) > 1:
                 gys = [g if g is not None else _zero_grad_for_output(f, i, first) for i, g in enumerate(gys)]
             inputs = f.inputs
+            if _Clock.now != f._clock:  # some in-place write happened after f ran: was it to f's tensors?
+                check_versions(f, inputs)
             if needed is None:
                 f.needs_input_grad = tuple(x._requires_grad for x in inputs)
             else:
@@ -194,6 +203,8 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
                 gxs = tuple(gxs) if isinstance(gxs, list) else (gxs,)
             if len(gxs) != len(inputs):
                 raise RuntimeError(f"{f.name}.backward returned {len(gxs)} gradients for {len(inputs)} inputs")
+            if _Anomaly.enabled:
+                check_gradients(f, inputs, gxs)
             for x, gx, need in zip(inputs, gxs, f.needs_input_grad):
                 if gx is None or not need:
                     continue

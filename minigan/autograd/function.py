@@ -8,8 +8,10 @@ import numpy as np
 
 from .. import backend
 from ..backend import Device, DeviceError
+from .anomaly import _Anomaly, user_frame
 from .grad_mode import _GradMode
 from .tensor import Tensor, _is_float
+from .version import _Clock
 
 class Function:
     """One differentiable operation: `forward` on arrays, `backward` on Tensors.
@@ -54,6 +56,7 @@ class Function:
     _outputs: tuple = ()
     _save_outputs = False
     _freed = False
+    _clock = 0  # the version clock when it ran (see version.py)
 
     def __call__(self, *inputs):
         # the hot path of every op: list comprehensions and plain loops, no generators
@@ -74,6 +77,9 @@ class Function:
         if record:
             gen = max([t.generation for t in tensors])
             self.generation = gen
+            self._clock = _Clock.now
+            if _Anomaly.enabled:  # the one flag check anomaly detection costs when it is off
+                self._anomaly_frame = user_frame()
             self.needs_input_grad = tuple([t._requires_grad for t in tensors])
             # Outputs are held weakly (Chainer's rule): the graph has no reference cycles, so
             # it goes back to the allocator as soon as the last output tensor is dropped.

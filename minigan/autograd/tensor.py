@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import backend
 from ..backend import Device
+from .hooks import RemovableHandle
 
 if TYPE_CHECKING:
     from .function import Function
@@ -36,8 +37,8 @@ class Tensor:
     this is (None for leaves); ``generation`` orders the backward pass.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "creator", "generation", "_retains_grad",
-                 "_hooks", "name", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "creator", "generation", "_retains_grad",
+                 "_hooks", "name", "_writes", "__weakref__")
     # Make `ndarray + tensor` defer to Tensor.__radd__ instead of looping element-wise.
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -54,13 +55,14 @@ class Tensor:
                 if data.dtype == np.float64:
                     data = data.astype(DEFAULT_DTYPE)
         self.data = data
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self._requires_grad = False
         self.creator: Function | None = None
         self.generation = 0
         self._retains_grad = False
-        self._hooks: list | None = None
+        self._hooks: dict | None = None  # {handle id: hook}, in registration order
         self.name = name
+        self._writes: list | None = None  # clock stamps of in-place writes (autograd/version.py)
         if requires_grad:
             self.requires_grad = True
 
@@ -96,6 +98,25 @@ class Tensor:
     @property
     def grad_fn(self) -> "Function | None":
         return self.creator
+
+    @property
+    def grad(self) -> "Tensor | None":
+        """The accumulated gradient (None until a backward reaches this tensor)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        # Checked here so a wrong gradient fails where it is assigned, not at opt.step(); the
+        # engine writes `_grad` directly (its gradients are checked as they are made).
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
+            if value.data.shape != self.data.shape:
+                raise RuntimeError(f"assigned grad has shape {value.shape} but the tensor has shape {self.shape}")
+            if (type(value.data) is not np.ndarray or type(self.data) is not np.ndarray) \
+                    and value.device != self.device:  # two NumPy arrays: both on the CPU, nothing to ask
+                raise RuntimeError(f"assigned grad is on {value.device} but the tensor is on {self.device}")
+        self._grad = value
 
     @property
     def requires_grad(self) -> bool:
@@ -164,8 +185,12 @@ class Tensor:
         return arr.astype(dtype) if dtype is not None else arr
 
     def detach(self) -> "Tensor":
-        """The same data, cut from the graph."""
-        return Tensor(self.data)
+        """The same data, cut from the graph; it shares the version counter (as in PyTorch)."""
+        out = Tensor(self.data)
+        if self._writes is None:
+            self._writes = []
+        out._writes = self._writes
+        return out
 
     def to(self, device: "str | Device | None" = None, dtype=None) -> "Tensor":
         """Move (differentiably) to a device and/or cast to a dtype.
@@ -175,6 +200,12 @@ class Tensor:
         """
         if device is not None and not isinstance(device, Device) and not (
                 isinstance(device, str) and device.strip().lower().startswith(("cpu", "cuda"))):
+            if dtype is None and isinstance(device, str):
+                try:
+                    np.dtype(device)
+                except TypeError:
+                    raise TypeError(f"to({device!r}): {device!r} is neither a device ('cpu', 'cuda', 'cuda:N') "
+                                     "nor a dtype ('float32', 'float64', ...)") from None
             device, dtype = None, device  # t.to(np.float64) or t.to("float64")
         out = self
         if dtype is not None and np.dtype(dtype) != self.data.dtype:
@@ -244,18 +275,47 @@ class Tensor:
     def tanh(self): return _ops.tanh(self)
     def softplus(self): return _ops.softplus(self)
     def log_sigmoid(self): return _ops.log_sigmoid(self)
-    def softmax(self, axis: int = -1): return _ops.softmax(self, axis)
-    def log_softmax(self, axis: int = -1): return _ops.log_softmax(self, axis)
+    def softmax(self, axis: int | None = None, *, dim: int | None = None): return _ops.softmax(self, axis, dim=dim)
+    def log_softmax(self, axis: int | None = None, *, dim: int | None = None):
+        return _ops.log_softmax(self, axis, dim=dim)
+    def sin(self): return _ops.sin(self)
+    def cos(self): return _ops.cos(self)
+    def clone(self): return _ops.clone(self)
+    def where(self, condition, other): return _ops.where(condition, self, other)  # torch's x.where(cond, y)
 
-    def sum(self, axis=None, keepdims: bool = False): return _ops.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims: bool = False): return _ops.mean(self, axis, keepdims)
-    def var(self, axis=None, keepdims: bool = False, unbiased: bool = False, correction: int | None = None):
-        return _ops.var(self, axis, keepdims, unbiased, correction)
-    def max(self, axis=None, keepdims: bool = False): return _ops.max(self, axis, keepdims)
-    def min(self, axis=None, keepdims: bool = False): return _ops.min(self, axis, keepdims)
-    def logsumexp(self, axis=None, keepdims: bool = False): return _ops.logsumexp(self, axis, keepdims)
-    def argmax(self, axis: int | None = None, keepdims: bool = False): return _ops.argmax(self, axis, keepdims)
-    def argmin(self, axis: int | None = None, keepdims: bool = False): return _ops.argmin(self, axis, keepdims)
+    # reductions take NumPy's axis=/keepdims= or PyTorch's dim=/keepdim= (ops/reduce.py: resolve_dim)
+    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
+        return _ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
+        return _ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def var(self, axis=None, keepdims: bool = False, unbiased: bool = False, correction: int | None = None, *,
+            dim=None, keepdim: bool | None = None):
+        return _ops.var(self, axis, keepdims, unbiased, correction, dim=dim, keepdim=keepdim)
+    def std(self, axis=None, keepdims: bool = False, unbiased: bool = False, correction: int | None = None, *,
+            dim=None, keepdim: bool | None = None):
+        return _ops.std(self, axis, keepdims, unbiased, correction, dim=dim, keepdim=keepdim)
+    def norm(self, p: "float | str" = 2, dim=None, keepdim: bool = False, *, axis=None, keepdims: bool | None = None):
+        return _ops.norm(self, p, dim, keepdim, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
+        return _ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def min(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
+        return _ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def logsumexp(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
+        return _ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
+        return _ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
+        return _ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's name for `size`)."""
+        return self.data.size
+
+    def t(self) -> "Tensor":
+        """PyTorch's t(): a matrix transposed; 0-d and 1-d tensors come back as they are."""
+        if self.ndim > 2:
+            raise ValueError(f"t() expects a tensor of at most 2 dimensions, got shape {self.shape}; use mT or permute")
+        return self if self.ndim < 2 else _ops.transpose(self)
 
     def reshape(self, *shape): return _ops.reshape(self, *shape)
     view = reshape
@@ -265,9 +325,10 @@ class Tensor:
     def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
     def expand(self, *shape): return _ops.expand(self, *shape)
     def sum_to(self, shape): return _ops.sum_to(self, shape)
-    def squeeze(self, dim=None): return _ops.squeeze(self, dim)
-    def unsqueeze(self, dim: int): return _ops.unsqueeze(self, dim)
-    def split(self, split_size_or_sections, dim: int = 0): return _ops.split(self, split_size_or_sections, dim)
+    def squeeze(self, dim=None, *, axis=None): return _ops.squeeze(self, dim, axis=axis)
+    def unsqueeze(self, dim: int | None = None, *, axis: int | None = None): return _ops.unsqueeze(self, dim, axis=axis)
+    def split(self, split_size_or_sections, dim: int = 0, *, axis: int | None = None):
+        return _ops.split(self, split_size_or_sections, dim, axis=axis)
     def pad(self, pad_width, value: float = 0.0): return _ops.pad(self, pad_width, value)
     def matmul(self, other): return _ops.matmul(self, other)
 
@@ -280,6 +341,26 @@ class Tensor:
     def mT(self) -> "Tensor":
         """The last two axes swapped (a batch of matrices transposed)."""
         return _ops.transpose(self, -1, -2)
+
+    # -- in-place operations and the version counter (ops/inplace.py, autograd/version.py)
+    @property
+    def _version(self) -> int:
+        """How many times this tensor was changed in place (PyTorch's ``t._version``)."""
+        return 0 if self._writes is None else len(self._writes)
+
+    def __setitem__(self, key, value) -> None:
+        """``t[key] = value``; inside the graph the gradient flows to `value` and to t outside `key`."""
+        _ops.setitem(self, key, value)
+
+    def add_(self, other, alpha: float = 1) -> "Tensor": return _ops.add_(self, other, alpha)
+    def sub_(self, other, alpha: float = 1) -> "Tensor": return _ops.sub_(self, other, alpha)
+    def mul_(self, other) -> "Tensor": return _ops.mul_(self, other)
+    def div_(self, other) -> "Tensor": return _ops.div_(self, other)
+    def zero_(self) -> "Tensor": return _ops.zero_(self)
+    def fill_(self, value) -> "Tensor": return _ops.fill_(self, value)
+    def clamp_(self, min=None, max=None) -> "Tensor": return _ops.clamp_(self, min, max)  # noqa: A002
+    clip_ = clamp_
+    def copy_(self, src) -> "Tensor": return _ops.copy_(self, src)
 
     # -- autograd API
     def retain_grad(self) -> None:
@@ -297,12 +378,13 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
         if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return _HookHandle(self._hooks, hook)
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
 
     def zero_grad(self) -> None:
-        self.grad = None
+        self._grad = None
 
     def backward(self, gradient: "Tensor | Any | None" = None, retain_graph: bool | None = None,
                  create_graph: bool = False) -> None:
@@ -319,18 +401,3 @@ _ops: Any = None
 def _is_cupy_array(obj) -> bool:
     cp = backend._cupy
     return cp is not None and isinstance(obj, cp.ndarray)
-
-
-class _HookHandle:
-    """What `register_hook` returns: ``remove()`` takes the hook off again."""
-
-    __slots__ = ("_hooks", "_hook")
-
-    def __init__(self, hooks: list, hook: Callable):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        for i, h in enumerate(self._hooks):
-            if h is self._hook:
-                del self._hooks[i]
-                return

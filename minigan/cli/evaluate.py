@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from .. import evaluation
+from .. import __version__, evaluation
 from ..atomic import atomic_write
 from ..data import DATASETS
 from ..gan.checkpoint import load_generator
@@ -138,6 +138,7 @@ def run_train_classifier(args) -> int:
     except (ValueError, RuntimeError) as error:
         raise CommandError(str(error)) from None
     metadata["command"] = line
+    metadata["minigan_version"] = __version__
     path = evaluation.save_classifier(model, out, metadata, reference)
     print(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB): {args.dataset} test accuracy "
           f"{metadata['test_accuracy']:.4f}")

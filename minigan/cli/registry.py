@@ -19,6 +19,12 @@ import signal
 import sys
 from typing import Callable, Sequence
 
+from .. import __version__, backend
+from ..backend import DeviceError
+from ..data.errors import DataError
+from ..gan.training import NonFiniteLossError
+from ..serialization import CheckpointError
+
 __all__ = ["PROG", "COMMANDS", "command", "build_parser", "main", "UsageError", "CommandError"]
 
 PROG = "minigan"
@@ -45,7 +51,6 @@ def command(name: str, *, help: str) -> Callable:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .. import __version__
     parser = argparse.ArgumentParser(
         prog=PROG, description="minigan: a from-scratch autodiff engine and the GAN trainer built on it.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -57,19 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _runtime_errors() -> tuple:
-    from ..backend import DeviceError
-    from ..data.errors import DataError
-    from ..gan.training import NonFiniteLossError
-    from ..serialization import CheckpointError
-    return (CommandError, DeviceError, DataError, CheckpointError, NonFiniteLossError, OSError)
+# The failures a user can fix: printed as one line, exit status 1.
+RUNTIME_ERRORS = (CommandError, DeviceError, DataError, CheckpointError, NonFiniteLossError, OSError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 runtime error, 2 usage, 130 Ctrl-C, 143 SIGTERM)."""
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 with argparse's message on bad usage
-    from .. import backend  # deferred: `minigan --help` stays instant (NumPy is not loaded for it)
     backend.tune_allocator()  # measured 15-30% of a NumPy training step; the command owns its process
     try:
         return int(args._handler(args) or 0)
@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 128 + int(getattr(exc, "signum", signal.SIGINT))
-    except _runtime_errors() as exc:
+    except RUNTIME_ERRORS as exc:
         print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
     return 1  # pragma: no cover - parser.error exits

@@ -4,8 +4,8 @@
     for x, y in DataLoader((images, labels), batch_size=64, seed=0, device="cuda"):
         ...                                                  # x: (64, 1, 28, 28) float32 in [-1, 1]
 
-Imports only NumPy and the standard library; the engine is imported lazily
-by the loader, and only for GPU devices or as_tensor=True.
+The loader uses the engine below it (`minigan.backend.to_device` for GPU devices,
+`minigan.tensor` for ``as_tensor=True``); everything else is NumPy and the standard library.
 """
 
 from .catalog import DATASETS

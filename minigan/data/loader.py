@@ -7,6 +7,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from ..backend import to_device
+from ..creation import tensor
+
 
 class DataLoader:
     """Iterate over (images, labels) batches, PyTorch style: ``for x, y in loader``.
@@ -130,16 +133,12 @@ class DataLoader:
             if isinstance(array, np.ndarray):
                 array.setflags(write=False)  # batches are copies; the stored dataset stays intact
             return array
-        from minigan.backend import to_device  # lazy: the data package must not need the engine
-
         return to_device(array, self.device)
 
     def _wrap(self, images, labels):
         if not self.as_tensor:
             return images, labels
-        import minigan  # lazy, as above
-
-        return minigan.tensor(images, device=self.device), minigan.tensor(labels, device=self.device)
+        return tensor(images, device=self.device), tensor(labels, device=self.device)
 
 
 def _current_device_of(array):

@@ -89,7 +89,7 @@ def save_classifier(model: DigitClassifier, path: str | os.PathLike, metadata: d
                     reference: dict[str, np.ndarray] | None = None) -> Path:
     """Write the weights (float32), `metadata` (JSON) and test-set statistics (float64) to one .npz.
 
-    Written atomically (``minigan.data.atomic``): a reader never sees half a file.
+    Written atomically (``minigan.atomic``): a reader never sees half a file.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,9 +24,8 @@ def metrics_curve_png(log_path: str | os.PathLike, out_png: str | os.PathLike) -
     if not records:
         raise ValueError(f"{log_path} holds no lines with a 'fid' value to plot")
     # A Figure on an Agg canvas, as in plotting.py: no pyplot, so the user's matplotlib backend is untouched.
-    # Imported here: matplotlib is an optional, heavy dependency.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # deferred: matplotlib is optional and heavy
+    from matplotlib.figure import Figure  # deferred, as matplotlib above
 
     xkey = next((k for k in ("step", "iteration", "epoch") if all(k in r for r in records)), None)
     if xkey:  # a resumed run evaluates some steps again: the latest line for a step wins

@@ -12,9 +12,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-import minigan
 import minigan.nn.functional as F
+from minigan.autograd import no_grad
+from minigan.backend import manual_seed
+from minigan.creation import tensor
 from minigan.data import DataLoader, load_dataset
+from minigan.optim import Adam
 
 from .classifier import DEFAULT_CHANNELS, DigitClassifier, dataset_name
 from .images import prepare_samples
@@ -31,9 +34,9 @@ def accuracy(model: DigitClassifier, images, labels, *, batch_size: int = 500, d
     correct = 0
     was_training = model.training
     model.eval()
-    with minigan.no_grad():
+    with no_grad():
         for start in range(0, len(images), batch_size):
-            x = minigan.tensor(images[start : start + batch_size], device=device)
+            x = tensor(images[start : start + batch_size], device=device)
             predicted = model(x).numpy().argmax(axis=1)
             correct += int((predicted == labels[start : start + batch_size]).sum())
     model.train(was_training)
@@ -62,9 +65,9 @@ def train_classifier(dataset: str = "mnist", *, epochs: int = 5, seed: int = 0, 
     if train_limit is not None:
         train_images, train_labels = train_images[:train_limit], train_labels[:train_limit]
 
-    minigan.manual_seed(seed)
+    manual_seed(seed)
     model = DigitClassifier(channels).to(device)
-    optimizer = minigan.optim.Adam(model.parameters(), lr=lr)
+    optimizer = Adam(model.parameters(), lr=lr)
     loader = DataLoader((train_images, train_labels), batch_size=batch_size, seed=seed, device=device,
                         as_tensor=True)
     total_steps = max(1, epochs * len(loader))
@@ -121,7 +124,6 @@ def train_classifier(dataset: str = "mnist", *, epochs: int = 5, seed: int = 0, 
         "test_inception_score": test_is,
         "test_inception_score_std": test_is_std,
         "baseline": baseline,
-        "minigan_version": minigan.__version__,
         "numpy_version": np.__version__,
         "python_version": sys.version.split()[0],
     }

@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import serialization
+from .. import backend, serialization
 from ..backend import Device
 from ..serialization import CheckpointError
+from .models import MODELS, build_models
 
 __all__ = ["CHECKPOINT_NAME", "CheckpointError", "resolve_checkpoint", "save_checkpoint", "load_checkpoint",
            "load_module_state", "load_generator"]
@@ -97,8 +98,6 @@ def load_generator(path: str | os.PathLike, device: "str | Device" = "cpu"):
     checkpoint of unregistered ('custom') modules needs its generator built by hand
     and ``G.load_state_dict(load_checkpoint(path)['generator'])``.
     """
-    from .. import backend
-    from .models import MODELS, build_models
     file = resolve_checkpoint(path)
     state = load_checkpoint(file)
     if state.get("kind") != "gan":

@@ -108,8 +108,8 @@ def plot_losses(path: str | os.PathLike, steps: Sequence[int], losses: dict[str,
     """Plot loss curves against the step with matplotlib (Agg); returns None, warning once, without it."""
     global _warned_no_matplotlib
     try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+        from matplotlib.backends.backend_agg import FigureCanvasAgg  # deferred: matplotlib is optional and heavy
+        from matplotlib.figure import Figure  # deferred, as matplotlib above
     except Exception as exc:  # ImportError, or a broken install
         if not _warned_no_matplotlib:
             _warned_no_matplotlib = True

@@ -8,9 +8,7 @@ initialisers, all drawing from the generator that ``minigan.manual_seed`` seeds.
 """
 from __future__ import annotations
 
-import importlib.util as _ilu
-
-from . import functional, init
+from . import functional, init, utils
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d, ConvTranspose2d
@@ -20,6 +18,8 @@ from .flatten import Flatten, Unflatten
 from .group_norm import GroupNorm
 from .instance_norm import InstanceNorm2d
 from .linear import Identity, Linear
+from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
+                     SmoothL1Loss)
 from .module import Module, RemovableHandle
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AvgPool2d, MaxPool2d
@@ -28,15 +28,5 @@ from .parameter import Parameter
 __all__ = ["Module", "Parameter", "RemovableHandle", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear",
            "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "MaxPool2d", "AvgPool2d", "Dropout", "Embedding", "ReLU", "LeakyReLU",
            "Tanh", "Sigmoid", "Softplus", "Softmax", "LogSoftmax", "Flatten", "Unflatten", "functional", "init",
-           "GroupNorm", "InstanceNorm2d"]
-
-# Loss modules and nn.utils (gradient clipping) live in files of their own; export them when present.
-if _ilu.find_spec(__name__ + ".losses") is not None:
-    from . import losses as _losses
-    for _name in getattr(_losses, "__all__", ()):
-        if _name[:1].isupper():  # the Module classes: BCEWithLogitsLoss, MSELoss, ...
-            globals()[_name] = getattr(_losses, _name)
-            __all__.append(_name)
-if _ilu.find_spec(__name__ + ".utils") is not None:
-    from . import utils  # noqa: F401
-    __all__.append("utils")
+           "BCEWithLogitsLoss", "BCELoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "NLLLoss",
+           "CrossEntropyLoss", "KLDivLoss", "GroupNorm", "InstanceNorm2d", "utils"]

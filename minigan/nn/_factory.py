@@ -1,7 +1,10 @@
-"""Helpers the layers share: empty parameters on a device and dtype, and tuple arguments."""
+"""Helpers the layers share: empty parameters on a device and dtype, tuple arguments, and the
+constructor checks (``check_size("Linear", "in_features", n)``: a clear error naming the argument
+instead of NumPy's bare "negative dimensions are not allowed" or a silently empty kernel)."""
 from __future__ import annotations
 
 import collections.abc
+import numbers
 from itertools import repeat
 
 import numpy as np
@@ -61,13 +64,35 @@ def reset_affine(module) -> None:
 def _ntuple(n: int, name: str):
     def parse(x):
         if isinstance(x, collections.abc.Iterable) and not isinstance(x, str):
-            t = tuple(int(v) for v in x)
+            t = tuple(x)
             if len(t) != n:
                 raise ValueError(f"{name} expects an int or a tuple of {n} ints, got {x!r}")
-            return t
-        return tuple(repeat(int(x), n))
+        else:
+            t = tuple(repeat(x, n))
+        # integral values become ints; anything else is left for the layer's check to name
+        return tuple(int(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v for v in t)
     return parse
 
 
 _single = _ntuple(1, "_single")
 _pair = _ntuple(2, "_pair")
+
+
+def check_size(layer: str, name: str, value, *, minimum: int = 1) -> int:
+    """`value` as an int >= `minimum` (a size, a stride: 1; a padding: 0), else a ValueError naming it."""
+    values = value if isinstance(value, tuple) else (value,)
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < minimum:
+            what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+            raise ValueError(f"{layer}: {name} must be {what}" + (" (each entry)" if isinstance(value, tuple) else "")
+                             + f", got {value!r}")
+    return value if isinstance(value, tuple) else int(value)
+
+
+def check_range(layer: str, name: str, value, low: float, high: float | None = None) -> float:
+    """A number in [low, high] (high None: no upper bound), else a ValueError naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+            value >= low and (high is None or value <= high)):
+        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{layer}: {name} must be a number {bound}, got {value!r}")
+    return value

@@ -11,7 +11,7 @@ from ..autograd import Tensor
 from ..ops.shape import pad as _pad
 from . import functional as F
 from . import init
-from ._factory import _pair, empty_parameter
+from ._factory import _pair, check_size, empty_parameter
 from .module import Module
 
 __all__ = ["Conv2d", "ConvTranspose2d"]
@@ -22,8 +22,16 @@ class _ConvNd(Module):
                  transposed: bool, output_padding, groups: int, bias: bool, padding_mode: str,
                  device=None, dtype=None):
         super().__init__()
-        if groups <= 0:
-            raise ValueError("groups must be a positive integer")
+        layer = type(self).__name__
+        check_size(layer, "in_channels", in_channels)
+        check_size(layer, "out_channels", out_channels)
+        check_size(layer, "kernel_size", kernel_size)
+        check_size(layer, "stride", stride)
+        check_size(layer, "dilation", dilation)
+        check_size(layer, "groups", groups)
+        if not isinstance(padding, str):
+            check_size(layer, "padding", padding, minimum=0)
+        check_size(layer, "output_padding", output_padding, minimum=0)
         if in_channels % groups != 0:
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups != 0:

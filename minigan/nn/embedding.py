@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..autograd import Tensor
 from . import functional as F
 from . import init
-from ._factory import empty_parameter
+from ._factory import check_size, empty_parameter
 from .module import Module
 from .parameter import Parameter
 
@@ -25,8 +25,8 @@ class Embedding(Module):
         super().__init__()
         if max_norm is not None or scale_grad_by_freq or sparse:
             raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not supported")
-        self.num_embeddings = int(num_embeddings)
-        self.embedding_dim = int(embedding_dim)
+        self.num_embeddings = check_size("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = check_size("Embedding", "embedding_dim", embedding_dim)
         if padding_idx is not None:
             if padding_idx > 0:
                 if padding_idx >= self.num_embeddings:

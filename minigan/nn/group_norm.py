@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..autograd import Tensor
 from ..ops.group_norm import group_norm
-from ._factory import register_affine, reset_affine
+from ._factory import check_range, check_size, register_affine, reset_affine
 from .module import Module
 
 __all__ = ["GroupNorm"]
@@ -26,7 +26,10 @@ class GroupNorm(Module):
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
                  device=None, dtype=None, *, bias: bool = True):
         super().__init__()
-        if int(num_groups) <= 0 or int(num_channels) % int(num_groups) != 0:
+        check_size("GroupNorm", "num_groups", num_groups)
+        check_size("GroupNorm", "num_channels", num_channels)
+        check_range("GroupNorm", "eps", eps, 0.0)
+        if int(num_channels) % int(num_groups) != 0:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
                              f"({num_groups})")
         self.num_groups, self.num_channels = int(num_groups), int(num_channels)

@@ -27,14 +27,9 @@ def _check(tensor) -> Tensor:
 
 
 def _fill(tensor: Tensor, values) -> Tensor:
-    """Write `values` (an array or scalar) into tensor.data in place, cast to its dtype."""
+    """Write `values` (an array or scalar) into tensor.data in place, cast to its dtype (Tensor.copy_)."""
     with no_grad():
-        dst = tensor.data
-        if not np.isscalar(values) and getattr(values, "ndim", 0) > 0:
-            values = backend.to_device(values, backend.device_of(dst))
-            values = values.astype(dst.dtype, copy=False)
-        dst[...] = values
-    return tensor
+        return tensor.copy_(values)
 
 
 def _random(tensor: Tensor, kind: str, a: float, b: float, generator=None):

@@ -7,7 +7,7 @@ from ..autograd import Tensor
 from . import functional as F
 from . import init
 from .module import Module
-from ._factory import empty_parameter
+from ._factory import check_size, empty_parameter
 
 __all__ = ["Identity", "Linear"]
 
@@ -31,8 +31,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features = check_size("Linear", "in_features", in_features)
+        self.out_features = check_size("Linear", "out_features", out_features)
         self.weight = empty_parameter((self.out_features, self.in_features), device, dtype)
         if bias:
             self.bias = empty_parameter((self.out_features,), device, dtype)

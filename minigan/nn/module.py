@@ -8,49 +8,19 @@ PyTorch state dict exported as NumPy arrays loads directly.
 """
 from __future__ import annotations
 
-import itertools
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
-from ..backend import Device
+from ..autograd.hooks import RemovableHandle
+from .module_device import DeviceMixin
+from .module_state import StateDictMixin
 from .parameter import Parameter
 
 __all__ = ["Module", "RemovableHandle"]
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What `load_state_dict` returns: the keys it could not match, as PyTorch's namedtuple."""
-
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods; ``handle.remove()`` takes the hook out."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks: dict):
-        self._hooks = hooks
-        self.id = next(RemovableHandle._ids)
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-        return False
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -60,37 +30,7 @@ def _addindent(text: str, spaces: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
-def _parse_to(*args, **kwargs) -> tuple[Device | None, Any]:
-    """Read ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` and keywords."""
-    device = kwargs.pop("device", None)
-    dtype = kwargs.pop("dtype", None)
-    kwargs.pop("non_blocking", None)
-    if kwargs:
-        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-    if len(args) > 2:
-        raise TypeError(f"to() takes at most 2 positional arguments, got {len(args)}")
-    for arg in args:
-        if isinstance(arg, Tensor):
-            device, dtype = arg.device, arg.dtype
-        elif isinstance(arg, Device):
-            device = arg
-        elif isinstance(arg, str) and (arg.strip().lower() == "cpu" or arg.strip().lower().startswith("cuda")):
-            device = arg
-        elif arg is not None:
-            dtype = arg
-    if dtype is not None:
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"to(): {dtype!r} is neither a device ('cpu', 'cuda:N') nor a dtype") from None
-        if dtype.kind not in "fc":
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
-    if device is not None:
-        device = Device(device)
-    return device, dtype
-
-
-class Module:
+class Module(StateDictMixin, DeviceMixin):
     """Base class for all layers and models; subclass it and define `forward`.
 
     ::
@@ -400,139 +340,6 @@ class Module:
         fn(self)
         return self
 
-    def _apply_arrays(self, convert: Callable[[Any, bool], Any]) -> "Module":
-        """Replace the array inside every parameter, gradient and buffer, keeping the objects.
-
-        Optimisers hold the Parameter objects, so they keep working after ``to()``.
-        ``convert(array, is_floating)`` returns the new array.
-        """
-        seen: set[int] = set()
-        for module in self.modules():
-            for t in itertools.chain(module._parameters.values(), module._buffers.values()):
-                if t is None or id(t) in seen:
-                    continue
-                seen.add(id(t))
-                floating = t.data.dtype.kind in "fc"
-                t.data = convert(t.data, floating)
-                if t.grad is not None:
-                    g = convert(t.grad.data, floating)
-                    t.grad = Tensor(g)
-        return self
-
-    def to(self, *args, **kwargs) -> "Module":
-        """Move parameters and buffers to a device and/or cast floating ones to a dtype, in place.
-
-        ``model.to("cuda")``, ``model.to("float64")``, ``model.to("cpu", dtype=np.float32)``,
-        ``model.to(tensor)``. Integer buffers (``num_batches_tracked``) keep their dtype.
-        """
-        device, dtype = _parse_to(*args, **kwargs)
-
-        def convert(arr, floating):
-            if dtype is not None and floating and arr.dtype != dtype:
-                arr = arr.astype(dtype)
-            if device is not None and backend.device_of(arr) != device:
-                arr = backend.to_device(arr, device)
-            return arr
-
-        return self._apply_arrays(convert)
-
-    def cpu(self) -> "Module":
-        return self.to("cpu")
-
-    def cuda(self, device: int | str | None = None) -> "Module":
-        if device is None:
-            return self.to("cuda")
-        return self.to(device if isinstance(device, (str, Device)) else f"cuda:{int(device)}")
-
-    def float(self) -> "Module":
-        return self.to(dtype=np.float32)
-
-    def double(self) -> "Module":
-        return self.to(dtype=np.float64)
-
-    def type(self, dst_type) -> "Module":
-        return self.to(dtype=dst_type)
-
-    # ---- state dict -------------------------------------------------------------------------
-    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else _host_copy(param.data)
-        for name, buf in self._buffers.items():
-            if buf is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buf if keep_vars else _host_copy(buf.data)
-
-    def state_dict(self, *args, destination: dict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> "OrderedDict[str, Any]":
-        """Every parameter and persistent buffer by PyTorch's dotted name, as host NumPy copies.
-
-        With ``keep_vars=True`` the values are the Parameter / buffer Tensors themselves.
-        """
-        if args:  # PyTorch's deprecated positional form state_dict(destination, prefix, keep_vars)
-            destination = args[0]
-            if len(args) > 1:
-                prefix = args[1]
-            if len(args) > 2:
-                keep_vars = args[2]
-        if destination is None:
-            destination = OrderedDict()
-        self._save_to_state_dict(destination, prefix, keep_vars)
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        return destination
-
-    def _state_targets(self) -> "OrderedDict[str, Tensor]":
-        """The Tensors that a state dict fills, by key (shared ones under each of their names)."""
-        return self.state_dict(keep_vars=True, destination=OrderedDict())
-
-    def load_state_dict(self, state_dict: "dict[str, Any]", strict: bool = True) -> _IncompatibleKeys:
-        """Copy values into the existing parameters and buffers (the objects are kept).
-
-        Values may be NumPy arrays, minigan Tensors or anything ``np.asarray`` takes
-        (a CPU torch tensor); each is cast to the target's dtype and placed on its device.
-        Everything is checked before anything is copied: with ``strict=True`` missing and
-        unexpected keys are errors, and shape mismatches always are; all of them are
-        reported together in one RuntimeError. Returns ``(missing_keys, unexpected_keys)``.
-        """
-        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
-        targets = self._state_targets()
-        missing = [k for k in targets if k not in state_dict]
-        unexpected = [k for k in state_dict.keys() if k not in targets]
-        mismatched: list[str] = []
-        values: list[tuple[Tensor, Any]] = []
-        for key, target in targets.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            array = _as_array(value)
-            if array is None:
-                mismatched.append(f'While copying the parameter named "{key}", expected an array or Tensor '
-                                  f"from the checkpoint, but received {type(value).__name__}")
-                continue
-            if tuple(array.shape) != tuple(target.shape):
-                mismatched.append(f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} "
-                                  f"from checkpoint, the shape in current model is {tuple(target.shape)}.")
-                continue
-            values.append((target, array))
-        errors: list[str] = []
-        if strict:
-            if missing:
-                errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
-            if unexpected:
-                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
-        errors.extend(mismatched)
-        if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                               + "\n\t".join(errors))
-        for target, array in values:
-            dst = target.data
-            src = backend.to_device(array, backend.device_of(dst))
-            xp = backend.get_array_module(dst)
-            dst[...] = xp.asarray(src).astype(dst.dtype, copy=False)
-        return _IncompatibleKeys(missing, unexpected)
-
     # ---- printing ---------------------------------------------------------------------------
     def extra_repr(self) -> str:
         """The text between the parentheses of this module's repr; override in layers."""
@@ -549,26 +356,3 @@ class Module:
         if not self._modules and len(lines) <= 1:
             return self._get_name() + "(" + (lines[0] if lines else "") + ")"
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
-
-
-def _host_copy(array) -> np.ndarray:
-    """A NumPy copy that shares no memory with the parameter (GPU arrays are copied to the host)."""
-    return array.copy() if isinstance(array, np.ndarray) else backend.as_numpy(array)
-
-
-def _as_array(value):
-    """A NumPy/CuPy array from a state-dict value, or None when it is not array-like."""
-    if isinstance(value, Tensor):
-        return value.data
-    if isinstance(value, np.ndarray) or backend.get_array_module(value) is not np:
-        return value
-    if isinstance(value, (int, float, bool, np.generic)):
-        return np.asarray(value)
-    if hasattr(value, "__array__") or hasattr(value, "__array_interface__"):
-        try:
-            return np.asarray(value)
-        except Exception:
-            pass
-    if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):  # a torch tensor
-        return value.detach().cpu().numpy()
-    return None

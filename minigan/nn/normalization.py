@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd import Tensor
 from . import functional as F
 from . import init
-from ._factory import empty_buffer, empty_parameter, register_affine, reset_affine
+from ._factory import check_range, check_size, empty_buffer, empty_parameter, register_affine, reset_affine
 from .module import Module
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
@@ -24,9 +24,10 @@ class _NormBase(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device=None, dtype=None):
         super().__init__()
-        self.num_features = int(num_features)
-        self.eps = eps
-        self.momentum = momentum
+        layer = type(self).__name__
+        self.num_features = check_size(layer, "num_features", num_features)
+        self.eps = check_range(layer, "eps", eps, 0.0)
+        self.momentum = momentum if momentum is None else check_range(layer, "momentum", momentum, 0.0, 1.0)
         self.affine = affine
         self.track_running_stats = track_running_stats
         if affine:
@@ -115,8 +116,9 @@ class LayerNorm(Module):
         super().__init__()
         if isinstance(normalized_shape, (int, np.integer)):
             normalized_shape = (int(normalized_shape),)
-        self.normalized_shape = tuple(int(s) for s in normalized_shape)
-        self.eps = eps
+        shape = check_size("LayerNorm", "normalized_shape", tuple(normalized_shape))
+        self.normalized_shape = tuple(int(s) for s in shape)
+        self.eps = check_range("LayerNorm", "eps", eps, 0.0)
         self.elementwise_affine = elementwise_affine
         register_affine(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend
 from ..autograd import DEFAULT_DTYPE, Tensor
 
 
@@ -63,7 +64,6 @@ def _rebuild_parameter(data, requires_grad, name):
 
 
 def _array_module(data):
-    from .. import backend
     return backend.get_array_module(data)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..autograd import Tensor
 from . import functional as F
+from ._factory import _pair, check_size
 from .module import Module
 
 __all__ = ["MaxPool2d", "AvgPool2d"]
@@ -15,6 +16,7 @@ class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
                  ceil_mode: bool = False):
         super().__init__()
+        _check_window("MaxPool2d", kernel_size, stride, padding, dilation)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -44,6 +46,7 @@ class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override=None):
         super().__init__()
+        _check_window("AvgPool2d", kernel_size, stride, padding, 1)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -63,3 +66,12 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+def _check_window(layer: str, kernel_size, stride, padding, dilation) -> None:
+    """Positive kernel, stride and dilation, non-negative padding (named in the error)."""
+    check_size(layer, "kernel_size", _pair(kernel_size))
+    if stride is not None:
+        check_size(layer, "stride", _pair(stride))
+    check_size(layer, "padding", _pair(padding), minimum=0)
+    check_size(layer, "dilation", _pair(dilation))

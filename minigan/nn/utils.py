@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor, no_grad
+from ..ops.shape import concat, reshape
 from .spectral_norm import remove_spectral_norm, spectral_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
@@ -93,7 +94,6 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
 
 def parameters_to_vector(parameters) -> Tensor:
     """All parameters flattened and concatenated into one 1-D tensor (differentiable)."""
-    from ..ops.shape import concat, reshape
     params = _as_list(parameters)
     if not params:
         raise ValueError("parameters_to_vector: no parameters given")

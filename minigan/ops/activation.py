@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import Function, Tensor
-from .reduce import _axes, sum as _sum
+from .reduce import _axes, logsumexp, resolve_dim, sum as _sum
 
 
 class ReLU(Function):
@@ -103,8 +103,10 @@ def log_sigmoid(x: Tensor) -> Tensor:
     return -softplus(-x)
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    from .reduce import logsumexp
+def log_softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """x - logsumexp(x) along `axis` (or ``dim=``; default the last): ``log_softmax(x, dim=1)``."""
+    axis, _ = resolve_dim("log_softmax", axis, dim)
+    axis = -1 if axis is None else axis
     axes = _axes(axis, x.ndim, "log_softmax")
     return x - logsumexp(x, axes, keepdims=True)
 
@@ -125,5 +127,8 @@ class Softmax(Function):
         return gyy - y * _sum(gyy, self.axes, keepdims=True)
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
+def softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along `axis` (or ``dim=``; default the last): ``softmax(x, dim=1)``."""
+    axis, _ = resolve_dim("softmax", axis, dim)
+    axis = -1 if axis is None else axis
     return Softmax(_axes(axis, x.ndim, "softmax"))(x)

@@ -324,18 +324,23 @@ def minimum(a, b) -> Tensor:
 
 
 def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - mirrors torch.clamp
-    """Clamp to [min, max]; the gradient is zero where the value was clipped."""
-    data = x.data
-    mask = None
+    """Clamp to [min, max] (numbers or tensors, broadcast); ``clip(x, max=1.0)``, ``clip(x, lo, hi)``.
+
+    As torch.clamp: min(max(x, min), max), so max wins where min > max. The gradient goes
+    to x where it lies in [min, max] and to a tensor bound where that bound was taken.
+
+    >>> import minigan as mg
+    >>> mg.tensor([-2.0, 0.5, 3.0]).clamp(mg.tensor([-1.0, 1.0, 0.0]), 2.0)
+    tensor([-1.,  1.,  2.])
+    """
+    out = x
     if min is not None:
-        mask = data >= min
+        lower = as_operand(min, x)
+        out = where(out.data < lower.data, lower, out)
     if max is not None:
-        upper = data <= max
-        mask = upper if mask is None else mask & upper
-    if mask is None:
-        return x
-    clipped = x.xp.clip(data, min, max).astype(data.dtype, copy=False)
-    return where(mask, x, Tensor(clipped))
+        upper = as_operand(max, x)
+        out = where(out.data > upper.data, upper, out)
+    return out
 
 
 clamp = clip

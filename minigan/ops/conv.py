@@ -24,7 +24,9 @@ import numpy as np
 
 from .. import backend, workspace
 from ..autograd import Function, Tensor
-from .im2col import as_nchw, batch_last, col2im, im2col
+from .dtypes import check_same_dtype
+from ..layout import from_batch_last as as_nchw
+from .im2col import batch_last, col2im, im2col
 from .reduce import sum as _sum
 from .shape import pad as _pad, squeeze, unsqueeze
 
@@ -236,11 +238,7 @@ def _check_common(op: str, x: Tensor, w: Tensor, b, stride, padding, dilation, g
         raise ValueError(f"{op}: padding must be non-negative, got {padding}")
     if any(d < 1 for d in dilation):
         raise ValueError(f"{op}: dilation must be positive, got {dilation}")
-    if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
-        dtypes = f"input {x.dtype}, weight {w.dtype}" + (f", bias {b.dtype}" if b is not None else "")
-        raise TypeError(f"{op}: input, weight and bias must share one dtype, got {dtypes}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: expected floating-point tensors, got {x.dtype}")
+    check_same_dtype(op, input=x, weight=w, bias=b)
 
 
 def _conv_output_size(op, x_shape, w_shape, stride, padding, dilation) -> tuple:

@@ -19,6 +19,7 @@ so gradients of any order (gradgradcheck, gradient penalties) are exact.
 from __future__ import annotations
 
 from ..autograd import Tensor
+from .dtypes import check_same_dtype
 from .normalization import batch_norm_eval
 from .reduce import mean as _mean
 from .shape import reshape
@@ -67,6 +68,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
                          f"num_groups={num_groups} equal groups")
     for t, what in ((weight, "weight"), (bias, "bias")):
         _check_channel_tensor("group_norm", t, c, what, input.shape)
+    check_same_dtype("group_norm", input=input, weight=weight, bias=bias)
     y, _, _ = _normalize_groups(input, int(num_groups), eps)
     return _affine(y, weight, bias)
 
@@ -91,6 +93,7 @@ def instance_norm(input: Tensor, running_mean=None, running_var=None, weight: Te
     for t, what in ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"),
                     (bias, "bias")):
         _check_channel_tensor("instance_norm", t, c, what, input.shape)
+    check_same_dtype("instance_norm", input=input, weight=weight, bias=bias)
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: running_mean and running_var must be given when "

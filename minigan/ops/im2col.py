@@ -20,13 +20,8 @@ over channel blocks on a few threads (`minigan.parallel.for_channel_blocks`).
 """
 from __future__ import annotations
 
-from .. import backend, parallel, workspace
+from .. import backend, layout, parallel, workspace
 from ..parallel import for_channel_blocks
-
-
-def is_batch_last(x) -> bool:
-    """True when an (N, C, H, W) array is stored as a C-contiguous (C, H, W, N) block."""
-    return x.ndim == 4 and x.transpose(1, 2, 3, 0).flags.c_contiguous
 
 
 def batch_last(x, pad_h: int = 0, pad_w: int = 0):
@@ -36,9 +31,9 @@ def batch_last(x, pad_h: int = 0, pad_w: int = 0):
     """
     xp = backend.get_array_module(x)
     n, c, h, w = x.shape
-    src = x.transpose(1, 2, 3, 0)
+    src = layout.to_batch_last(x)
     if pad_h == 0 and pad_w == 0:
-        if src.flags.c_contiguous:
+        if layout.is_c_order(src):
             return src
         out = xp.empty(src.shape, dtype=x.dtype)
 
@@ -57,16 +52,11 @@ def batch_last(x, pad_h: int = 0, pad_w: int = 0):
     def copy(c0, c1):
         out[c0:c1, pad_h:h + pad_h, pad_w:w + pad_w] = src[c0:c1]
 
-    if src.flags.c_contiguous or x.size < parallel.PARALLEL_MIN_ELEMENTS:
+    if layout.is_c_order(src) or x.size < parallel.PARALLEL_MIN_ELEMENTS:
         copy(0, c)  # already batch-last: one fast contiguous copy
     else:
         for_channel_blocks(copy, c, x.size, xp)
     return out
-
-
-def as_nchw(x_cn):
-    """(C, H, W, N) array -> the (N, C, H, W) view of it (no copy)."""
-    return x_cn.transpose(3, 0, 1, 2)
 
 
 def im2col(x_cn, kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple):

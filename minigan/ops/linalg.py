@@ -2,11 +2,11 @@
 called the way BLAS runs it fastest."""
 from __future__ import annotations
 
-import numpy as np
 
-from .. import backend
+from .. import backend, layout
 from ..autograd import Function, Tensor
 from .arith import _pair
+from .dtypes import check_same_dtype
 from .shape import reshape, sum_to, transpose
 
 
@@ -26,10 +26,10 @@ def gemm(a, b, any_layout: bool = False):
     n = b.shape[1]
     xp = backend.get_array_module(a, b)
     if k == 1:
-        if any_layout and n > m:
+        if any_layout and layout.product_prefers_feature_major(m, n, xp, blas=False):
             return xp.multiply(b.T, a.T).T
         return xp.multiply(a, b)
-    if any_layout and n > m and xp is np:  # measured with OpenBLAS; cuBLAS keeps the plain call
+    if any_layout and layout.product_prefers_feature_major(m, n, xp):
         return xp.matmul(b.T, a.T).T
     return xp.matmul(a, b)
 
@@ -83,4 +83,7 @@ def matmul(a: Tensor, b: Tensor, *, any_layout: bool = False) -> Tensor:
     batch dimensions broadcast; a 1-D operand is a vector (its dimension is dropped from the result).
 
     `any_layout`: a 2-D result may be a transposed (feature-major) view when that is faster (see `gemm`)."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype != b.dtype \
+            and a.dtype.kind == "f" and b.dtype.kind == "f":
+        check_same_dtype("matmul", floating=False, a=a, b=b)  # mismatched floats raise (PyTorch's rule)
     return MatMul(any_layout)(*_pair(a, b))

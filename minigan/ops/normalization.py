@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from .. import backend, layout
 from ..autograd import Function, Tensor
+from .dtypes import check_same_dtype
 from .reduce import mean as _mean, sum as _sum
 from .shape import reshape
 
@@ -90,22 +91,17 @@ class _Channels:
     def __init__(self, x):
         self.shape = x.shape
         self.n, self.c, self.s = _layout(x.shape)
-        nd = x.ndim
-        self.to_cm = tuple(range(1, nd)) + (0,)
-        self.from_cm = (nd - 1,) + tuple(range(nd - 1))
-        self.channel_major = (nd >= 2 and not x.flags.c_contiguous
-                              and x.transpose(self.to_cm).flags.c_contiguous)
+        self.channel_major = layout.is_feature_major(x)
 
     def matrix(self, a):
         """`a` (shaped like the input) as this layout's 2-D matrix; copies only if `a` is laid out otherwise."""
         if self.channel_major:
-            t = a.transpose(self.to_cm)
-            return backend.get_array_module(a).ascontiguousarray(t).reshape(self.c, -1)
+            return backend.get_array_module(a).ascontiguousarray(layout.to_batch_last(a)).reshape(self.c, -1)
         return a.reshape(self.n, self.c * self.s)
 
     def unmatrix(self, m):
         if self.channel_major:
-            return m.reshape(self.shape[1:] + (self.shape[0],)).transpose(self.from_cm)
+            return layout.from_batch_last(m.reshape(self.shape[1:] + (self.shape[0],)))
         return m.reshape(self.shape)
 
     def sum(self, m):
@@ -302,6 +298,7 @@ def batch_norm(input: Tensor, running_mean, running_var, weight: Tensor | None =
     for t, what in ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"),
                     (bias, "bias")):
         _check_channel_tensor(t, c, what, input.shape)
+    check_same_dtype("batch_norm", input=input, weight=weight, bias=bias)
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var must be given in eval mode (training=False)")

@@ -16,10 +16,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import backend
+from .. import backend, layout
 from ..autograd import Function, Tensor
 from .conv import _pair
-from .im2col import is_batch_last
 from .shape import squeeze, unsqueeze
 
 
@@ -48,13 +47,7 @@ def _overlapping(params: PoolParams) -> bool:
 def _alloc_like(xp, x, shape, fill):
     """A new (N, C, H, W) array filled with `fill` (None: uninitialised) in `x`'s memory layout
     (batch-last stays batch-last)."""
-    def make(s):
-        return xp.empty(s, dtype=x.dtype) if fill is None else xp.full(s, fill, dtype=x.dtype)
-
-    if is_batch_last(x) and not x.flags.c_contiguous:
-        n, c, h, w = shape
-        return make((c, h, w, n)).transpose(3, 0, 1, 2)
-    return make(shape)
+    return layout.empty_like_layout(xp, x, shape, fill)
 
 
 def _padded(x, params: PoolParams, fill: float):

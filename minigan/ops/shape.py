@@ -1,4 +1,4 @@
-"""Shape ops: reshape, transpose/permute, broadcast_to/sum_to, concat/stack/split, pad, getitem.
+"""Shape ops: reshape, transpose/permute, broadcast_to/sum_to, concat/stack/split, pad, getitem, clone.
 
 These move values around without arithmetic, so each backward is the inverse
 movement (reshape back, transpose back, sum back, slice back), itself made of
@@ -146,7 +146,10 @@ def sum_to(x: Tensor, shape) -> Tensor:
     return SumTo(shape)(x)
 
 
-def squeeze(x: Tensor, dim: int | tuple | None = None) -> Tensor:
+def squeeze(x: Tensor, dim: int | tuple | None = None, *, axis: int | tuple | None = None) -> Tensor:
+    """Drop the size-1 dimensions `dim` (or ``axis=``; None: all of them)."""
+    if axis is not None:
+        dim = _one_spelling("squeeze", dim, axis, None)
     if dim is None:
         return reshape(x, tuple(s for s in x.shape if s != 1))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
@@ -154,7 +157,11 @@ def squeeze(x: Tensor, dim: int | tuple | None = None) -> Tensor:
     return reshape(x, tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1)))
 
 
-def unsqueeze(x: Tensor, dim: int) -> Tensor:
+def unsqueeze(x: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """Insert a size-1 dimension at `dim` (or ``axis=``)."""
+    dim = _one_spelling("unsqueeze", dim, axis, None)
+    if dim is None:
+        raise TypeError("unsqueeze: missing the dimension (dim= or axis=)")
     dim = _normalize_axis(dim, x.ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
@@ -171,8 +178,16 @@ class Concat(Function):
         return split(gy, self.sizes, self.axis)
 
 
-def concat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along dimension `dim`; their other dimensions must match."""
+def _one_spelling(op: str, dim, axis, default):
+    """PyTorch's dim= or NumPy's axis= (one of them), else `default`."""
+    if axis is not None and dim is not None and dim != default:
+        raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}; they are the same argument, pass one")
+    return axis if axis is not None else dim
+
+
+def concat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors along dimension `dim` (or ``axis=``); their other dimensions must match."""
+    dim = _one_spelling("concat", dim, axis, 0)
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concat: needs at least one tensor")
@@ -187,7 +202,9 @@ def concat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 cat = concat
 
 
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join same-shaped tensors along a new dimension `dim` (or ``axis=``)."""
+    dim = _one_spelling("stack", dim, axis, 0)
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
@@ -210,8 +227,9 @@ class Split(Function):
         return concat(gys, self.axis)
 
 
-def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
-    """PyTorch's split: an int is a chunk size, a list gives each chunk's size."""
+def split(x: Tensor, split_size_or_sections, dim: int = 0, *, axis: int | None = None) -> tuple:
+    """PyTorch's split along `dim` (or ``axis=``): an int is a chunk size, a list gives each chunk's size."""
+    dim = _one_spelling("split", dim, axis, 0)
     axis = _normalize_axis(dim, x.ndim, "split")
     n = x.shape[axis]
     if isinstance(split_size_or_sections, int):
@@ -299,7 +317,7 @@ class GetItemGrad(Function):
         elif xp is np:
             np.add.at(gx, self.key, gy)
         else:
-            import cupyx  # CuPy's scatter-add (ufunc.at is missing from older CuPy)
+            import cupyx  # deferred: CuPy is optional. Its scatter-add (ufunc.at is missing from older CuPy)
             cupyx.scatter_add(gx, self.key, gy)
         return gx
 
@@ -316,11 +334,38 @@ def _never_repeats(key) -> bool:
     return all(k is None or k is Ellipsis or isinstance(k, (int, slice, np.integer)) for k in keys)
 
 
-def getitem(x: Tensor, key) -> Tensor:
-    """x[key] with NumPy's basic and advanced indexing; repeated indices accumulate in backward."""
+def prepare_key(x: Tensor, key):
+    """An index for `x.data`: tensors become arrays, on `x`'s device (getitem and setitem share it)."""
     key = _index_key(key)
     if type(x.data) is not np.ndarray:  # CuPy wants its index arrays on the GPU too
         device = x.device
         move = lambda k: backend.to_device(k, device) if isinstance(k, np.ndarray) else k  # noqa: E731
         key = tuple(move(k) for k in key) if isinstance(key, tuple) else move(key)
-    return GetItem(key)(x)
+    return key
+
+
+def getitem(x: Tensor, key) -> Tensor:
+    """x[key] with NumPy's basic and advanced indexing; repeated indices accumulate in backward."""
+    return GetItem(prepare_key(x, key))(x)
+
+
+class Clone(Function):
+    """A copy with its own array (and version counter); the gradient passes through."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
+
+
+def clone(x: Tensor) -> Tensor:
+    """A copy of `x` in the graph: change it in place without touching `x`.
+
+    >>> import minigan as mg
+    >>> x = mg.tensor([1.0, 2.0])
+    >>> y = x.clone(); y[0] = 5.0
+    >>> x, y
+    (tensor([1., 2.]), tensor([5., 2.]))
+    """
+    return Clone()(x)

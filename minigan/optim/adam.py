@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .. import parallel
+from .. import layout, parallel
 from .optimizer import Optimizer, _check_betas, _check_lr, _check_nonneg, _grad_array, _scratch, _xp
 
 
@@ -63,7 +63,7 @@ class Adam(Optimizer):
                 g = gbuf
             elif maximize:
                 g = xp.negative(g, out=_scratch(state, "_g", data))
-            elif not (g.flags.c_contiguous and data.flags.c_contiguous):
+            elif not layout.same_flat_order(g, data):
                 gbuf = _scratch(state, "_g", data)
                 xp.copyto(gbuf, g)
                 g = gbuf

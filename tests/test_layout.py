@@ -1,0 +1,52 @@
+"""minigan/layout.py: the one place that says which arrays may be feature-major ("batch-last")."""
+import numpy as np
+
+import minigan as mg
+from minigan import layout, nn
+from minigan.ops.conv import conv2d
+
+
+def _batch_last(a):
+    return np.ascontiguousarray(layout.to_batch_last(a)).transpose(layout._FROM_BATCH_LAST[a.ndim])
+
+
+def test_feature_major_is_a_transposed_view_of_a_batch_last_block_and_not_c_order():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 2, 4, 5))
+    assert not layout.is_feature_major(x) and layout.is_c_order(x)
+    fm = _batch_last(x)
+    assert layout.is_feature_major(fm) and not layout.is_c_order(fm)
+    np.testing.assert_array_equal(fm, x)
+    assert layout.to_batch_last(fm).flags.c_contiguous
+    assert layout.from_batch_last(layout.to_batch_last(fm)).shape == x.shape
+    one = _batch_last(x[:1])  # N == 1: the same memory is C order too, and counts as C order
+    assert one.flags.c_contiguous and not layout.is_feature_major(one)
+    assert not layout.is_feature_major(np.ones(4)) and not layout.is_feature_major(x[:, :, ::2])
+    assert layout.is_feature_major(np.asfortranarray(rng.standard_normal((6, 3))))
+
+
+def test_the_ops_that_produce_it():
+    # a convolution's output and a wide Linear's output (features > batch) are feature-major views
+    y = conv2d(mg.randn(4, 2, 6, 6), mg.randn(3, 2, 3, 3))
+    assert layout.is_feature_major(y.data)
+    lin = nn.Linear(4, 16)
+    assert layout.is_feature_major(lin(mg.randn(8, 4)).data)
+    assert layout.is_c_order(lin.weight.data)  # parameters never are
+
+
+def test_empty_like_layout_keeps_the_layout():
+    x = _batch_last(np.zeros((3, 2, 4, 5), dtype=np.float32))
+    out = layout.empty_like_layout(np, x, (3, 2, 2, 2), fill=1.0)
+    assert out.shape == (3, 2, 2, 2) and out.dtype == np.float32 and layout.is_feature_major(out)
+    assert np.all(out == 1.0)
+    plain = layout.empty_like_layout(np, np.zeros((3, 2, 4, 5)), (3, 2, 2, 2))
+    assert plain.flags.c_contiguous and plain.dtype == np.float64
+
+
+def test_same_flat_order_and_the_product_rule():
+    a, b = np.ones((3, 4)), np.ones((4, 3)).T
+    assert layout.same_flat_order(a, a) and not layout.same_flat_order(a, b) and layout.same_flat_order()
+    assert layout.product_prefers_feature_major(64, 256, np)
+    assert not layout.product_prefers_feature_major(256, 64, np)
+    assert not layout.product_prefers_feature_major(64, 256, object())  # another backend: only without BLAS
+    assert layout.product_prefers_feature_major(64, 256, object(), blas=False)
