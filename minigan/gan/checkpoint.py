@@ -113,7 +113,12 @@ def load_generator(path: str | os.PathLike, device: "str | Device" = "cpu"):
         G, _ = build_models(name, latent_dim=cfg.get("latent_dim"), width=cfg.get("width"))
     finally:
         backend.set_rng_state(rng_state)
-    load_module_state(G, state["generator"], "generator", str(file))
+    # an EMA run (issue 13) samples from its averaged generator
+    ema = state.get("ema")
+    if isinstance(ema, dict) and isinstance(ema.get("module"), dict):
+        load_module_state(G, ema["module"], "EMA generator", str(file))
+    else:
+        load_module_state(G, state["generator"], "generator", str(file))
     G = G.to(Device(device))
     G.eval()
     return G, state

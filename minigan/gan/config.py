@@ -9,6 +9,7 @@ import numpy as np
 
 from ..backend import Device
 from .losses import G_LOSSES, LOSSES, build_loss
+from .lr_schedules import parse_lr_schedule
 from .models import MODELS
 
 __all__ = ["TrainConfig", "FIXED_ON_RESUME"]
@@ -16,6 +17,8 @@ __all__ = ["TrainConfig", "FIXED_ON_RESUME"]
 # Settings that decide what the next step computes: a resumed run must keep them.
 FIXED_ON_RESUME = ("model", "latent_dim", "width", "dataset", "batch_size", "seed", "n_critic", "loss", "g_loss",
                     "label_smoothing", "lsgan_a", "lsgan_b", "lsgan_c", "beta1", "beta2", "n_samples")
+FIXED_ON_RESUME += ("critic_norm", "gp_weight", "clip", "r1", "r1_every", "spectral_norm", "ema",  # issue 13
+                    "lr_schedule")
 
 
 @dataclass
@@ -50,6 +53,16 @@ class TrainConfig:
     progress: str = "auto"              # "auto" (bar on a TTY, else a line per epoch), "bar", "epoch", "none"
     eval_every: int = 0                 # epochs between FID / Inception Score evaluations (0: never)
     eval_n: int = 10_000                # generated images scored in each evaluation
+    # issue 13: Wasserstein losses and stabilisers (gan/training/stabilised_updater.py)
+    critic_norm: str | None = None      # D's BatchNorm -> "batch" (kept), "layer", "instance", "none"; None: the
+                                        # loss's default (layer for wgan-gp, else batch)
+    gp_weight: float = 10.0             # wgan-gp: lambda of the gradient penalty
+    clip: float = 0.01                  # wgan: the critic's weights are clipped to [-clip, clip]
+    r1: float = 0.0                     # gamma of the R1 penalty on real images (0: off), any loss
+    r1_every: int = 1                   # lazy R1: on every k-th critic step, scaled by k
+    spectral_norm: bool = False         # spectral norm on every conv / linear layer of D
+    ema: float | None = None            # decay of an EMA of G's weights for samples and eval (None: off)
+    lr_schedule: str | None = None      # "cosine", "step:SIZE:GAMMA", "exp:GAMMA", "linear", per epoch
 
     def validate(self) -> "TrainConfig":
         """Raise ValueError naming the first bad field."""
@@ -91,7 +104,29 @@ class TrainConfig:
         build_loss(self.loss, g_loss=self.g_loss, label_smoothing=self.label_smoothing,
                    lsgan_a=self.lsgan_a, lsgan_b=self.lsgan_b, lsgan_c=self.lsgan_c)  # raises on bad combinations
         Device(self.device)  # raises DeviceError on a malformed name
+        self._validate_stabilisers()
         return self
+
+    def _validate_stabilisers(self) -> None:
+        # issue 13's fields
+        if self.critic_norm is not None and self.critic_norm not in ("batch", "layer", "instance", "none"):
+            raise ValueError(f"critic_norm must be 'batch', 'layer', 'instance' or 'none', got {self.critic_norm!r}")
+        for name in ("gp_weight", "r1"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+        if not (isinstance(self.clip, (int, float)) and math.isfinite(self.clip) and self.clip > 0):
+            raise ValueError(f"clip must be a positive number, got {self.clip!r}")
+        if isinstance(self.r1_every, bool) or not isinstance(self.r1_every, (int, np.integer)) or self.r1_every < 1:
+            raise ValueError(f"r1_every must be a positive integer, got {self.r1_every!r}")
+        if self.ema is not None and not (isinstance(self.ema, (int, float)) and 0.0 < self.ema < 1.0):
+            raise ValueError(f"ema must be a decay in (0, 1) (e.g. 0.999) or None, got {self.ema!r}")
+        if self.lr_schedule is not None:
+            parse_lr_schedule(self.lr_schedule, self.epochs)
+        if self.loss == "wgan-gp" and self.critic_norm == "batch":
+            raise ValueError("loss='wgan-gp' with critic_norm='batch': the gradient penalty is per sample, but "
+                             "batch norm mixes the samples of a batch, so the penalised gradients are wrong; "
+                             "use critic_norm='layer', 'instance' or 'none'")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -17,6 +17,9 @@ bce    D: -E[log D(x)] - E[log(1 - D(G(z)))]  (real target 1 - label_smoothing: 
           original, minimised by G; its gradient vanishes when D wins, hence the default)
 lsgan  D: 1/2 E[(D(x) - b)^2] + 1/2 E[(D(G(z)) - a)^2];  G: 1/2 E[(D(G(z)) - c)^2]   (Mao et al.)
 hinge  D: E[relu(1 - D(x))] + E[relu(1 + D(G(z)))];      G: -E[D(G(z))]
+wgan   D: E[D(G(z))] - E[D(x)];                           G: -E[D(G(z))]   (Arjovsky et al.; the critic's
+       Lipschitz constraint comes from the updater: weight clipping for "wgan", the gradient penalty for
+       "wgan-gp", see minigan.gan.wasserstein and gan/training/stabilised_updater.py)
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from .. import creation
 from ..autograd import Tensor
 from ..nn import functional as F
 
-__all__ = ["GANLoss", "BCELoss", "LSGANLoss", "HingeLoss", "LOSSES", "G_LOSSES", "build_loss"]
+__all__ = ["GANLoss", "BCELoss", "LSGANLoss", "HingeLoss", "WassersteinLoss", "LOSSES", "G_LOSSES", "build_loss"]
 
 G_LOSSES = ("non-saturating", "minimax")
 
@@ -125,7 +128,27 @@ class HingeLoss(GANLoss):
         return -fake_scores.mean()
 
 
-LOSSES = {"bce": BCELoss, "lsgan": LSGANLoss, "hinge": HingeLoss}
+class WassersteinLoss(GANLoss):
+    """The WGAN objective (issue 13): d_real = -E[D(x)], d_fake = E[D(G(z))], g = -E[D(G(z))] (raw critic scores).
+
+    Also exported by minigan.gan.wasserstein with the functional forms and weight clipping.
+    """
+
+    name = "wgan"
+
+    def d_real(self, real_scores: Tensor) -> Tensor:
+        return -real_scores.mean()
+
+    def d_fake(self, fake_scores: Tensor) -> Tensor:
+        return fake_scores.mean()
+
+    def g(self, fake_scores: Tensor) -> Tensor:
+        return -fake_scores.mean()
+
+
+# "wgan" (weight clipping) and "wgan-gp" (gradient penalty) share the objective; the updater adds the constraint.
+LOSSES = {"bce": BCELoss, "lsgan": LSGANLoss, "hinge": HingeLoss, "wgan": WassersteinLoss,
+          "wgan-gp": WassersteinLoss}
 
 
 def build_loss(name: str = "bce", *, g_loss: str = "non-saturating", label_smoothing: float = 0.0,
@@ -144,4 +167,4 @@ def build_loss(name: str = "bce", *, g_loss: str = "non-saturating", label_smoot
         return LSGANLoss(lsgan_a, lsgan_b, lsgan_c)
     if (lsgan_a, lsgan_b, lsgan_c) != (0.0, 1.0, 1.0):
         raise ValueError("the lsgan targets a, b, c apply to the lsgan loss only")
-    return HingeLoss()
+    return LOSSES[name]()

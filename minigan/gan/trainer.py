@@ -40,7 +40,7 @@ from .plotting import save_grid
 from .training import (Evaluation, JSONLLog, LossCurves, NonFiniteLossError, Progress, SampleGrid, Snapshot,
                        StopOnSignal, Trainer, TrainResult)
 from .training.extensions import LOG_NAME, METRICS_NAME
-from .training.updater import GANUpdater
+from .training.stabilised_updater import StabilisedUpdater
 
 __all__ = ["TrainConfig", "GANTrainer", "TrainResult", "NonFiniteLossError", "resume", "default_run_dir"]
 
@@ -83,11 +83,12 @@ class GANTrainer(Trainer):
         G maps (N, latent_dim) noise to (N, C, H, W) images in [-1, 1], D maps images to (N, 1) scores.
     data : a ``minigan.data.DataLoader``, an (images, labels) pair, or None to load ``config.dataset``.
     loss : a ``GANLoss`` (default: ``build_loss(config.loss, ...)``).
-    updater_class : the step (default ``GANUpdater``); any class with ``from_config`` plugs in.
+    updater_class : the step (default ``StabilisedUpdater``: ``GANUpdater`` plus the issue-13 options, all off
+        by default); any class with ``from_config`` plugs in.
     extensions : more ``Extension``s, run after the default ones.
     """
 
-    updater_class = GANUpdater
+    updater_class = StabilisedUpdater
 
     def __init__(self, config: TrainConfig | None = None, *, generator=None, discriminator=None, data=None,
                  loss: GANLoss | None = None, updater_class: type | None = None, extensions=(), **overrides):
@@ -117,6 +118,7 @@ class GANTrainer(Trainer):
         title = f"{config.model} / {config.loss} on {config.dataset}"
         defaults = [JSONLLog(), Snapshot(config.checkpoint_every), SampleGrid(), LossCurves(title),
                     Progress(config.progress), Evaluation(config.eval_every), StopOnSignal()]
+        defaults += list(getattr(updater, "extensions", list)())  # e.g. the lr schedule's epoch step
         super().__init__(updater, loader, epochs=config.epochs, max_steps=config.max_steps, run_dir=run_dir,
                          extensions=defaults + list(extensions))
 

@@ -20,7 +20,7 @@ from typing import Iterable
 
 from ..autograd import Tensor, no_grad
 from ..nn import Module
-from .losses import GANLoss
+from .losses import WassersteinLoss  # defined beside the other GANLosses; exported here too
 
 __all__ = ["wasserstein_critic_loss", "wasserstein_generator_loss", "WassersteinLoss", "clip_weights_"]
 
@@ -33,21 +33,6 @@ def wasserstein_critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
 def wasserstein_generator_loss(fake_scores: Tensor) -> Tensor:
     """The generator's loss -E[D(G(z))] (minimised)."""
     return -fake_scores.mean()
-
-
-class WassersteinLoss(GANLoss):
-    """The WGAN objective in the GANLoss interface: d_real = -E[D(x)], d_fake = E[D(G(z))], g = -E[D(G(z))]."""
-
-    name = "wgan"
-
-    def d_real(self, real_scores: Tensor) -> Tensor:
-        return -real_scores.mean()
-
-    def d_fake(self, fake_scores: Tensor) -> Tensor:
-        return fake_scores.mean()
-
-    def g(self, fake_scores: Tensor) -> Tensor:
-        return wasserstein_generator_loss(fake_scores)
 
 
 def clip_weights_(parameters: "Module | Iterable[Tensor]", clip: float = 0.01) -> None:

@@ -209,6 +209,9 @@ class GANUpdater(Updater):
         real_scores = D(x)              # a real-only batch ...
         fake_scores = D(fake_for_d)     # ... and a fake-only batch: separate BatchNorm statistics
         loss_d = loss.d_real(real_scores) + loss.d_fake(fake_scores)
+        penalty = self.critic_penalty(x, fake_for_d, record)
+        if penalty is not None:
+            loss_d = loss_d + penalty
         if self.statistics:
             loss_d_value = float(loss_d.item())
             self.check_finite(loss_d_value, "loss_D")
@@ -216,10 +219,18 @@ class GANUpdater(Updater):
         if self.statistics:
             record["grad_norm_D"] = grad_norm(D.parameters())
         self.opt_d.step()
+        self.after_critic_step()
         if self.statistics:
             record["loss_D"] = loss_d_value
             record["D_x"] = mean_sigmoid(real_scores)
             record["D_G_z"] = mean_sigmoid(fake_scores)
+
+    def critic_penalty(self, x: Tensor, fake: Tensor, record: dict) -> Tensor | None:
+        """A term added to D's loss (a gradient penalty, say; stabilised_updater.py), or None: none here."""
+        return None
+
+    def after_critic_step(self) -> None:
+        """Called after each D optimiser step (weight clipping, say); nothing here."""
 
     def generator_step(self, fake: Tensor, record: dict) -> None:
         """One G update on D's scores of `fake`, with D's weights frozen for the backward pass."""
