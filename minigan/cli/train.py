@@ -8,6 +8,7 @@ from ..data import DATASETS
 from ..gan.losses import G_LOSSES, LOSSES
 from ..gan.models import MODELS
 from ..gan.trainer import GANTrainer, TrainConfig
+from . import stabilisers
 from .registry import Handler, UsageError, command
 from .validators import device as _device
 from .validators import non_negative_int as _non_negative_int
@@ -78,6 +79,7 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
     evaluation.add_argument("--eval-n", type=_positive_int, default=None, metavar="N",
                             help="generated images per evaluation (default 10000; fewer is faster, FID is "
                                  "biased upwards at small N)")
+    stabilisers.add_arguments(parser)  # issue 13
     return _run_train
 
 
@@ -95,6 +97,7 @@ _TRAIN_OPTIONS = {  # argparse dest -> TrainConfig field
 
 def _run_train(args: argparse.Namespace) -> int:
     given = {field: getattr(args, dest) for dest, field in _TRAIN_OPTIONS.items() if getattr(args, dest) is not None}
+    given = stabilisers.config_options(args, given, resuming=args.resume is not None)  # issue 13
     if args.resume is not None:
         if "out" in given:
             raise UsageError("--out cannot be combined with --resume (the run continues in its own folder)")
