@@ -5,10 +5,12 @@
     train        minigan train
     sample       minigan sample, minigan info
     evaluate     minigan eval, minigan train-classifier
+    sweep        minigan sweep (issue 13)
 
 Importing the command modules registers them, in the order ``minigan --help`` lists them.
 """
 from . import train, sample, evaluate  # noqa: F401  (registers the commands, in this order)
+from . import sweep  # noqa: F401  (issue 13)
 from .registry import COMMANDS, PROG, CommandError, UsageError, build_parser, command, main
 
 __all__ = ["main", "command", "build_parser", "UsageError", "CommandError", "COMMANDS", "PROG"]
