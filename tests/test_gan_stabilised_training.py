@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from minigan import nn
-from minigan.data import write_fake_dataset
 from minigan.gan import GANTrainer, TrainConfig, load_checkpoint, load_generator, resume
 from minigan.gan.lr_schedules import parse_lr_schedule
 from minigan.gan.sampling import generate
@@ -15,21 +14,7 @@ from minigan.gan.training.stabilised_updater import loss_defaults, set_critic_no
 from minigan.gan.training.updater import GANUpdater
 from minigan.optim import lr_scheduler
 
-from test_gan_trainer import assert_same_tree
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fake-mnist")
-    write_fake_dataset(folder, train_size=64, test_size=16, seed=3)
-    return folder
-
-
-def tiny(data_dir, out, **kw):
-    base = dict(model="dcgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir), epochs=2,
-                progress="none", checkpoint_every=0, n_samples=16, out=str(out))
-    base.update(kw)
-    return TrainConfig(**base)
+from test_gan_trainer import assert_same_tree, data_dir, tiny  # noqa: F401  (data_dir is a fixture)
 
 
 def records(run):
