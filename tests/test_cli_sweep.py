@@ -107,3 +107,9 @@ def test_bad_grid_exits_2(tmp_path, capsys):
 def test_flags_sweep_on_and_off():
     assert parse_grid(["spectral-norm=on,off", "ema=0.99,0.999"]) == {"spectral_norm": [True, False],
                                                                       "ema": [0.99, 0.999]}
+
+
+def test_jobs_2_runs_the_settings_in_worker_processes(data_dir, tmp_path, capsys):
+    assert sweep(data_dir, tmp_path / "s", "seed=0,1", extra=("--jobs", "2")) == 0
+    recs = results(tmp_path / "s")
+    assert sorted(r["settings"]["seed"] for r in recs) == [0, 1] and all(r["status"] == "done" for r in recs)
