@@ -10,8 +10,10 @@ import numpy as np
 from ..backend import Device
 from .losses import G_LOSSES, LOSSES, build_loss
 from .models import MODELS
+from .inpainting.losses import RECONSTRUCTIONS
+from .inpainting.masks import MASK_KINDS
 
-__all__ = ["TrainConfig", "FIXED_ON_RESUME"]
+__all__ = ["TrainConfig", "FIXED_ON_RESUME", "TASKS", "INPAINT_MODEL"]
 
 # Settings that decide what the next step computes: a resumed run must keep them.
 FIXED_ON_RESUME = ("model", "latent_dim", "width", "dataset", "batch_size", "seed", "n_critic", "loss", "g_loss",
@@ -50,6 +52,15 @@ class TrainConfig:
     progress: str = "auto"              # "auto" (bar on a TTY, else a line per epoch), "bar", "epoch", "none"
     eval_every: int = 0                 # epochs between FID / Inception Score evaluations (0: never)
     eval_n: int = 10_000                # generated images scored in each evaluation
+    # issue 12: inpainting (task "inpaint": an encoder-decoder G completes masked images; model is "inpaint")
+    task: str = "gan"                   # "gan" (noise -> image) or "inpaint" (masked image -> completed image)
+    mask: str = "random"                # inpaint: the training masks (minigan.gan.inpainting.MASK_KINDS)
+    rec_weight: float = 100.0           # inpaint: weight of the reconstruction loss on the hidden pixels
+    adv_weight: float = 1.0             # inpaint: weight of the adversarial loss
+    rec_loss: str = "l1"                # inpaint: "l1" or "l2"
+    unet: bool = True                   # inpaint: U-Net skip connections in G
+    aux_classes: bool = False           # inpaint: D's auxiliary class head (AC-GAN class loss on reals and completions)
+    class_weight: float = 1.0           # inpaint: weight of that class loss
 
     def validate(self) -> "TrainConfig":
         """Raise ValueError naming the first bad field."""
@@ -60,7 +71,7 @@ class TrainConfig:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
-        if self.model not in MODELS and self.model != "custom":
+        if self.model not in MODELS and self.model not in ("custom", INPAINT_MODEL):
             raise ValueError(f"unknown model {self.model!r}; choose one of: {', '.join(sorted(MODELS))}")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of: {', '.join(LOSSES)}")
@@ -91,6 +102,7 @@ class TrainConfig:
         build_loss(self.loss, g_loss=self.g_loss, label_smoothing=self.label_smoothing,
                    lsgan_a=self.lsgan_a, lsgan_b=self.lsgan_b, lsgan_c=self.lsgan_c)  # raises on bad combinations
         Device(self.device)  # raises DeviceError on a malformed name
+        _validate_inpainting(self)
         return self
 
     def to_dict(self) -> dict:
@@ -100,3 +112,31 @@ class TrainConfig:
     def from_dict(cls, data: dict) -> "TrainConfig":
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# ---- issue 12: inpainting settings -------------------------------------------------------------
+TASKS = ("gan", "inpaint")
+INPAINT_MODEL = "inpaint"  # the model name an inpainting run records (G and D of gan/inpainting/model.py)
+FIXED_ON_RESUME = FIXED_ON_RESUME + ("task", "mask", "rec_weight", "adv_weight", "rec_loss", "unet", "aux_classes",
+                                     "class_weight")
+
+
+def _validate_inpainting(config: TrainConfig) -> None:
+    """The issue-12 fields: ValueError naming the first bad one."""
+    if config.task not in TASKS:
+        raise ValueError(f"unknown task {config.task!r}; choose one of: {', '.join(TASKS)}")
+    if (config.task == "inpaint") != (config.model == INPAINT_MODEL):
+        raise ValueError(f"model {INPAINT_MODEL!r} goes with task 'inpaint' (got model {config.model!r}, "
+                         f"task {config.task!r})")
+    if config.task != "inpaint":
+        return
+    if config.mask not in MASK_KINDS:
+        raise ValueError(f"unknown mask {config.mask!r}; choose one of: {', '.join(MASK_KINDS)}")
+    if config.rec_loss not in RECONSTRUCTIONS:
+        raise ValueError(f"rec_loss must be one of {', '.join(RECONSTRUCTIONS)}, got {config.rec_loss!r}")
+    for name in ("rec_weight", "adv_weight", "class_weight"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    if config.n_critic != 1:
+        raise ValueError(f"the inpainting task takes one D step per G step (n_critic=1), got n_critic={config.n_critic}")
