@@ -5,10 +5,11 @@
     train        minigan train
     sample       minigan sample, minigan info
     evaluate     minigan eval, minigan train-classifier
+    inpaint      minigan inpaint (and eval's inpainting part)
 
 Importing the command modules registers them, in the order ``minigan --help`` lists them.
 """
-from . import train, sample, evaluate  # noqa: F401  (registers the commands, in this order)
+from . import train, sample, evaluate, inpaint  # noqa: F401  (registers the commands, in this order)
 from .registry import COMMANDS, PROG, CommandError, UsageError, build_parser, command, main
 
 __all__ = ["main", "command", "build_parser", "UsageError", "CommandError", "COMMANDS", "PROG"]
