@@ -8,10 +8,11 @@ import signal
 import numpy as np
 import pytest
 
+import minigan
 from minigan.data import write_fake_dataset
 from minigan.gan import GANTrainer, NonFiniteLossError, TrainConfig, load_checkpoint, read_png
 from minigan.gan.inpaint_trainer import InpaintTrainer
-from minigan.gan.inpainting import MaskSampler, load_inpainting_generator
+from minigan.gan.inpainting import MaskSampler, inpaint, load_inpainting_generator
 from minigan.gan.training.inpaint_updater import MASK_STATE, InpaintUpdater, mask_seed
 from minigan.serialization import CheckpointError
 from test_gan_trainer import assert_same_tree
@@ -149,3 +150,18 @@ def test_config_checks_the_inpainting_fields(data_dir, tmp_path):
         InpaintTrainer(tiny(data_dir, tmp_path / "c", n_critic=2))
     with pytest.raises(ValueError, match="goes with task 'inpaint'"):
         TrainConfig(model="inpaint").validate()
+
+
+@pytest.mark.skipif(not minigan.cuda.is_available(), reason="CuPy/GPU not available")
+def test_train_resume_and_inpaint_on_cuda(data_dir, tmp_path):
+    run = tmp_path / "gpu"
+    InpaintTrainer(tiny(data_dir, run, max_steps=2, device="cuda", aux_classes=True)).train()
+    result = InpaintTrainer.from_checkpoint(run, max_steps=3).train()
+    assert result.step == 3 and all(np.isfinite(r["loss_G"]) for r in strip(run))
+    with np.load(run / "checkpoint.npz", allow_pickle=False) as archive:  # host arrays, no pickle
+        assert len(archive.files) > 0
+    G, _ = load_inpainting_generator(run, device="cuda")
+    images = np.random.default_rng(1).uniform(-1, 1, (5, 1, 28, 28)).astype(np.float32)
+    masks = MaskSampler("random", seed=2).sample(5)
+    completed = inpaint(G, images, masks)
+    assert isinstance(completed, np.ndarray) and np.array_equal(completed[masks == 0], images[masks == 0])

@@ -74,7 +74,8 @@ class InpaintUpdater(GANUpdater):
         if not isinstance(batch, (tuple, list)) or len(batch) < 2:
             raise ValueError("the auxiliary class head needs labelled batches (images, labels)")
         labels = batch[1]
-        labels = labels if isinstance(labels, Tensor) else creation.tensor(np.asarray(labels, dtype=np.int64))
+        if not isinstance(labels, Tensor):  # wrapped as they are: the loader's already live on the device
+            labels = Tensor(labels)
         return labels if labels.device == self.device else labels.to(self.device)
 
     def step(self, batches: Sequence) -> dict:
