@@ -1,8 +1,8 @@
-"""A few inpainting training steps on synthetic images: the reconstruction loss falls, and the pieces resume.
+"""A few InpaintUpdater steps on synthetic images: the reconstruction loss falls, and the pieces resume.
 
-The step below is what the inpainting updater will run (masks from the
-MaskSampler, D on originals vs detached completions, then G on D's fresh
-scores); it lives here, not in the library, until the trainer's updater API lands.
+The step is gan/training/inpaint_updater.py's (masks from the MaskSampler, D on
+originals vs detached completions, then G on D's fresh scores), driven here by
+hand on in-memory batches; tests/test_gan_inpainting_trainer.py runs it in the trainer.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import numpy as np
 import minigan
 from minigan import backend
 from minigan.gan.inpainting import InpaintingLoss, MaskSampler, build_inpainting_models
+from minigan.gan.training.inpaint_updater import InpaintUpdater
 
 
 def synthetic_images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -37,21 +38,8 @@ def setup(seed: int = 0):
 
 
 def step(G, D, opt_g, opt_d, sampler, loss, images, labels) -> dict[str, float]:
-    x, y = minigan.tensor(images), minigan.tensor(labels)
-    m = minigan.tensor(sampler.sample(len(images)))
-    completed = G(x, m)
-    real_scores, real_classes = D.scores_and_classes(x)
-    fake_scores, fake_classes = D.scores_and_classes(completed.detach())
-    d_total, _ = loss.discriminator(real_scores, fake_scores, real_classes, fake_classes, y)
-    opt_d.zero_grad()
-    d_total.backward()
-    opt_d.step()
-    fake_scores, fake_classes = D.scores_and_classes(completed)  # D changed: score again
-    g_total, parts = loss.generator(completed, x, m, fake_scores, fake_classes, y)
-    opt_g.zero_grad()
-    g_total.backward()
-    opt_g.step()
-    return {"d": d_total.item(), "g": g_total.item(), **{k: v.item() for k, v in parts.items()}}
+    updater = InpaintUpdater(G, D, opt_g, opt_d, loss, sampler, aux_classes=True)
+    return updater.step([(images, labels)])
 
 
 def batches(steps: int, size: int = 16):
@@ -65,6 +53,7 @@ def test_reconstruction_loss_falls_in_a_few_steps():
     loss = InpaintingLoss("bce", rec_weight=100.0, adv_weight=1.0)
     records = [step(G, D, opt_g, opt_d, sampler, loss, x, y) for x, y in batches(40)]
     rec = np.array([r["rec"] for r in records])
+    assert {"loss_D", "loss_G", "rec", "adv", "class_D", "class_G"} <= set(records[0])
     assert np.isfinite([v for r in records for v in r.values()]).all()
     assert rec[-8:].mean() < 0.6 * rec[:4].mean(), rec.round(3)
     assert time.perf_counter() - started < 120  # a smoke test, not a training run

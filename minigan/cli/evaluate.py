@@ -13,6 +13,7 @@ from ..data import DATASETS
 from ..gan.checkpoint import load_generator
 from ..gan.sampling import generate
 from ..gan.training.extensions import jsonable
+from . import inpaint as inpainting
 from .registry import CommandError, Handler, command
 from .validators import channels, device, non_negative_int, positive_float, positive_int
 
@@ -31,6 +32,7 @@ def _eval(parser: argparse.ArgumentParser) -> Handler:
     source.add_argument("--samples", metavar="PATH",
                         help="a .npy (or .npz) of images: float in [-1, 1] shaped (N, 1, 28, 28) or (N, 28, 28), "
                              "or uint8 in 0..255")
+    inpainting.add_eval_arguments(parser, source)  # issue 12: --inpaint FILE, --mask, --masks, --images
     parser.add_argument("--n", type=positive_int, default=None,
                         help="number of images to score (default: 10000 from a checkpoint, all of --samples)")
     parser.add_argument("--dataset", choices=list(DATASETS), default=None,
@@ -88,6 +90,8 @@ def _checkpoint_run(checkpoint, device: str):
 
 def run_eval(args) -> int:
     """Handler of `minigan eval`: print the report, optionally write JSON; 0 on success."""
+    if args.inpaint is not None or inpainting.is_inpainting_checkpoint(args.checkpoint):
+        return inpainting.run_inpaint_eval(args)
     dataset, data_dir = args.dataset, args.data_dir
     try:
         if args.samples is not None:

@@ -7,7 +7,10 @@ import signal
 from ..data import DATASETS
 from ..gan.losses import G_LOSSES, LOSSES
 from ..gan.models import MODELS
+from ..gan.inpaint_trainer import InpaintTrainer, inpaint_config
+from ..gan.inpainting import MASK_KINDS, RECONSTRUCTIONS, checkpoint_task
 from ..gan.trainer import GANTrainer, TrainConfig
+from ..gan.checkpoint import load_checkpoint
 from . import stabilisers
 from .registry import Handler, UsageError, command
 from .validators import device as _device
@@ -80,7 +83,62 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
                             help="generated images per evaluation (default 10000; fewer is faster, FID is "
                                  "biased upwards at small N)")
     stabilisers.add_arguments(parser)  # issue 13
+    _inpainting_arguments(parser)
     return _run_train
+
+
+# ---- issue 12: --task inpaint --------------------------------------------------------------------
+def _inpainting_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "inpainting (--task inpaint)",
+        "an encoder-decoder G completes masked digits (visible pixels kept exactly), D judges whole images; "
+        "--width is G's base channels (default 32, D has twice as many); complete images afterwards with "
+        "`minigan inpaint`")
+    group.add_argument("--task", choices=["gan", "inpaint"], default=None,
+                       help="gan: noise -> image (default); inpaint: masked image -> completed image")
+    group.add_argument("--mask", choices=list(MASK_KINDS), default=None,
+                       help="training masks (default random: a mix of center, bottom-half, right-half and "
+                            "random-box, so one model serves every mask)")
+    group.add_argument("--rec-weight", type=_non_negative_float, default=None,
+                       help="weight of the reconstruction loss on the hidden pixels (default 100)")
+    group.add_argument("--adv-weight", type=_non_negative_float, default=None,
+                       help="weight of the adversarial loss (default 1; 0: a plain context autoencoder)")
+    group.add_argument("--rec-loss", choices=list(RECONSTRUCTIONS), default=None, help="(default l1)")
+    group.add_argument("--unet", dest="unet", action="store_const", const=True, default=None,
+                       help="U-Net skip connections in G (the default)")
+    group.add_argument("--no-unet", dest="unet", action="store_const", const=False, help="a plain encoder-decoder")
+    group.add_argument("--aux-classes", dest="aux_classes", action="store_const", const=True, default=None,
+                       help="give D an auxiliary class head: a class loss on real images and completions")
+    group.add_argument("--class-weight", type=_non_negative_float, default=None,
+                       help="weight of that class loss (default 1)")
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}") from None
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+_INPAINT_OPTIONS = {"task": "task", "mask": "mask", "rec_weight": "rec_weight", "adv_weight": "adv_weight",
+                    "rec_loss": "rec_loss", "unet": "unet", "aux_classes": "aux_classes",
+                    "class_weight": "class_weight"}
+
+
+def _trainer_class(args: argparse.Namespace, given: dict) -> type:
+    """InpaintTrainer for --task inpaint or for resuming an inpainting run, else GANTrainer."""
+    if args.resume is not None:
+        return InpaintTrainer if checkpoint_task(load_checkpoint(args.resume)) == "inpaint" else GANTrainer
+    inpainting = given.get("task") == "inpaint"
+    if not inpainting and any(field in given for field in _INPAINT_OPTIONS.values() if field != "task"):
+        raise UsageError("--mask, --rec-weight, --adv-weight, --rec-loss, --unet/--no-unet, --aux-classes and "
+                         "--class-weight need --task inpaint")
+    if inpainting and "model" in given:
+        raise UsageError("--model is not used with --task inpaint (its model is the inpainting encoder-decoder)")
+    return InpaintTrainer if inpainting else GANTrainer
 
 
 _TRAIN_OPTIONS = {  # argparse dest -> TrainConfig field
@@ -96,13 +154,15 @@ _TRAIN_OPTIONS = {  # argparse dest -> TrainConfig field
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    given = {field: getattr(args, dest) for dest, field in _TRAIN_OPTIONS.items() if getattr(args, dest) is not None}
+    options = {**_TRAIN_OPTIONS, **_INPAINT_OPTIONS}
+    given = {field: getattr(args, dest) for dest, field in options.items() if getattr(args, dest) is not None}
     given = stabilisers.config_options(args, given, resuming=args.resume is not None)  # issue 13
+    trainer_class = _trainer_class(args, given)
     if args.resume is not None:
         if "out" in given:
             raise UsageError("--out cannot be combined with --resume (the run continues in its own folder)")
         try:
-            trainer = GANTrainer.from_checkpoint(args.resume, **given)
+            trainer = trainer_class.from_checkpoint(args.resume, **given)
         except ValueError as exc:
             if type(exc) is ValueError:  # a setting that cannot change on resume
                 raise UsageError(str(exc)) from None
@@ -111,11 +171,12 @@ def _run_train(args: argparse.Namespace) -> int:
               f"batch {trainer.batch})", flush=True)
     else:
         try:
-            config = TrainConfig(**given).validate()
+            config = TrainConfig(**given)
+            config = config.validate() if trainer_class is GANTrainer else inpaint_config(config)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         try:
-            trainer = GANTrainer(config)
+            trainer = trainer_class(config)
         except ValueError as exc:
             if type(exc) is ValueError:  # options that do not fit together or with the data
                 raise UsageError(str(exc)) from None

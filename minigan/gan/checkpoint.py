@@ -103,6 +103,9 @@ def load_generator(path: str | os.PathLike, device: "str | Device" = "cpu"):
     if state.get("kind") != "gan":
         raise CheckpointError(f"{file} is a {state.get('kind')!r} checkpoint, not a GAN checkpoint")
     name = state["model"]
+    if state.get("task") == "inpaint":  # issue 12: G(images, masks), not G(z)
+        raise CheckpointError(f"{file} holds an inpainting generator, which completes images rather than drawing "
+                              f"them: use `minigan inpaint` (load_inpainting_generator in Python)")
     if name not in MODELS:
         raise CheckpointError(f"{file} holds a {name!r} model, which is not registered here (known: "
                               f"{', '.join(sorted(MODELS))}); build the generator yourself and load "

@@ -11,8 +11,10 @@ from ..backend import Device
 from .losses import G_LOSSES, LOSSES, build_loss
 from .lr_schedules import parse_lr_schedule
 from .models import MODELS
+from .inpainting.losses import RECONSTRUCTIONS
+from .inpainting.masks import MASK_KINDS
 
-__all__ = ["TrainConfig", "FIXED_ON_RESUME"]
+__all__ = ["TrainConfig", "FIXED_ON_RESUME", "TASKS", "INPAINT_MODEL"]
 
 # Settings that decide what the next step computes: a resumed run must keep them.
 FIXED_ON_RESUME = ("model", "latent_dim", "width", "dataset", "batch_size", "seed", "n_critic", "loss", "g_loss",
@@ -63,6 +65,15 @@ class TrainConfig:
     spectral_norm: bool = False         # spectral norm on every conv / linear layer of D
     ema: float | None = None            # decay of an EMA of G's weights for samples and eval (None: off)
     lr_schedule: str | None = None      # "cosine", "step:SIZE:GAMMA", "exp:GAMMA", "linear", per epoch
+    # issue 12: inpainting (task "inpaint": an encoder-decoder G completes masked images; model is "inpaint")
+    task: str = "gan"                   # "gan" (noise -> image) or "inpaint" (masked image -> completed image)
+    mask: str = "random"                # inpaint: the training masks (minigan.gan.inpainting.MASK_KINDS)
+    rec_weight: float = 100.0           # inpaint: weight of the reconstruction loss on the hidden pixels
+    adv_weight: float = 1.0             # inpaint: weight of the adversarial loss
+    rec_loss: str = "l1"                # inpaint: "l1" or "l2"
+    unet: bool = True                   # inpaint: U-Net skip connections in G
+    aux_classes: bool = False           # inpaint: D's auxiliary class head (AC-GAN class loss on reals and completions)
+    class_weight: float = 1.0           # inpaint: weight of that class loss
 
     def validate(self) -> "TrainConfig":
         """Raise ValueError naming the first bad field."""
@@ -73,7 +84,7 @@ class TrainConfig:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
-        if self.model not in MODELS and self.model != "custom":
+        if self.model not in MODELS and self.model not in ("custom", INPAINT_MODEL):
             raise ValueError(f"unknown model {self.model!r}; choose one of: {', '.join(sorted(MODELS))}")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of: {', '.join(LOSSES)}")
@@ -105,6 +116,7 @@ class TrainConfig:
                    lsgan_a=self.lsgan_a, lsgan_b=self.lsgan_b, lsgan_c=self.lsgan_c)  # raises on bad combinations
         Device(self.device)  # raises DeviceError on a malformed name
         self._validate_stabilisers()
+        _validate_inpainting(self)
         return self
 
     def _validate_stabilisers(self) -> None:
@@ -135,3 +147,37 @@ class TrainConfig:
     def from_dict(cls, data: dict) -> "TrainConfig":
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# ---- issue 12: inpainting settings -------------------------------------------------------------
+TASKS = ("gan", "inpaint")
+INPAINT_MODEL = "inpaint"  # the model name an inpainting run records (G and D of gan/inpainting/model.py)
+FIXED_ON_RESUME = FIXED_ON_RESUME + ("task", "mask", "rec_weight", "adv_weight", "rec_loss", "unet", "aux_classes",
+                                     "class_weight")
+
+
+def _validate_inpainting(config: TrainConfig) -> None:
+    """The issue-12 fields: ValueError naming the first bad one."""
+    if config.task not in TASKS:
+        raise ValueError(f"unknown task {config.task!r}; choose one of: {', '.join(TASKS)}")
+    if (config.task == "inpaint") != (config.model == INPAINT_MODEL):
+        raise ValueError(f"model {INPAINT_MODEL!r} goes with task 'inpaint' (got model {config.model!r}, "
+                         f"task {config.task!r})")
+    if config.task != "inpaint":
+        return
+    if config.mask not in MASK_KINDS:
+        raise ValueError(f"unknown mask {config.mask!r}; choose one of: {', '.join(MASK_KINDS)}")
+    if config.rec_loss not in RECONSTRUCTIONS:
+        raise ValueError(f"rec_loss must be one of {', '.join(RECONSTRUCTIONS)}, got {config.rec_loss!r}")
+    for name in ("rec_weight", "adv_weight", "class_weight"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    if config.n_critic != 1:
+        raise ValueError(f"the inpainting task takes one D step per G step (n_critic=1), got n_critic={config.n_critic}")
+    stabilisers = {"r1": 0.0, "spectral_norm": False, "ema": None, "lr_schedule": None, "critic_norm": None}
+    used = [name for name, off in stabilisers.items() if getattr(config, name) != off]
+    if used or config.loss in ("wgan", "wgan-gp"):
+        what = ", ".join(used) or f"loss={config.loss!r}"
+        raise ValueError(f"the inpainting task does not take issue 13's stabiliser options yet (got {what}); "
+                         "they apply to task 'gan'")

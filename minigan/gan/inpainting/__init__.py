@@ -7,6 +7,7 @@
     print(format_inpainting_report(evaluate_inpainting(completed, images, masks, labels)))
 """
 from .api import check_images, inpaint, load_images, load_masks, mask_images
+from .checkpoint import INPAINT_TASK, checkpoint_task, load_inpainting_generator
 from .grid import inpainting_grid, save_inpainting_grid
 from .losses import RECONSTRUCTIONS, InpaintingLoss, reconstruction_loss
 from .masks import FIXED_MASKS, MASK_KINDS, MaskSampler, check_masks, fixed_mask
@@ -15,6 +16,7 @@ from .model import NOISE_MODES, InpaintingDiscriminator, InpaintingGenerator, bu
 
 __all__ = [
     "check_images", "inpaint", "load_images", "load_masks", "mask_images",
+    "INPAINT_TASK", "checkpoint_task", "load_inpainting_generator",
     "inpainting_grid", "save_inpainting_grid",
     "RECONSTRUCTIONS", "InpaintingLoss", "reconstruction_loss",
     "FIXED_MASKS", "MASK_KINDS", "MaskSampler", "check_masks", "fixed_mask",
