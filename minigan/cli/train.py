@@ -10,6 +10,7 @@ from ..gan.models import MODELS
 from ..gan.trainer import GANTrainer, TrainConfig
 from .registry import Handler, UsageError, command
 from .validators import device as _device
+from .validators import non_negative_float as _non_negative_float
 from .validators import non_negative_int as _non_negative_int
 from .validators import positive_float as _positive_float
 from .validators import positive_int as _positive_int
@@ -78,6 +79,9 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
     evaluation.add_argument("--eval-n", type=_positive_int, default=None, metavar="N",
                             help="generated images per evaluation (default 10000; fewer is faster, FID is "
                                  "biased upwards at small N)")
+    conditional = parser.add_argument_group("conditional models (--model cgan, cgan-concat, acgan)")
+    conditional.add_argument("--class-weight", type=_non_negative_float, default=None, metavar="W",
+                             help="acgan: weight of the class cross-entropy in D's and G's losses (default 1)")
     return _run_train
 
 
@@ -91,6 +95,7 @@ _TRAIN_OPTIONS = {  # argparse dest -> TrainConfig field
     "checkpoint_every": "checkpoint_every", "samples": "n_samples", "progress": "progress",
     "eval_every": "eval_every", "eval_n": "eval_n",
 }
+_TRAIN_OPTIONS["class_weight"] = "class_weight"   # issue 11: conditional models
 
 
 def _run_train(args: argparse.Namespace) -> int:

@@ -6,7 +6,8 @@ import math
 
 from ..backend import Device, DeviceError
 
-__all__ = ["positive_int", "non_negative_int", "positive_float", "unit_float", "device", "channels"]
+__all__ = ["positive_int", "non_negative_int", "positive_float", "non_negative_float", "unit_float", "device",
+           "channels"]
 
 
 def _number(text: str, kind, expected: str, ok) -> "int | float":
@@ -29,6 +30,10 @@ def non_negative_int(text: str) -> int:
 
 def positive_float(text: str) -> float:
     return _number(text, float, "a positive number", lambda v: v > 0 and math.isfinite(v))
+
+
+def non_negative_float(text: str) -> float:
+    return _number(text, float, "a number >= 0", lambda v: v >= 0 and math.isfinite(v))
 
 
 def unit_float(text: str) -> float:

@@ -16,6 +16,7 @@ __all__ = ["TrainConfig", "FIXED_ON_RESUME"]
 # Settings that decide what the next step computes: a resumed run must keep them.
 FIXED_ON_RESUME = ("model", "latent_dim", "width", "dataset", "batch_size", "seed", "n_critic", "loss", "g_loss",
                     "label_smoothing", "lsgan_a", "lsgan_b", "lsgan_c", "beta1", "beta2", "n_samples")
+FIXED_ON_RESUME += ("class_weight",)   # issue 11: conditional models
 
 
 @dataclass
@@ -50,6 +51,8 @@ class TrainConfig:
     progress: str = "auto"              # "auto" (bar on a TTY, else a line per epoch), "bar", "epoch", "none"
     eval_every: int = 0                 # epochs between FID / Inception Score evaluations (0: never)
     eval_n: int = 10_000                # generated images scored in each evaluation
+    # issue 11: conditional models (--model cgan, cgan-concat, acgan)
+    class_weight: float = 1.0           # acgan only: weight of the class cross-entropy in D's and G's losses
 
     def validate(self) -> "TrainConfig":
         """Raise ValueError naming the first bad field."""
@@ -91,6 +94,12 @@ class TrainConfig:
         build_loss(self.loss, g_loss=self.g_loss, label_smoothing=self.label_smoothing,
                    lsgan_a=self.lsgan_a, lsgan_b=self.lsgan_b, lsgan_c=self.lsgan_c)  # raises on bad combinations
         Device(self.device)  # raises DeviceError on a malformed name
+        # issue 11: the AC-GAN class weight
+        weight = self.class_weight
+        if isinstance(weight, bool) or not (isinstance(weight, (int, float)) and math.isfinite(weight) and weight >= 0):
+            raise ValueError(f"class_weight must be a finite number >= 0, got {weight!r}")
+        if weight != 1.0 and self.model != "acgan":
+            raise ValueError(f"class_weight applies to the acgan model only, not {self.model!r}")
         return self
 
     def to_dict(self) -> dict:
