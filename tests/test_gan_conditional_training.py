@@ -6,29 +6,19 @@ import json
 import numpy as np
 import pytest
 
-from minigan.data import write_fake_dataset
-from minigan.gan import (ACGANLoss, BCELoss, CheckpointError, GANTrainer, NonFiniteLossError, TrainConfig,
+from minigan.gan import (ACGANLoss, BCELoss, CheckpointError, GANTrainer, NonFiniteLossError,
                          build_models, class_order_labels, generate, load_checkpoint, read_png, resume,
                          sample_checkpoint, single_class_labels)
 from minigan.gan.sampling import labels_path, sample_generator
 from minigan.gan.training.conditional_updater import ConditionalUpdater
 
-from test_gan_trainer import assert_same_tree
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fake-mnist")
-    write_fake_dataset(folder, train_size=64, test_size=16, seed=3)
-    return folder
+from test_gan_trainer import assert_same_tree, data_dir  # noqa: F401  (data_dir: the fixture)
+from test_gan_trainer import tiny as trainer_tiny
 
 
 def tiny(data_dir, out, **kw):
-    """64 images, batch 16 -> 4 steps per epoch; grids of 20 images (2 per class)."""
-    base = dict(model="cgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir), epochs=2,
-                progress="none", checkpoint_every=0, n_samples=20, out=str(out))
-    base.update(kw)
-    return TrainConfig(**base)
+    """test_gan_trainer's tiny run (64 images, batch 16 -> 4 steps per epoch) as a cgan, grids of 2 per class."""
+    return trainer_tiny(data_dir, out, **{"model": "cgan", "n_samples": 20, **kw})
 
 
 @pytest.mark.parametrize("model, loss", [("cgan", "bce"), ("cgan", "hinge"), ("cgan-concat", "lsgan"),
