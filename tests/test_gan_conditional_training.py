@@ -225,3 +225,11 @@ def test_unconditional_samples_remove_a_stale_labels_file(tmp_path):
     _, labels = sample_generator(G, 4, out=tmp_path / "s.npy")
     assert labels is None and not (tmp_path / "s.labels.npy").exists()
     assert labels_path("a/b.npy").name == "b.labels.npy"
+
+
+def test_interleave_classes_mixes_class_order_for_grids_and_inception_score_splits():
+    from minigan.gan.sampling import interleave_classes
+    labels = class_order_labels(30)
+    np.testing.assert_array_equal(labels[interleave_classes(labels)], np.tile(np.arange(10), 3))
+    odd = np.array([3, 3, 3, 1, 1, 0])
+    np.testing.assert_array_equal(odd[interleave_classes(odd)], [0, 1, 3, 1, 3, 3])

@@ -15,7 +15,7 @@ from ..data import DATASETS
 from ..gan.checkpoint import load_generator
 from ..gan.class_report import evaluate_class_samples, format_class_report
 from ..gan.labels import class_order_labels, is_conditional
-from ..gan.sampling import generate, labels_path
+from ..gan.sampling import generate, interleave_classes, labels_path
 from ..gan.training.extensions import jsonable
 from .registry import CommandError, Handler, UsageError, command
 from .validators import channels, device, non_negative_int, positive_float, positive_int
@@ -145,7 +145,8 @@ def run_eval(args) -> int:
         classifier = args.classifier
         if labels is not None:  # one classifier for both reports
             classifier = evaluation.load_classifier(classifier or dataset, device=args.device)
-        result = evaluation.evaluate_samples(samples, dataset, classifier=classifier,
+        mixed = samples if labels is None else samples[interleave_classes(labels)]  # IS splits hold every class
+        result = evaluation.evaluate_samples(mixed, dataset, classifier=classifier,
                                              reference=args.reference, baseline=not args.no_baseline,
                                              data_dir=data_dir, device=args.device, batch_size=args.batch_size)
         if labels is not None:

@@ -20,7 +20,8 @@ from .checkpoint import load_generator
 from .labels import sampling_labels
 from .plotting import save_grid
 
-__all__ = ["generate", "sample_checkpoint", "sample_generator", "evaluate_generator", "save_npy", "labels_path"]
+__all__ = ["generate", "sample_checkpoint", "sample_generator", "evaluate_generator", "save_npy", "labels_path",
+           "interleave_classes"]
 
 
 def generate(generator, n: int, *, latent_dim: int | None = None, batch_size: int = 500, seed: int | None = None,
@@ -93,6 +94,19 @@ def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
     return path
 
 
+def interleave_classes(labels) -> np.ndarray:
+    """An order that takes the first sample of every class, then the second, ...: classes mixed evenly.
+
+    For grids, and for the Inception Score, whose splits of consecutive samples would each hold a
+    single class in class order (an IS near 1 that says nothing about the generator).
+    """
+    labels = np.asarray(labels)
+    rank = np.zeros(len(labels), dtype=np.int64)
+    for c in np.unique(labels):
+        rank[labels == c] = np.arange(int((labels == c).sum()))
+    return np.lexsort((labels, rank))
+
+
 def labels_path(samples_path: str | os.PathLike) -> Path:
     """Where the labels of a samples file live: s.npy -> s.labels.npy (beside it)."""
     path = Path(samples_path)
@@ -120,11 +134,7 @@ def sample_generator(G, n: int, *, out: str | os.PathLike | None = None, grid: s
             save_npy(labels_path(out), labels)
     if grid is not None:
         if labels is not None:  # rows of one image per class (the 1st of each, then the 2nd, ...), not 64 zeros
-            rank = np.zeros(len(labels), dtype=np.int64)
-            for c in np.unique(labels):
-                rank[labels == c] = np.arange(int((labels == c).sum()))
-            order = np.lexsort((labels, rank))
-            save_grid(grid, images[order][:grid_size], nrow=len(np.unique(labels)))
+            save_grid(grid, images[interleave_classes(labels)][:grid_size], nrow=len(np.unique(labels)))
         else:
             save_grid(grid, images[:grid_size])
     return images, labels
