@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -238,10 +239,19 @@ def test_two_quick_sigterms_stop_at_once_without_saving(data_dir, tmp_path):
     # DCGAN steps of 64 images (~0.1 s each): the second signal lands while the first is still being handled.
     proc, log = _train_until(tmp_path, data_dir, 2, "--checkpoint-every", 1000, "--model", "dcgan", "--width", 64,
                              "--batch-size", 64)
+    # Two signals that arrive before the process runs its handler coalesce into one (POSIX does not
+    # queue them), so the second is sent once the first has been seen, while the step is still running.
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True)
+    reader.start()
     proc.send_signal(signal.SIGTERM)
-    time.sleep(0.05)
+    deadline = time.time() + 30
+    while time.time() < deadline and not any("SIGTERM: finishing step" in line for line in lines):
+        time.sleep(0.005)
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=60)
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    err = "".join(lines)
     assert proc.returncode == 143, err
     assert "without saving; no checkpoint was written" in err and "Traceback" not in err
     assert not (tmp_path / "run" / "checkpoint.npz").exists()

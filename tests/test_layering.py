@@ -248,3 +248,10 @@ def test_function_level_imports_say_why():
                        "it breaks or which heavy optional import it defers (hoist it, or add the comment)")
     assert not bad, "\n".join(bad)
 
+
+
+def test_no_file_under_minigan_is_over_400_lines():
+    """Small files whose names explain them (issue 10): a file past 400 lines wants splitting."""
+    long = sorted(f"{p.relative_to(ROOT.parent)}: {n} lines" for p in ROOT.rglob("*.py")
+                  if (n := len(p.read_text().splitlines())) > 400)
+    assert not long, "split these files:\n" + "\n".join(long)

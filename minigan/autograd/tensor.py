@@ -215,17 +215,10 @@ class Tensor:
             out = ToDevice(Device(device))(out)
         return out
 
-    def cpu(self) -> "Tensor":
-        return self.to("cpu")
-
-    def cuda(self, index: int | None = None) -> "Tensor":
-        return self.to("cuda" if index is None else f"cuda:{index}")
-
-    def float(self) -> "Tensor":
-        return self.to(dtype=np.float32)
-
-    def double(self) -> "Tensor":
-        return self.to(dtype=np.float64)
+    def cpu(self) -> "Tensor": return self.to("cpu")
+    def cuda(self, index: int | None = None) -> "Tensor": return self.to("cuda" if index is None else f"cuda:{index}")
+    def float(self) -> "Tensor": return self.to(dtype=np.float32)
+    def double(self) -> "Tensor": return self.to(dtype=np.float64)
 
     # -- operators and methods: each calls its op in minigan.ops (bound late, see `_ops` below)
     def __add__(self, other): return _ops.add(self, other)

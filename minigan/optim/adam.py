@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from .. import layout, parallel
-from .optimizer import Optimizer, _check_betas, _check_lr, _check_nonneg, _grad_array, _scratch, _xp
+from .optimizer import Optimizer, _check_betas, _check_lr, _check_nonneg, _scratch, _with_grads
 
 
 class Adam(Optimizer):
@@ -38,12 +38,7 @@ class Adam(Optimizer):
         amsgrad, maximize = group["amsgrad"], group["maximize"]
         decoupled = self._decoupled
         groups: dict = {}  # (step, xp) -> [(data, g, m, v, tmp, vmax)]: one elementwise update each
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            data = p.data
-            xp = _xp(data)
-            g = _grad_array(self, p)
+        for p, data, xp, g in _with_grads(self, group):
             state = self.state.get(p)
             if not state:
                 state = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(data),

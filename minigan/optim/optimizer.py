@@ -237,6 +237,15 @@ def _grad_array(opt: Optimizer, p: Tensor):
     return g
 
 
+def _with_grads(opt: Optimizer, group: dict):
+    """(parameter, its array, its array module, its gradient array) for each parameter of `group` with a grad."""
+    for p in group["params"]:
+        if p.grad is None:
+            continue
+        data = p.data
+        yield p, data, _xp(data), _grad_array(opt, p)
+
+
 def _scratch(state: dict, key: str, like):
     """A work array shaped like the parameter, made once and kept in the (private) state."""
     buf = state.get(key)

@@ -14,7 +14,7 @@ momentum_buffer (momentum > 0), grad_avg (centered). In place, no allocation aft
 """
 from __future__ import annotations
 
-from .optimizer import Optimizer, _check_lr, _check_nonneg, _grad_array, _scratch, _xp
+from .optimizer import Optimizer, _check_lr, _check_nonneg, _scratch, _with_grads
 
 __all__ = ["RMSprop"]
 
@@ -39,12 +39,7 @@ class RMSprop(Optimizer):
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
         wd, momentum = float(group["weight_decay"]), float(group["momentum"])
         centered, maximize = group["centered"], group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            data = p.data
-            xp = _xp(data)
-            g = _grad_array(self, p)
+        for p, data, xp, g in _with_grads(self, group):
             state = self.state.get(p)
             if not state:
                 state = self.state[p] = {"step": 0, "square_avg": xp.zeros_like(data)}

@@ -1,7 +1,7 @@
 """SGD with momentum, dampening, Nesterov and weight decay, as PyTorch computes them."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, _check_lr, _check_nonneg, _grad_array, _scratch, _xp
+from .optimizer import Optimizer, _check_lr, _check_nonneg, _scratch, _with_grads
 
 class SGD(Optimizer):
     """Stochastic gradient descent with momentum, dampening, Nesterov and (L2) weight decay.
@@ -27,12 +27,7 @@ class SGD(Optimizer):
     def _update_group(self, group: dict) -> None:
         lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
         wd, nesterov, maximize = float(group["weight_decay"]), group["nesterov"], group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            data = p.data
-            xp = _xp(data)
-            g = _grad_array(self, p)
+        for p, data, xp, g in _with_grads(self, group):
             state = self.state.setdefault(p, {})
             tmp = _scratch(state, "_tmp", data)
             d = g
