@@ -7,14 +7,18 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from .. import __version__, evaluation
 from ..atomic import atomic_write
 from ..data import DATASETS
 from ..gan.checkpoint import load_generator
-from ..gan.sampling import generate
+from ..gan.class_report import evaluate_class_samples, format_class_report
+from ..gan.labels import class_order_labels, is_conditional
+from ..gan.sampling import generate, interleave_classes, labels_path
 from ..gan.training.extensions import jsonable
 from . import inpaint as inpainting
-from .registry import CommandError, Handler, command
+from .registry import CommandError, Handler, UsageError, command
 from .validators import channels, device, non_negative_int, positive_float, positive_int
 
 # What a bad samples file, classifier file or option combination raises on the way: exit 1 with its message.
@@ -26,7 +30,10 @@ def _eval(parser: argparse.ArgumentParser) -> Handler:
     parser.description = ("Score generated digits with minigan's own classifier (shipped in minigan/weights/): "
                           "FID on its 128-d features against the test set, Inception Score from its softmax, and "
                           "the class histogram. A real-vs-real baseline (N training images vs the test set) is "
-                          "printed beside every number: a perfect generator scores about the baseline, not zero.")
+                          "printed beside every number: a perfect generator scores about the baseline, not zero. "
+                          "For a conditional checkpoint (N/10 samples per class) or --samples S.npy with "
+                          "S.labels.npy beside it, also the class accuracy (the classifier's test accuracy is its "
+                          "baseline) and the per-class FID at equal N, with its mean.")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint", metavar="PATH", help="a checkpoint written by `minigan train`")
     source.add_argument("--samples", metavar="PATH",
@@ -88,34 +95,74 @@ def _checkpoint_run(checkpoint, device: str):
     return generator, config.get("dataset"), (data_dir if data_dir and Path(data_dir).is_dir() else None)
 
 
+def _samples_labels(samples: str, n: int):
+    """The labels file beside a samples file (S.labels.npy), read without pickles, or None when there is none."""
+    path = labels_path(samples)
+    if not path.is_file():
+        return None
+    try:
+        labels = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot read the labels file {path}: {' '.join(str(exc).split())}") from None
+    if labels.dtype.kind not in "iu":
+        raise CommandError(f"{path}: labels must be integer class indices (int64), got dtype {labels.dtype} "
+                           f"of shape {labels.shape}")
+    if labels.shape != (n,):
+        raise CommandError(f"{path}: labels of shape {labels.shape} do not match the {n} images of {samples}; "
+                           f"expected shape ({n},)")
+    return labels.astype(np.int64)
+
+
 def run_eval(args) -> int:
     """Handler of `minigan eval`: print the report, optionally write JSON; 0 on success."""
     if args.inpaint is not None or inpainting.is_inpainting_checkpoint(args.checkpoint):
         return inpainting.run_inpaint_eval(args)
     dataset, data_dir = args.dataset, args.data_dir
+    labels = None   # the classes the samples were drawn for (conditional models, issue 11)
     try:
         if args.samples is not None:
             samples = evaluation.load_samples(args.samples)
+            labels = _samples_labels(args.samples, len(samples))
             if args.n is not None:
                 if args.n > len(samples):
                     print(f"note: --n {args.n} but {args.samples} holds {len(samples)} images; scoring all of them",
                           file=sys.stderr)
                 samples = samples[: args.n]
+                labels = None if labels is None else labels[: args.n]
             source = {"samples": str(args.samples)}
+            if labels is not None:
+                source["labels"] = str(labels_path(args.samples))
         else:
             generator, run_dataset, run_data_dir = _checkpoint_run(args.checkpoint, args.device)
             dataset = dataset or run_dataset
             data_dir = data_dir or run_data_dir
-            samples = generate(generator, args.n or evaluation.DEFAULT_N, device=args.device, seed=args.seed,
-                               batch_size=args.batch_size)
+            n = args.n or evaluation.DEFAULT_N
+            if is_conditional(generator):
+                try:
+                    labels = class_order_labels(n, generator.num_classes)
+                except ValueError as exc:
+                    raise UsageError(f"--n: {exc} ({args.checkpoint} holds a conditional model)") from None
+            samples = generate(generator, n, device=args.device, seed=args.seed, batch_size=args.batch_size,
+                               labels=labels)
             source = {"checkpoint": str(args.checkpoint), "seed": args.seed}
-        result = evaluation.evaluate_samples(samples, dataset or "mnist", classifier=args.classifier,
+        dataset = dataset or "mnist"
+        classifier = args.classifier
+        if labels is not None:  # one classifier for both reports
+            classifier = evaluation.load_classifier(classifier or dataset, device=args.device)
+        mixed = samples if labels is None else samples[interleave_classes(labels)]  # IS splits hold every class
+        result = evaluation.evaluate_samples(mixed, dataset, classifier=classifier,
                                              reference=args.reference, baseline=not args.no_baseline,
                                              data_dir=data_dir, device=args.device, batch_size=args.batch_size)
+        if labels is not None:
+            result.update(evaluate_class_samples(samples, labels, dataset, classifier=classifier, data_dir=data_dir,
+                                                 device=args.device, batch_size=args.batch_size,
+                                                 baseline=not args.no_baseline))
     except _EVAL_ERRORS as error:
         raise CommandError(str(error)) from None
     result.update(source)
     print(evaluation.format_report(result))
+    if labels is not None:
+        print(format_class_report(result))
     if args.json:
         path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,10 @@ import sys
 import numpy as np
 
 from .. import __version__, backend
-from ..gan.sampling import sample_checkpoint
-from .registry import CommandError, Handler, command
+from ..gan.checkpoint import load_generator
+from ..gan.labels import is_conditional, sampling_labels
+from ..gan.sampling import labels_path, sample_generator
+from .registry import CommandError, Handler, UsageError, command
 from .validators import device as _device
 from .validators import non_negative_int as _non_negative_int
 from .validators import positive_int as _positive_int
@@ -18,7 +20,10 @@ from .validators import positive_int as _positive_int
 @command("sample", help="draw images from a trained generator")
 def _sample(parser: argparse.ArgumentParser) -> Handler:
     parser.description = ("Load a checkpoint's generator (eval mode) and save N images as a float32 .npy array "
-                          "of shape (N, 1, 28, 28) with values in [-1, 1], plus an optional PNG grid.")
+                          "of shape (N, 1, 28, 28) with values in [-1, 1], plus an optional PNG grid. A conditional "
+                          "checkpoint (cgan, cgan-concat, acgan) gives N/10 images per class in class order "
+                          "(N a multiple of 10), or N of --class K, and writes their labels beside OUT as "
+                          "OUT.labels.npy (int64, shape (N,)).")
     parser.add_argument("--checkpoint", required=True, metavar="PATH",
                         help="checkpoint file, or a run folder holding checkpoint.npz")
     parser.add_argument("--n", type=_positive_int, default=10000, help="number of images (default 10000)")
@@ -27,6 +32,8 @@ def _sample(parser: argparse.ArgumentParser) -> Handler:
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="noise seed (default 0)")
     parser.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
     parser.add_argument("--batch-size", type=_positive_int, default=500, help="images per forward pass")
+    parser.add_argument("--class", dest="class_index", type=_non_negative_int, default=None, metavar="K",
+                        help="conditional checkpoints only: draw all N images of class K")
     return _run_sample
 
 
@@ -34,10 +41,20 @@ def _run_sample(args: argparse.Namespace) -> int:
     out_dir = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(out_dir):
         raise CommandError(f"the folder of --out {args.out} does not exist")
-    images = sample_checkpoint(args.checkpoint, args.n, out=args.out, grid=args.grid, seed=args.seed,
-                               device=args.device, batch_size=args.batch_size)
+    G, state = load_generator(args.checkpoint, device=args.device)
+    try:  # N not a multiple of 10, --class out of range or for an unconditional model: usage errors
+        labels = sampling_labels(G, args.n, class_index=args.class_index)
+    except ValueError as exc:
+        kind = "a conditional" if is_conditional(G) else "an unconditional"
+        raise UsageError(f"{exc} ({args.checkpoint} holds {kind} {state.get('model')!r} model)") from None
+    images, labels = sample_generator(G, args.n, out=args.out, grid=args.grid, seed=args.seed, device=args.device,
+                                      batch_size=args.batch_size, labels=labels)
     print(f"wrote {images.shape[0]} images {tuple(images.shape)} {images.dtype} in "
           f"[{float(images.min()):.3f}, {float(images.max()):.3f}] to {args.out}")
+    if labels is not None:
+        classes = (f"class {args.class_index}" if args.class_index is not None
+                   else f"{args.n // G.num_classes} per class in class order")
+        print(f"labels: {labels_path(args.out)} ({classes})")
     if args.grid:
         print(f"grid: {args.grid}")
     return 0

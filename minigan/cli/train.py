@@ -14,6 +14,7 @@ from ..gan.checkpoint import load_checkpoint
 from . import stabilisers
 from .registry import Handler, UsageError, command
 from .validators import device as _device
+from .validators import non_negative_float as _non_negative_float
 from .validators import non_negative_int as _non_negative_int
 from .validators import positive_float as _positive_float
 from .validators import positive_int as _positive_int
@@ -84,6 +85,10 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
                                  "biased upwards at small N)")
     stabilisers.add_arguments(parser)  # issue 13
     _inpainting_arguments(parser)
+    conditional = parser.add_argument_group("conditional models (--model cgan, cgan-concat, acgan)")
+    conditional.add_argument("--class-weight", type=_non_negative_float, default=None, metavar="W",
+                             help="acgan (and --task inpaint --aux-classes): weight of the class cross-entropy "
+                                  "in D's and G's losses (default 1)")
     return _run_train
 
 
@@ -109,23 +114,10 @@ def _inpainting_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-unet", dest="unet", action="store_const", const=False, help="a plain encoder-decoder")
     group.add_argument("--aux-classes", dest="aux_classes", action="store_const", const=True, default=None,
                        help="give D an auxiliary class head: a class loss on real images and completions")
-    group.add_argument("--class-weight", type=_non_negative_float, default=None,
-                       help="weight of that class loss (default 1)")
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}") from None
-    if not (value >= 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
-    return value
 
 
 _INPAINT_OPTIONS = {"task": "task", "mask": "mask", "rec_weight": "rec_weight", "adv_weight": "adv_weight",
-                    "rec_loss": "rec_loss", "unet": "unet", "aux_classes": "aux_classes",
-                    "class_weight": "class_weight"}
+                    "rec_loss": "rec_loss", "unet": "unet", "aux_classes": "aux_classes"}
 
 
 def _trainer_class(args: argparse.Namespace, given: dict) -> type:
@@ -134,8 +126,8 @@ def _trainer_class(args: argparse.Namespace, given: dict) -> type:
         return InpaintTrainer if checkpoint_task(load_checkpoint(args.resume)) == "inpaint" else GANTrainer
     inpainting = given.get("task") == "inpaint"
     if not inpainting and any(field in given for field in _INPAINT_OPTIONS.values() if field != "task"):
-        raise UsageError("--mask, --rec-weight, --adv-weight, --rec-loss, --unet/--no-unet, --aux-classes and "
-                         "--class-weight need --task inpaint")
+        raise UsageError("--mask, --rec-weight, --adv-weight, --rec-loss, --unet/--no-unet and --aux-classes "
+                         "need --task inpaint")
     if inpainting and "model" in given:
         raise UsageError("--model is not used with --task inpaint (its model is the inpainting encoder-decoder)")
     return InpaintTrainer if inpainting else GANTrainer
@@ -151,6 +143,7 @@ _TRAIN_OPTIONS = {  # argparse dest -> TrainConfig field
     "checkpoint_every": "checkpoint_every", "samples": "n_samples", "progress": "progress",
     "eval_every": "eval_every", "eval_n": "eval_n",
 }
+_TRAIN_OPTIONS["class_weight"] = "class_weight"   # issue 11: conditional models
 
 
 def _run_train(args: argparse.Namespace) -> int:

@@ -6,8 +6,8 @@ import math
 
 from ..backend import Device, DeviceError
 
-__all__ = ["positive_int", "non_negative_int", "positive_float", "unit_float", "device", "channels",
-           "non_negative_float", "open_unit_float"]
+__all__ = ["positive_int", "non_negative_int", "positive_float", "non_negative_float", "unit_float", "device",
+           "channels", "open_unit_float"]
 
 
 def _number(text: str, kind, expected: str, ok) -> "int | float":
@@ -32,6 +32,10 @@ def positive_float(text: str) -> float:
     return _number(text, float, "a positive number", lambda v: v > 0 and math.isfinite(v))
 
 
+def non_negative_float(text: str) -> float:
+    return _number(text, float, "a number >= 0", lambda v: v >= 0 and math.isfinite(v))
+
+
 def unit_float(text: str) -> float:
     return _number(text, float, "a number in [0, 1)", lambda v: 0.0 <= v < 1.0)
 
@@ -51,10 +55,6 @@ def channels(text: str) -> tuple[int, int]:
     if c1 < 1 or c2 < 1:
         raise argparse.ArgumentTypeError(f"widths must be positive, got {text!r}")
     return c1, c2
-
-
-def non_negative_float(text: str) -> float:
-    return _number(text, float, "a number >= 0", lambda v: 0 <= v < math.inf)
 
 
 def open_unit_float(text: str) -> float:

@@ -2,7 +2,8 @@
 
 A checkpoint is a dict (see ``GANTrainer.state_dict``):
 
-    kind "gan", model (registry name), model_config {latent_dim, width}, config (TrainConfig as a dict),
+    kind "gan", model (registry name), model_kind ("conditional": G takes labels, or "unconditional"),
+    model_config {latent_dim, width}, config (TrainConfig as a dict),
     step, epoch, batch, loader (data position), rng_state (noise generator),
     generator / discriminator (state dicts: weights and BatchNorm statistics),
     optimizer_g / optimizer_d (Adam state dicts), fixed_noise (the sample-grid noise)

@@ -21,6 +21,7 @@ FIXED_ON_RESUME = ("model", "latent_dim", "width", "dataset", "batch_size", "see
                     "label_smoothing", "lsgan_a", "lsgan_b", "lsgan_c", "beta1", "beta2", "n_samples")
 FIXED_ON_RESUME += ("critic_norm", "gp_weight", "clip", "r1", "r1_every", "spectral_norm", "ema",  # issue 13
                     "lr_schedule")
+FIXED_ON_RESUME += ("class_weight",)   # issue 11: conditional models
 
 
 @dataclass
@@ -73,7 +74,8 @@ class TrainConfig:
     rec_loss: str = "l1"                # inpaint: "l1" or "l2"
     unet: bool = True                   # inpaint: U-Net skip connections in G
     aux_classes: bool = False           # inpaint: D's auxiliary class head (AC-GAN class loss on reals and completions)
-    class_weight: float = 1.0           # inpaint: weight of that class loss
+    # issue 11 (acgan) and issue 12 (inpaint with --aux-classes): weight of the class cross-entropy
+    class_weight: float = 1.0           # in D's and G's losses
 
     def validate(self) -> "TrainConfig":
         """Raise ValueError naming the first bad field."""
@@ -117,6 +119,15 @@ class TrainConfig:
         Device(self.device)  # raises DeviceError on a malformed name
         self._validate_stabilisers()
         _validate_inpainting(self)
+        # issue 11: the AC-GAN class weight
+        weight = self.class_weight
+        if isinstance(weight, bool) or not (isinstance(weight, (int, float)) and math.isfinite(weight) and weight >= 0):
+            raise ValueError(f"class_weight must be a finite number >= 0, got {weight!r}")
+        if weight != 1.0 and self.model != "acgan" and not (self.task == "inpaint" and self.aux_classes):
+            raise ValueError(f"class_weight applies to the acgan model and to inpainting with aux_classes only, "
+                             f"not {self.model!r}")
+        if self.model in ("cgan", "cgan-concat", "acgan"):
+            _no_stabilisers(self, f"the conditional model {self.model!r}", "the unconditional models")
         return self
 
     def _validate_stabilisers(self) -> None:
@@ -152,8 +163,7 @@ class TrainConfig:
 # ---- issue 12: inpainting settings -------------------------------------------------------------
 TASKS = ("gan", "inpaint")
 INPAINT_MODEL = "inpaint"  # the model name an inpainting run records (G and D of gan/inpainting/model.py)
-FIXED_ON_RESUME = FIXED_ON_RESUME + ("task", "mask", "rec_weight", "adv_weight", "rec_loss", "unet", "aux_classes",
-                                     "class_weight")
+FIXED_ON_RESUME = FIXED_ON_RESUME + ("task", "mask", "rec_weight", "adv_weight", "rec_loss", "unet", "aux_classes")
 
 
 def _validate_inpainting(config: TrainConfig) -> None:
@@ -175,9 +185,13 @@ def _validate_inpainting(config: TrainConfig) -> None:
             raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     if config.n_critic != 1:
         raise ValueError(f"the inpainting task takes one D step per G step (n_critic=1), got n_critic={config.n_critic}")
+    _no_stabilisers(config, "the inpainting task", "task 'gan'")
+
+
+def _no_stabilisers(config: TrainConfig, what: str, where: str) -> None:
+    """Issue 13's options run in StabilisedUpdater's step only: refuse them where another updater runs."""
     stabilisers = {"r1": 0.0, "spectral_norm": False, "ema": None, "lr_schedule": None, "critic_norm": None}
     used = [name for name, off in stabilisers.items() if getattr(config, name) != off]
     if used or config.loss in ("wgan", "wgan-gp"):
-        what = ", ".join(used) or f"loss={config.loss!r}"
-        raise ValueError(f"the inpainting task does not take issue 13's stabiliser options yet (got {what}); "
-                         "they apply to task 'gan'")
+        raise ValueError(f"{what} does not take issue 13's stabiliser options yet (got "
+                         f"{', '.join(used) or 'loss=' + repr(config.loss)}); they apply to {where}")

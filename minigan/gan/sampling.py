@@ -17,13 +17,15 @@ from ..autograd import no_grad
 from ..backend import Device
 from ..evaluation import DEFAULT_N, evaluate_samples
 from .checkpoint import load_generator
+from .labels import sampling_labels
 from .plotting import save_grid
 
-__all__ = ["generate", "sample_checkpoint", "evaluate_generator", "save_npy"]
+__all__ = ["generate", "sample_checkpoint", "sample_generator", "evaluate_generator", "save_npy", "labels_path",
+           "interleave_classes"]
 
 
 def generate(generator, n: int, *, latent_dim: int | None = None, batch_size: int = 500, seed: int | None = None,
-             device: "str | Device | None" = None, noise: np.ndarray | None = None) -> np.ndarray:
+             device: "str | Device | None" = None, noise: np.ndarray | None = None, labels=None) -> np.ndarray:
     """`n` images from `generator` as a float32 NumPy array (n, C, H, W) in [-1, 1].
 
     The generator runs in eval mode (its mode is restored afterwards) without
@@ -33,6 +35,12 @@ def generate(generator, n: int, *, latent_dim: int | None = None, batch_size: in
     device), else from minigan's seeded generator::
 
         images = generate(G, 10000, seed=0)      # what `minigan sample` writes
+
+    A class-conditional generator (``G.num_classes``) draws image i for class `labels[i]`
+    (int, shape (n,)); without `labels` it draws n / num_classes of each class in class order
+    (``sampling_labels``). Labels for an unconditional generator are an error::
+
+        images = generate(G, 100, seed=0, labels=single_class_labels(100, 7))   # 100 sevens
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
@@ -50,6 +58,7 @@ def generate(generator, n: int, *, latent_dim: int | None = None, batch_size: in
         first = next(iter(generator.parameters()), None)
         device = first.device if first is not None else Device("cpu")
     device = Device(device)
+    labels = sampling_labels(generator, int(n), labels=labels)   # None for an unconditional generator
     rng = np.random.default_rng(seed) if seed is not None and noise is None else None
     chunks = []
     was_training = generator.training
@@ -65,7 +74,11 @@ def generate(generator, n: int, *, latent_dim: int | None = None, batch_size: in
                 else:
                     z = creation.randn(size, latent_dim)
                     z = z if device.type == "cpu" else z.to(device)
-                chunks.append(generator(z).numpy().astype(np.float32, copy=False))
+                if labels is None:
+                    out = generator(z)
+                else:
+                    out = generator(z, creation.tensor(labels[start:start + size], device=device))
+                chunks.append(out.numpy().astype(np.float32, copy=False))
     finally:
         generator.train(was_training)
     images = np.concatenate(chunks, axis=0) if len(chunks) > 1 else np.array(chunks[0], copy=True)
@@ -81,16 +94,64 @@ def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
     return path
 
 
+def interleave_classes(labels) -> np.ndarray:
+    """An order that takes the first sample of every class, then the second, ...: classes mixed evenly.
+
+    For grids, and for the Inception Score, whose splits of consecutive samples would each hold a
+    single class in class order (an IS near 1 that says nothing about the generator).
+    """
+    labels = np.asarray(labels)
+    rank = np.zeros(len(labels), dtype=np.int64)
+    for c in np.unique(labels):
+        rank[labels == c] = np.arange(int((labels == c).sum()))
+    return np.lexsort((labels, rank))
+
+
+def labels_path(samples_path: str | os.PathLike) -> Path:
+    """Where the labels of a samples file live: s.npy -> s.labels.npy (beside it)."""
+    path = Path(samples_path)
+    stem = path.name[:-len(".npy")] if path.name.endswith(".npy") else path.name
+    return path.with_name(stem + ".labels.npy")
+
+
+def sample_generator(G, n: int, *, out: str | os.PathLike | None = None, grid: str | os.PathLike | None = None,
+                     grid_size: int = 64, seed: int | None = 0, device: "str | Device" = "cpu", batch_size: int = 500,
+                     labels=None, class_index: int | None = None) -> tuple[np.ndarray, "np.ndarray | None"]:
+    """Draw `n` images from G; optionally save them (.npy) and a PNG grid. Returns (images, labels or None).
+
+    For a conditional G the labels are `labels`, else all `class_index`, else class order (n a
+    multiple of the number of classes), and with `out` they are written beside the images as
+    int64 (n,) ``labels_path(out)`` (atomically). An unconditional G's samples remove a stale labels
+    file there, so a samples file and its labels file always belong together.
+    """
+    labels = sampling_labels(G, int(n), labels=labels, class_index=class_index)
+    images = generate(G, n, batch_size=batch_size, seed=seed, device=device, labels=labels)
+    if out is not None:
+        if labels is None:
+            labels_path(out).unlink(missing_ok=True)
+        save_npy(out, images)
+        if labels is not None:
+            save_npy(labels_path(out), labels)
+    if grid is not None:
+        if labels is not None:  # rows of one image per class (the 1st of each, then the 2nd, ...), not 64 zeros
+            save_grid(grid, images[interleave_classes(labels)][:grid_size], nrow=len(np.unique(labels)))
+        else:
+            save_grid(grid, images[:grid_size])
+    return images, labels
+
+
 def sample_checkpoint(checkpoint: str | os.PathLike, n: int = 10000, *, out: str | os.PathLike | None = None,
                       grid: str | os.PathLike | None = None, grid_size: int = 64, seed: int | None = 0,
-                      device: "str | Device" = "cpu", batch_size: int = 500) -> np.ndarray:
-    """Load a checkpoint's generator and draw `n` images; optionally save them (.npy) and a PNG grid."""
+                      device: "str | Device" = "cpu", batch_size: int = 500, class_index: int | None = None
+                      ) -> np.ndarray:
+    """Load a checkpoint's generator and draw `n` images; optionally save them (.npy) and a PNG grid.
+
+    A conditional checkpoint gives n / 10 images per class in class order (or `class_index` only)
+    and writes their labels beside `out` (``labels_path``); see ``sample_generator``.
+    """
     G, _state = load_generator(checkpoint, device=device)
-    images = generate(G, n, batch_size=batch_size, seed=seed, device=device)
-    if out is not None:
-        save_npy(out, images)
-    if grid is not None:
-        save_grid(grid, images[:grid_size])
+    images, _labels = sample_generator(G, n, out=out, grid=grid, grid_size=grid_size, seed=seed, device=device,
+                                       batch_size=batch_size, class_index=class_index)
     return images
 
 

@@ -41,6 +41,8 @@ from .training import (Evaluation, JSONLLog, LossCurves, NonFiniteLossError, Pro
                        StopOnSignal, Trainer, TrainResult)
 from .training.extensions import LOG_NAME, METRICS_NAME
 from .training.stabilised_updater import StabilisedUpdater
+from .training.conditional_updater import ConditionalUpdater
+from .training.updater import GANUpdater
 
 __all__ = ["TrainConfig", "GANTrainer", "TrainResult", "NonFiniteLossError", "resume", "default_run_dir"]
 
@@ -102,12 +104,11 @@ class GANTrainer(Trainer):
         backend.manual_seed(config.seed)
         if generator is None:
             generator, discriminator = build_models(config.model, latent_dim=config.latent_dim, width=config.width)
-        if is_conditional(generator):  # until the conditional updater lands (issue 11): fail before any step
-            raise ValueError(f"model {config.model!r} is class-conditional; this trainer trains unconditional "
-                             f"models only")
         G, D = generator.to(self.device), discriminator.to(self.device)
         loss = loss or build_loss(config.loss, g_loss=config.g_loss, label_smoothing=config.label_smoothing,
                                   lsgan_a=config.lsgan_a, lsgan_b=config.lsgan_b, lsgan_c=config.lsgan_c)
+        if updater_class is None and is_conditional(G):  # labels in every step, a row per class in the grids
+            updater_class = ConditionalUpdater
         updater = (updater_class or self.updater_class).from_config(config, G, D, loss, self.device)
         loader = self._make_loader(data)
         if len(loader) < config.n_critic:
@@ -157,6 +158,7 @@ class GANTrainer(Trainer):
         return {
             "kind": "gan",
             "model": self.config.model,
+            "model_kind": _kind(self.G),
             "model_config": {"latent_dim": self.config.latent_dim, "width": self.config.width},
             "config": self.config.to_dict(),
             "step": position["step"],
@@ -170,9 +172,10 @@ class GANTrainer(Trainer):
 
     def load_state_dict(self, state: dict, source: str = "checkpoint") -> None:
         """Restore what ``state_dict`` returned (clear CheckpointError on a mismatch)."""
-        if state.get("model") != self.config.model:
-            raise ckpt.CheckpointError(f"{source} holds a {state.get('model')!r} model, "
-                                       f"but this trainer has a {self.config.model!r} model")
+        saved_kind, own_kind = state.get("model_kind", ""), _kind(self.G)
+        if state.get("model") != self.config.model or (saved_kind and saved_kind != own_kind):
+            raise ckpt.CheckpointError(f"{source} holds {_a(saved_kind)}{state.get('model')!r} model, "
+                                       f"but this trainer has {_a(own_kind)}{self.config.model!r} model")
         self.updater.load_state_dict(state, source)
         try:
             self.load_position(state)
@@ -222,7 +225,8 @@ class GANTrainer(Trainer):
 
     def save_samples(self, path: str | os.PathLike | None = None) -> Path:
         path = Path(path) if path is not None else self.run_dir / f"samples_epoch_{self.epoch + 1:03d}.png"
-        return save_grid(path, self.generate())
+        columns = getattr(self.updater, "grid_columns", None)   # a conditional updater: one row per class
+        return save_grid(path, self.generate(), nrow=columns(self.fixed_noise) if columns else None)
 
     def evaluate(self, n: int | None = None) -> dict:
         """Score G now (``minigan.evaluation``): FID, Inception Score and class coverage of `n` samples
@@ -240,6 +244,15 @@ class GANTrainer(Trainer):
                                     device=str(self.device), batch_size=EVAL_BATCH_SIZE)
         finally:
             backend.set_rng_state(rng_state)
+
+
+def _kind(generator) -> str:
+    """What a checkpoint records as its model kind: 'conditional' (G takes labels) or 'unconditional'."""
+    return "conditional" if is_conditional(generator) else "unconditional"
+
+
+def _a(kind: str) -> str:
+    return f"{'an' if kind.startswith('u') else 'a'} {kind} " if kind else "a "
 
 
 def resume(run_dir: str | os.PathLike, **overrides) -> TrainResult:
