@@ -29,7 +29,7 @@ from ..conditional_losses import ACGANLoss
 from ..labels import check_labels, class_order_labels, conditional_grid_inputs, uniform_labels
 from ..losses import GANLoss
 from ..sampling import generate
-from .updater import GANUpdater, grad_norm, mean_sigmoid
+from .updater import GANUpdater, frozen, grad_norm, mean_sigmoid
 
 __all__ = ["ConditionalUpdater"]
 
@@ -103,20 +103,13 @@ class ConditionalUpdater(GANUpdater):
     def generator_step(self, fake: Tensor, fake_y: Tensor, record: dict) -> None:
         """One G update on D's scores of (fake, fake_y), with D's weights frozen for the backward pass."""
         self.opt_g.zero_grad()
-        d_params = list(self.D.parameters())
-        flags = [p.requires_grad for p in d_params]
-        for p in d_params:                  # no gradients for D's weights in G's backward pass
-            p.requires_grad_(False)
-        try:
+        with frozen(self.D):  # no gradients for D's weights in G's backward pass
             args, scores = self._scores(fake, fake_y)
             loss_g = self.loss.g(*args)
             if self.statistics:
                 loss_g_value = float(loss_g.item())
                 self.check_finite(loss_g_value, "loss_G")
             loss_g.backward()
-        finally:
-            for p, flag in zip(d_params, flags):
-                p.requires_grad_(flag)
         if self.statistics:
             record["grad_norm_G"] = grad_norm(self.G.parameters())
         self.opt_g.step()

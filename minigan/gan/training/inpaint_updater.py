@@ -26,7 +26,7 @@ from ...autograd import Tensor
 from ..checkpoint import CheckpointError
 from ..inpainting import InpaintingLoss, MaskSampler, inpaint
 from ..losses import GANLoss
-from .updater import GANUpdater, grad_norm, mean_sigmoid
+from .updater import GANUpdater, frozen, grad_norm, mean_sigmoid
 
 __all__ = ["InpaintUpdater", "mask_seed", "MASK_STATE"]
 
@@ -102,20 +102,13 @@ class InpaintUpdater(GANUpdater):
         self.opt_d.step()
 
         self.opt_g.zero_grad()
-        d_params = list(D.parameters())
-        flags = [p.requires_grad for p in d_params]
-        for p in d_params:                  # no gradients for D's weights in G's backward pass
-            p.requires_grad_(False)
-        try:
+        with frozen(D):  # no gradients for D's weights in G's backward pass
             after_scores, after_classes = self._scores(completed)  # D changed: score again
             loss_g, parts_g = loss.generator(completed, x, m, after_scores, after_classes, y)
             if stats:
                 record["loss_G"] = float(loss_g.item())
                 self.check_finite(record["loss_G"], "loss_G")
             loss_g.backward()
-        finally:
-            for p, flag in zip(d_params, flags):
-                p.requires_grad_(flag)
         if stats:
             record["grad_norm_G"] = grad_norm(G.parameters())
         self.opt_g.step()

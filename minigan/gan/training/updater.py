@@ -25,8 +25,9 @@ e.g. an EMA generator); see the README's trainer section::
 """
 from __future__ import annotations
 
+import contextlib
 import math
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -57,6 +58,24 @@ def grad_norm(parameters) -> float:
             g = p.grad.data
             total = total + ((g.astype(np.float64) * g).sum() if g.dtype != np.float64 else (g * g).sum())
     return math.sqrt(float(total))
+
+
+@contextlib.contextmanager
+def frozen(module) -> Iterator[None]:
+    """Parameters of `module` record no gradient inside the block (D during G's backward pass), then as before.
+
+        with frozen(D):
+            loss_g = loss.g(D(fake)); loss_g.backward()   # gradients reach G only
+    """
+    params = list(module.parameters())
+    flags = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(params, flags):
+            p.requires_grad_(flag)
 
 
 def mean_sigmoid(scores: Tensor) -> float:
@@ -236,20 +255,13 @@ class GANUpdater(Updater):
         """One G update on D's scores of `fake`, with D's weights frozen for the backward pass."""
         D = self.D
         self.opt_g.zero_grad()
-        d_params = list(D.parameters())
-        flags = [p.requires_grad for p in d_params]
-        for p in d_params:                  # no gradients for D's weights in G's backward pass
-            p.requires_grad_(False)
-        try:
+        with frozen(D):  # no gradients for D's weights in G's backward pass
             scores = D(fake)
             loss_g = self.loss.g(scores)
             if self.statistics:
                 loss_g_value = float(loss_g.item())
                 self.check_finite(loss_g_value, "loss_G")
             loss_g.backward()
-        finally:
-            for p, flag in zip(d_params, flags):
-                p.requires_grad_(flag)
         if self.statistics:
             record["grad_norm_G"] = grad_norm(self.G.parameters())
         self.opt_g.step()
