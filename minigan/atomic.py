@@ -12,10 +12,11 @@ lowest layers can use it).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 
 @contextlib.contextmanager
@@ -40,3 +41,12 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
+
+
+def write_json(path: str | os.PathLike, value: Any, default: Callable | None = None) -> None:
+    """`value` as indented JSON (one trailing newline) at `path`, atomically; `default` as in json.dumps.
+
+        write_json("runs/x/config.json", {"lr": 2e-4})
+    """
+    with atomic_write(path) as handle:
+        handle.write((json.dumps(value, indent=2, default=default) + "\n").encode())

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__, evaluation
-from ..atomic import atomic_write
+from ..atomic import write_json
 from ..data import DATASETS
 from ..gan.checkpoint import load_generator
 from ..gan.class_report import evaluate_class_samples, format_class_report
@@ -166,8 +165,7 @@ def run_eval(args) -> int:
     if args.json:
         path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_write(path) as handle:
-            handle.write((json.dumps(result, indent=2, default=jsonable) + "\n").encode())
+        write_json(path, result, default=jsonable)
         print(f"wrote {path}")
     return 0
 

@@ -11,12 +11,11 @@ Masks: --masks FILE (1 = hidden), else --mask KIND (random kinds drawn from --ma
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_write
+from ..atomic import write_json
 from ..data import DATASETS, load_dataset
 from ..gan.checkpoint import load_checkpoint
 from ..gan.inpainting import (MASK_KINDS, MaskSampler, check_images, checkpoint_task, evaluate_inpainting,
@@ -163,7 +162,6 @@ def run_inpaint_eval(args) -> int:
     if args.json:
         path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_write(path) as handle:
-            handle.write((json.dumps(result, indent=2, default=jsonable) + "\n").encode())
+        write_json(path, result, default=jsonable)
         print(f"wrote {path}")
     return 0

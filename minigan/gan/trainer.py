@@ -19,7 +19,6 @@ resumed run ends bit-identical to one that was never interrupted.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import backend
-from ..atomic import atomic_write
+from ..atomic import write_json
 from ..backend import Device
 from ..data import DataLoader, load_dataset
 from ..evaluation import evaluate_samples
@@ -42,7 +41,6 @@ from .training import (Evaluation, JSONLLog, LossCurves, NonFiniteLossError, Pro
 from .training.extensions import LOG_NAME, METRICS_NAME
 from .training.stabilised_updater import StabilisedUpdater
 from .training.conditional_updater import ConditionalUpdater
-from .training.updater import GANUpdater
 
 __all__ = ["TrainConfig", "GANTrainer", "TrainResult", "NonFiniteLossError", "resume", "default_run_dir"]
 
@@ -215,8 +213,7 @@ class GANTrainer(Trainer):
 
     def prepare_run_dir(self) -> None:
         super().prepare_run_dir()
-        with atomic_write(self.run_dir / CONFIG_NAME) as handle:
-            handle.write((json.dumps(self.config.to_dict(), indent=2) + "\n").encode())
+        write_json(self.run_dir / CONFIG_NAME, self.config.to_dict())
 
     # ---- images and scores -------------------------------------------------------------------
     def generate(self, noise: np.ndarray | None = None) -> np.ndarray:
