@@ -52,10 +52,14 @@ class NonFiniteLoss(FloatingPointError):
 def grad_norm(parameters) -> float:
     """The L2 norm of all gradients of `parameters`, accumulated in float64."""
     # Summed where the gradients live and read back once: a read per parameter is a GPU sync each.
+    # A sum over a whole array runs in memory order, and a gradient may come back feature-major from one step
+    # and C-ordered from another (the layout rule picks per call): summed in C order, the logged norm is the
+    # same bits whichever layout arrived (resume compares logs bit for bit).
     total = 0.0
     for p in parameters:
         if p.grad is not None:
             g = p.grad.data
+            g = backend.get_array_module(g).ascontiguousarray(g)
             total = total + ((g.astype(np.float64) * g).sum() if g.dtype != np.float64 else (g * g).sum())
     return math.sqrt(float(total))
 
