@@ -236,8 +236,9 @@ def test_sigterm_finishes_the_step_saves_and_exits_143(data_dir, tmp_path):
 
 
 def test_two_quick_sigterms_stop_at_once_without_saving(data_dir, tmp_path):
-    # DCGAN steps of 64 images (~0.1 s each): the second signal lands while the first is still being handled.
-    proc, log = _train_until(tmp_path, data_dir, 2, "--checkpoint-every", 1000, "--model", "dcgan", "--width", 64,
+    # DCGAN steps of 64 images at width 256 (about 1 s each): the first signal lands just after a step began
+    # (the log line that _train_until waits for ends the step before), so the second lands inside that step.
+    proc, log = _train_until(tmp_path, data_dir, 2, "--checkpoint-every", 1000, "--model", "dcgan", "--width", 256,
                              "--batch-size", 64)
     # Two signals that arrive before the process runs its handler coalesce into one (POSIX does not
     # queue them), so the second is sent once the first has been seen, while the step is still running.
