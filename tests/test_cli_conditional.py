@@ -37,10 +37,11 @@ def runs(data_dir, tmp_path_factory):
 
 def test_train_acgan_with_class_weight_and_resume(data_dir, tmp_path, capsys):
     run = tmp_path / "acgan"
-    assert _main("train", "--model", "acgan", "--class-weight", "0.5", "--loss", "hinge", "--data-dir", data_dir,
-                 "--out", run, "--max-steps", 2, *TINY) == 0
+    assert _main("train", "--model", "acgan", "--class-weight", "0.5", "--fake-class-weight", "0.5", "--loss", "hinge",
+                 "--data-dir", data_dir, "--out", run, "--max-steps", 2, *TINY) == 0
     state = load_checkpoint(run)
     assert state["config"]["class_weight"] == 0.5 and state["model_kind"] == "conditional"
+    assert state["config"]["fake_class_weight"] == 0.5
     assert _main("train", "--resume", run, "--max-steps", 3) == 0
     assert load_checkpoint(run)["step"] == 3
     capsys.readouterr()

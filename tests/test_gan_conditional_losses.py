@@ -30,15 +30,16 @@ def _batch(draw):
 
 
 @pytest.mark.parametrize("adversarial", ADVERSARIAL, ids=repr)
-@given(batch=_batch(), weight=st.sampled_from([0.0, 0.5, 1.0, 3.0]))
-def test_acgan_loss_is_the_adversarial_loss_plus_weighted_class_cross_entropy(adversarial, batch, weight):
+@given(batch=_batch(), weight=st.sampled_from([0.0, 0.5, 1.0, 3.0]), fake_weight=st.sampled_from([0.0, 0.5, 1.0]))
+def test_acgan_loss_is_the_adversarial_loss_plus_weighted_class_cross_entropy(adversarial, batch, weight,
+                                                                              fake_weight):
     rs, rc, ry, fs, fc, fy = batch
-    loss = ACGANLoss(adversarial, class_weight=weight)
+    loss = ACGANLoss(adversarial, class_weight=weight, fake_class_weight=fake_weight)
     d_real = loss.d_real(_t(rs), _t(rc), ry).item()
     d_fake = loss.d_fake(_t(fs), _t(fc), fy).item()
     g = loss.g(_t(fs), _t(fc), fy).item()
     np.testing.assert_allclose(d_real, adversarial.d_real(_t(rs)).item() + weight * _ce(rc, ry), rtol=1e-12)
-    np.testing.assert_allclose(d_fake, adversarial.d_fake(_t(fs)).item() + weight * _ce(fc, fy), rtol=1e-12)
+    np.testing.assert_allclose(d_fake, adversarial.d_fake(_t(fs)).item() + fake_weight * _ce(fc, fy), rtol=1e-12)
     np.testing.assert_allclose(g, adversarial.g(_t(fs)).item() + weight * _ce(fc, fy), rtol=1e-12)
     d = loss.d(_t(rs), _t(rc), ry, _t(fs), _t(fc), fy).item()
     np.testing.assert_allclose(d, d_real + d_fake, rtol=1e-12)
@@ -50,7 +51,7 @@ def test_acgan_losses_gradcheck_and_gradgradcheck_float64(adversarial, batch):
     rs, rc, ry, fs, fc, fy = batch
     # keep hinge and relu-style kinks away from the finite-difference step
     rs, fs = rs + np.where(np.abs(np.abs(rs) - 1) < 0.05, 0.2, 0), fs + np.where(np.abs(np.abs(fs) - 1) < 0.05, 0.2, 0)
-    loss = ACGANLoss(adversarial, class_weight=0.7)
+    loss = ACGANLoss(adversarial, class_weight=0.7, fake_class_weight=0.4)
     for fn, inputs in ((lambda s, c: loss.d_real(s, c, ry), (_t(rs), _t(rc))),
                        (lambda s, c: loss.d_fake(s, c, fy), (_t(fs), _t(fc))),
                        (lambda s, c: loss.g(s, c, fy), (_t(fs), _t(fc)))):
@@ -88,16 +89,23 @@ def test_class_loss_errors_and_values():
 def test_builder_and_options():
     loss = build_conditional_loss("acgan", "lsgan", class_weight=0.25, lsgan_b=0.9)
     assert isinstance(loss, ACGANLoss) and isinstance(loss.adversarial, LSGANLoss) and loss.adversarial.b == 0.9
-    assert loss.config() == {"loss": "lsgan", "a": 0.0, "b": 0.9, "c": 1.0, "class_weight": 0.25}
-    assert repr(loss) == "ACGANLoss(LSGANLoss(a=0.0, b=0.9, c=1.0), class_weight=0.25)"
+    assert loss.config() == {"loss": "lsgan", "a": 0.0, "b": 0.9, "c": 1.0, "class_weight": 0.25,
+                             "fake_class_weight": 0.0}
+    assert repr(loss) == "ACGANLoss(LSGANLoss(a=0.0, b=0.9, c=1.0), class_weight=0.25, fake_class_weight=0.0)"
+    paper = build_conditional_loss("acgan", class_weight=0.5, fake_class_weight=0.5)
+    assert (paper.class_weight, paper.fake_class_weight) == (0.5, 0.5)
     assert isinstance(build_conditional_loss("cgan", "hinge"), HingeLoss)
     assert isinstance(ACGANLoss().adversarial, BCELoss)
-    with pytest.raises(ValueError, match="class_weight applies to the acgan model only"):
+    with pytest.raises(ValueError, match="class_weight and fake_class_weight apply to the acgan model only"):
         build_conditional_loss("cgan", class_weight=2.0)
     with pytest.raises(ValueError, match="class_weight must be a finite number >= 0"):
         ACGANLoss(build_loss("bce"), class_weight=-1)
     with pytest.raises(ValueError, match="class_weight must be a finite number >= 0"):
         ACGANLoss(class_weight=float("nan"))
+    with pytest.raises(ValueError, match="fake_class_weight must be a finite number >= 0"):
+        ACGANLoss(fake_class_weight=-0.5)
+    with pytest.raises(ValueError, match="fake_class_weight apply to the acgan model only"):
+        build_conditional_loss("cgan", fake_class_weight=1.0)
     with pytest.raises(TypeError, match="adversarial must be a GANLoss"):
         ACGANLoss("hinge")
     with pytest.raises(ValueError, match="unknown loss"):

@@ -41,7 +41,11 @@ def test_conditional_models_train_with_any_loss(data_dir, tmp_path, model, loss)
 
 def test_class_weight_goes_into_the_acgan_loss_and_is_checked(data_dir, tmp_path):
     trainer = GANTrainer(tiny(data_dir, tmp_path / "run", model="acgan", class_weight=0.25))
-    assert trainer.loss.class_weight == 0.25
+    assert (trainer.loss.class_weight, trainer.loss.fake_class_weight) == (0.25, 0.0)
+    paper = GANTrainer(tiny(data_dir, tmp_path / "paper", model="acgan", fake_class_weight=0.75))
+    assert paper.loss.fake_class_weight == 0.75
+    with pytest.raises(ValueError, match="fake_class_weight applies to the acgan model only"):
+        tiny(data_dir, tmp_path / "x", model="cgan", fake_class_weight=1.0).validate()
     with pytest.raises(ValueError, match="class_weight applies to the acgan model and to inpainting"):
         tiny(data_dir, tmp_path / "x", model="cgan", class_weight=0.5).validate()
     with pytest.raises(ValueError, match="class_weight must be a finite number >= 0"):

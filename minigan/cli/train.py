@@ -89,6 +89,9 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
     conditional.add_argument("--class-weight", type=_non_negative_float, default=None, metavar="W",
                              help="acgan (and --task inpaint --aux-classes): weight of the class cross-entropy "
                                   "in D's and G's losses (default 1)")
+    conditional.add_argument("--fake-class-weight", type=_non_negative_float, default=None, metavar="W",
+                             help="acgan: weight of the class cross-entropy on fakes in D's loss (default 0: D's "
+                                  "classifier learns from real images only; the paper's loss: W = --class-weight)")
     return _run_train
 
 
@@ -144,6 +147,7 @@ _TRAIN_OPTIONS = {  # argparse dest -> TrainConfig field
     "eval_every": "eval_every", "eval_n": "eval_n",
 }
 _TRAIN_OPTIONS["class_weight"] = "class_weight"   # issue 11: conditional models
+_TRAIN_OPTIONS["fake_class_weight"] = "fake_class_weight"
 
 
 def _run_train(args: argparse.Namespace) -> int:

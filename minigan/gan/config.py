@@ -21,7 +21,7 @@ FIXED_ON_RESUME = ("model", "latent_dim", "width", "dataset", "batch_size", "see
                     "label_smoothing", "lsgan_a", "lsgan_b", "lsgan_c", "beta1", "beta2", "n_samples")
 FIXED_ON_RESUME += ("critic_norm", "gp_weight", "clip", "r1", "r1_every", "spectral_norm", "ema",  # issue 13
                     "lr_schedule")
-FIXED_ON_RESUME += ("class_weight",)   # issue 11: conditional models
+FIXED_ON_RESUME += ("class_weight", "fake_class_weight")   # issue 11: conditional models
 
 
 @dataclass
@@ -76,6 +76,7 @@ class TrainConfig:
     aux_classes: bool = False           # inpaint: D's auxiliary class head (AC-GAN class loss on reals and completions)
     # issue 11 (acgan) and issue 12 (inpaint with --aux-classes): weight of the class cross-entropy
     class_weight: float = 1.0           # in D's and G's losses
+    fake_class_weight: float = 0.0      # acgan: D's class term on fakes (the paper: = class_weight; see ACGANLoss)
 
     def validate(self) -> "TrainConfig":
         """Raise ValueError naming the first bad field."""
@@ -126,6 +127,11 @@ class TrainConfig:
         if weight != 1.0 and self.model != "acgan" and not (self.task == "inpaint" and self.aux_classes):
             raise ValueError(f"class_weight applies to the acgan model and to inpainting with aux_classes only, "
                              f"not {self.model!r}")
+        weight = self.fake_class_weight
+        if isinstance(weight, bool) or not (isinstance(weight, (int, float)) and math.isfinite(weight) and weight >= 0):
+            raise ValueError(f"fake_class_weight must be a finite number >= 0, got {weight!r}")
+        if weight != 0.0 and self.model != "acgan":
+            raise ValueError(f"fake_class_weight applies to the acgan model only, not {self.model!r}")
         if self.model in ("cgan", "cgan-concat", "acgan"):
             _no_stabilisers(self, f"the conditional model {self.model!r}", "the unconditional models")
         return self

@@ -50,9 +50,9 @@ class ConditionalUpdater(GANUpdater):
 
     @classmethod
     def from_config(cls, config, generator, discriminator, loss, device) -> "ConditionalUpdater":
-        """Adam as for the DCGAN; an AC-GAN discriminator gets `loss` wrapped in ACGANLoss(config.class_weight)."""
+        """Adam as for the DCGAN; an AC-GAN discriminator gets `loss` wrapped in ACGANLoss (config's class weights)."""
         if isinstance(discriminator, ACGANDiscriminator) and isinstance(loss, GANLoss):
-            loss = ACGANLoss(loss, getattr(config, "class_weight", 1.0))
+            loss = ACGANLoss(loss, getattr(config, "class_weight", 1.0), getattr(config, "fake_class_weight", 0.0))
         k = int(generator.num_classes)
         if config.eval_every and config.eval_n % k:
             raise ValueError(f"eval_n must be a multiple of {k} for a conditional model (the same number of "
