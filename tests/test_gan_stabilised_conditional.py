@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from minigan import creation, nn
+from minigan import creation, cuda, nn
 from minigan.autograd import Tensor, no_grad
 from minigan.cli import main
 from minigan.data import write_fake_dataset
@@ -334,3 +334,20 @@ def test_train_refuses_a_batchnorm_critic_under_r1_as_a_usage_error(data_dir, tm
         main(["train", *target, "--r1", "1", "--data-dir", str(data_dir), "--out", str(tmp_path / "r"), *TINY])
     assert exit_.value.code == 2
     assert "batch norm mixes the samples" in capsys.readouterr().err
+
+
+# ---- on a GPU (or the CuPy stand-in: MINIGAN_CUPY_STANDIN=1) ---------------------------------------------
+@pytest.mark.skipif(not cuda.is_available(), reason="CuPy/GPU not available")
+@pytest.mark.parametrize("model, kw", [("cgan", dict(loss="wgan-gp", critic_norm="layer")),
+                                       ("acgan", dict(r1=1.0, critic_norm="instance", spectral_norm=True)),
+                                       ("inpaint", dict(loss="wgan-gp", critic_norm="layer", aux_classes=True))])
+def test_stabilised_steps_train_and_resume_on_cuda(data_dir, tmp_path, model, kw):
+    run = tmp_path / "gpu"
+    trainer_for(tiny(data_dir, run, model, max_steps=2, device="cuda", ema=0.9, lr_schedule="cosine", **kw)).train()
+    trainer_class = InpaintTrainer if model == "inpaint" else GANTrainer
+    assert trainer_class.from_checkpoint(run, max_steps=3).train().step == 3
+    recs = records(run)
+    assert all(np.isfinite(r["loss_D"]) and np.isfinite(r["loss_G"]) for r in recs)
+    assert all(("gp" in r) == (kw.get("loss") == "wgan-gp") for r in recs)
+    state = load_checkpoint(run)
+    assert state["ema"]["num_updates"] == 3 and isinstance(state["ema"]["module"], dict)
