@@ -351,3 +351,14 @@ def test_stabilised_steps_train_and_resume_on_cuda(data_dir, tmp_path, model, kw
     assert all(("gp" in r) == (kw.get("loss") == "wgan-gp") for r in recs)
     state = load_checkpoint(run)
     assert state["ema"]["num_updates"] == 3 and isinstance(state["ema"]["module"], dict)
+
+
+def test_spectral_norm_trains_the_concat_discriminators_first_conv(data_dir, tmp_path):
+    # ConcatDiscriminator computes its first conv by hand (image and label parts): the spectral norm hook,
+    # which sets the normalised weight before a module's forward, must run there too
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", "cgan-concat", spectral_norm=True, max_steps=2))
+    conv = trainer.D.body.net[0]
+    before, u_before = conv.weight_orig.numpy().copy(), conv.weight_u.numpy().copy()
+    trainer.train()
+    assert not np.array_equal(conv.weight_orig.numpy(), before)   # it had a gradient
+    assert not np.array_equal(conv.weight_u.numpy(), u_before)    # and a power iteration per forward
