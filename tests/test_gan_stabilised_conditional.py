@@ -141,7 +141,8 @@ def _reference_inpaint_step(u, batches):
 
 
 @pytest.mark.parametrize("model, kw", [("cgan", {}), ("acgan", {"loss": "hinge", "n_critic": 2}),
-                                       ("inpaint", {"aux_classes": True})])
+                                       ("cgan-concat", {"loss": "lsgan"}), ("inpaint", {"aux_classes": True}),
+                                       ("inpaint", {})])
 def test_every_option_off_is_the_step_as_it_was(data_dir, tmp_path, model, kw):
     trainer_for(tiny(data_dir, tmp_path / "new", model, max_steps=3, **kw)).train()
     old = trainer_for(tiny(data_dir, tmp_path / "old", model, max_steps=3, **kw))  # seeds the stream again
@@ -181,6 +182,17 @@ def test_the_cgan_penalty_scores_interpolates_with_the_real_labels(data_dir, tmp
     np.testing.assert_array_equal(hat_y, real_y)               # the label held fixed: the real batch's
     assert not np.array_equal(fake_y, real_y)
     assert x_hat.requires_grad and not np.array_equal(x_hat.numpy(), real.numpy())
+
+
+def test_the_penalties_see_an_acgan_ds_real_fake_head_and_an_inpainting_ds_whole_image_score(data_dir, tmp_path):
+    acgan = GANTrainer(tiny(data_dir, tmp_path / "a", "acgan", r1=1.0, critic_norm="none"))
+    x = Tensor(np.random.default_rng(0).uniform(-1, 1, (4, 1, 28, 28)).astype(np.float32))
+    y = Tensor(np.arange(4, dtype=np.int64))
+    np.testing.assert_array_equal(acgan.updater.critic_score(x, y).numpy(), acgan.D(x)[0].numpy())
+    cgan = GANTrainer(tiny(data_dir, tmp_path / "c", "cgan", r1=1.0, critic_norm="none"))
+    np.testing.assert_array_equal(cgan.updater.critic_score(x, y).numpy(), cgan.D(x, y).numpy())
+    painter = InpaintTrainer(tiny(data_dir, tmp_path / "i", "inpaint", r1=1.0, critic_norm="none", aux_classes=True))
+    np.testing.assert_array_equal(painter.updater.critic_score(x).numpy(), painter.D.scores_and_classes(x)[0].numpy())
 
 
 @pytest.mark.parametrize("model", TASKS)

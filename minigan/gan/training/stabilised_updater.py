@@ -164,6 +164,7 @@ class Stabilisers:
     def critic_penalty(self, x: Tensor, fake: Tensor, record: dict, labels: Tensor | None = None) -> Tensor | None:
         if self.gp_weight <= 0 and self.r1 <= 0:
             return None
+        check_per_sample_critic(self.D, "gradient penalty" if self.gp_weight > 0 else "R1 penalty")  # D in train()
 
         def critic(images: Tensor) -> Tensor:   # D as a function of the image alone, the labels held fixed
             return self.critic_score(images, labels)
