@@ -15,8 +15,9 @@ discriminators score (x, y) pairs, and for AC-GAN the loss is wrapped in ``ACGAN
 ``config.class_weight``. The step is ``GANUpdater``'s with its hooks filled in (labels, fakes, and
 ``score``: how D scores a batch), and issue 13's options come from the ``Stabilisers`` mixin: the
 gradient penalty / R1 are taken w.r.t. the image with the label held fixed (D(x_hat, y) with the
-real batch's labels; an AC-GAN D's real/fake head), EMA of G feeds the grids and evaluations. The per-epoch grid has one row per class with the same fixed noise
-in every row, so a column shows one "style" across the classes::
+real batch's labels; an AC-GAN D's real/fake head), EMA of G feeds the grids and evaluations.
+The per-epoch grid has one row per class with the same fixed noise in every row, so a column
+shows one "style" across the classes::
 
     GANTrainer(TrainConfig(model="acgan", class_weight=1.0, epochs=5)).train()   # picks this updater
 """

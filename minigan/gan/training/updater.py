@@ -200,6 +200,11 @@ class GANUpdater(Updater):
             D step on D(x) and D(fake.detach()): two forward passes, so BatchNorm sees a
             real-only and a fake-only batch (as in PyTorch's DCGAN example)
         G step on D(fake) recomputed with the updated D (never the pre-update scores)
+
+    Written once for every family: labels, fakes and D's scores come from hooks (``real_labels``,
+    ``fake_labels``, ``make_fakes``, ``score``) that ConditionalUpdater overrides, and penalties,
+    clipping and EMA from ``critic_penalty`` / ``after_critic_step`` / ``after_generator_step``
+    (the Stabilisers mixin). Off, the hooks add nothing: the numbers are the plain step's.
     """
 
     log_keys = ("loss_D", "loss_G", "D_x", "D_G_z", "D_G_z_after", "grad_norm_D", "grad_norm_G")
