@@ -140,12 +140,3 @@ def test_eval_refuses_a_bad_labels_file(data_dir, tmp_path, capsys, labels, mess
     assert _main("eval", "--samples", tmp_path / "s.npy", "--data-dir", data_dir, "--no-baseline") == 1
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
-
-
-@pytest.mark.parametrize("extra", [["--ema", "0.9"], ["--spectral-norm"], ["--loss", "wgan-gp"], ["--r1", "1"]])
-def test_conditional_models_refuse_stabiliser_options_instead_of_ignoring_them(data_dir, tmp_path, capsys, extra):
-    # ConditionalUpdater runs its own D step, without StabilisedUpdater's penalty and EMA hooks
-    with pytest.raises(SystemExit) as exit_:
-        main(["train", "--model", "cgan", *extra, "--data-dir", str(data_dir), "--out", str(tmp_path / "r"), *TINY])
-    assert exit_.value.code == 2
-    assert "the conditional model 'cgan' does not take issue 13's stabiliser options" in capsys.readouterr().err

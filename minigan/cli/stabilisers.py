@@ -80,4 +80,7 @@ def config_options(args: argparse.Namespace, given: dict, resuming: bool) -> dic
         return {**given, **mine}
     preset = dict(PRESETS[args.preset]) if getattr(args, "preset", None) else {}
     loss = given.get("loss", preset.get("loss", "bce"))
-    return {**preset, **loss_defaults(loss), **given, **mine}
+    defaults = loss_defaults(loss)
+    if given.get("task") == "inpaint":  # one D step per G step there: the loss's n_critic does not apply
+        defaults.pop("n_critic", None)
+    return {**preset, **defaults, **given, **mine}

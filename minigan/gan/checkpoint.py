@@ -21,7 +21,7 @@ from ..serialization import CheckpointError
 from .models import MODELS, build_models
 
 __all__ = ["CHECKPOINT_NAME", "CheckpointError", "resolve_checkpoint", "save_checkpoint", "load_checkpoint",
-           "load_module_state", "load_generator"]
+           "load_module_state", "load_generator", "sampling_weights"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
 
@@ -92,6 +92,15 @@ def load_module_state(module, state: dict, what: str, source: str) -> None:
         raise CheckpointError(f"the {what} in {source} does not fit this model: {exc}") from None
 
 
+def sampling_weights(state: dict) -> tuple[dict, str]:
+    """(the generator state dict samples come from, what it is): an EMA run's (issue 13) averaged
+    generator, else the trained one. ``load_module_state(G, *sampling_weights(state), source)``."""
+    ema = state.get("ema")
+    if isinstance(ema, dict) and isinstance(ema.get("module"), dict):
+        return ema["module"], "EMA generator"
+    return state["generator"], "generator"
+
+
 def load_generator(path: str | os.PathLike, device: "str | Device" = "cpu"):
     """Rebuild the generator a checkpoint was trained with: returns (G in eval mode, checkpoint dict).
 
@@ -117,12 +126,7 @@ def load_generator(path: str | os.PathLike, device: "str | Device" = "cpu"):
         G, _ = build_models(name, latent_dim=cfg.get("latent_dim"), width=cfg.get("width"))
     finally:
         backend.set_rng_state(rng_state)
-    # an EMA run (issue 13) samples from its averaged generator
-    ema = state.get("ema")
-    if isinstance(ema, dict) and isinstance(ema.get("module"), dict):
-        load_module_state(G, ema["module"], "EMA generator", str(file))
-    else:
-        load_module_state(G, state["generator"], "generator", str(file))
+    load_module_state(G, *sampling_weights(state), str(file))
     G = G.to(Device(device))
     G.eval()
     return G, state

@@ -134,6 +134,8 @@ class ConcatDiscriminator(nn.Module):
         y = check_labels(labels, self.num_classes, x.shape[0], op, device=x.device,
                          against=f"images of shape {tuple(x.shape)}")
         conv, c, k = self.body.net[0], self.channels, self.num_classes
+        for hook in list(conv._forward_pre_hooks.values()):  # conv(x) is not called: run what it would run
+            hook(conv, (x,))                                   # first (spectral norm sets conv.weight there)
         weight = conv.weight
         h = conv2d(x, getitem(weight, (slice(None), slice(0, c))), conv.bias, conv.stride, conv.padding)
         planes = x.xp.broadcast_to(x.xp.eye(k, dtype=x.dtype)[:, :, None, None], (k, k) + tuple(x.shape[2:]))

@@ -56,7 +56,7 @@ class TrainConfig:
     progress: str = "auto"              # "auto" (bar on a TTY, else a line per epoch), "bar", "epoch", "none"
     eval_every: int = 0                 # epochs between FID / Inception Score evaluations (0: never)
     eval_n: int = 10_000                # generated images scored in each evaluation
-    # issue 13: Wasserstein losses and stabilisers (gan/training/stabilised_updater.py)
+    # issue 13: Wasserstein losses and stabilisers (gan/training/stabilised_updater.py; every model and task)
     critic_norm: str | None = None      # D's BatchNorm -> "batch" (kept), "layer", "instance", "none"; None: the
                                         # loss's default (layer for wgan-gp, else batch)
     gp_weight: float = 10.0             # wgan-gp: lambda of the gradient penalty
@@ -132,8 +132,6 @@ class TrainConfig:
             raise ValueError(f"fake_class_weight must be a finite number >= 0, got {weight!r}")
         if weight != 0.0 and self.model != "acgan":
             raise ValueError(f"fake_class_weight applies to the acgan model only, not {self.model!r}")
-        if self.model in ("cgan", "cgan-concat", "acgan"):
-            _no_stabilisers(self, f"the conditional model {self.model!r}", "the unconditional models")
         return self
 
     def _validate_stabilisers(self) -> None:
@@ -191,13 +189,3 @@ def _validate_inpainting(config: TrainConfig) -> None:
             raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     if config.n_critic != 1:
         raise ValueError(f"the inpainting task takes one D step per G step (n_critic=1), got n_critic={config.n_critic}")
-    _no_stabilisers(config, "the inpainting task", "task 'gan'")
-
-
-def _no_stabilisers(config: TrainConfig, what: str, where: str) -> None:
-    """Issue 13's options run in StabilisedUpdater's step only: refuse them where another updater runs."""
-    stabilisers = {"r1": 0.0, "spectral_norm": False, "ema": None, "lr_schedule": None, "critic_norm": None}
-    used = [name for name, off in stabilisers.items() if getattr(config, name) != off]
-    if used or config.loss in ("wgan", "wgan-gp"):
-        raise ValueError(f"{what} does not take issue 13's stabiliser options yet (got "
-                         f"{', '.join(used) or 'loss=' + repr(config.loss)}); they apply to {where}")

@@ -53,6 +53,7 @@ class InpaintTrainer(GANTrainer):
     """Train an inpainting G/D pair (see the module docstring); `data` as for GANTrainer."""
 
     updater_class = InpaintUpdater
+    task = INPAINT_TASK
 
     def __init__(self, config: TrainConfig | None = None, *, data=None, extensions=(), generator=None,
                  discriminator=None, loss=None, updater_class=None, **overrides):
@@ -78,6 +79,7 @@ class InpaintTrainer(GANTrainer):
         title = f"inpainting ({config.mask} masks, {config.loss} + {config.rec_loss}) on {config.dataset}"
         defaults = [JSONLLog(), Snapshot(config.checkpoint_every), SampleGrid(), LossCurves(title),
                     Progress(config.progress), Evaluation(config.eval_every), StopOnSignal()]
+        defaults += updater.extensions()  # the lr schedule's epoch step, when one is on
         Trainer.__init__(self, updater, loader, epochs=config.epochs, max_steps=config.max_steps, run_dir=run_dir,
                          extensions=defaults + list(extensions))
 

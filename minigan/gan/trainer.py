@@ -29,13 +29,16 @@ from .. import backend
 from ..atomic import write_json
 from ..backend import Device
 from ..data import DataLoader, load_dataset
-from ..evaluation import evaluate_samples
+from ..evaluation import evaluate_samples, load_classifier
 from . import checkpoint as ckpt
+from .class_report import evaluate_class_samples
 from .config import FIXED_ON_RESUME, TrainConfig
+from .inpainting.checkpoint import checkpoint_task
 from .labels import is_conditional
 from .losses import GANLoss, build_loss
 from .models import MODELS, build_models, model_defaults
 from .plotting import save_grid
+from .sampling import interleave_classes
 from .training import (Evaluation, JSONLLog, LossCurves, NonFiniteLossError, Progress, SampleGrid, Snapshot,
                        StopOnSignal, Trainer, TrainResult)
 from .training.extensions import LOG_NAME, METRICS_NAME
@@ -89,6 +92,7 @@ class GANTrainer(Trainer):
     """
 
     updater_class = StabilisedUpdater
+    task = "gan"    # the checkpoint task this trainer resumes (InpaintTrainer: "inpaint")
 
     def __init__(self, config: TrainConfig | None = None, *, generator=None, discriminator=None, data=None,
                  loss: GANLoss | None = None, updater_class: type | None = None, extensions=(), **overrides):
@@ -196,6 +200,14 @@ class GANTrainer(Trainer):
         state = ckpt.load_checkpoint(file)
         if state.get("kind") != "gan":
             raise ckpt.CheckpointError(f"{file} is a {state.get('kind')!r} checkpoint, not a GAN training checkpoint")
+        held = checkpoint_task(state)
+        if held != cls.task:  # one line, before anything is built from the wrong config
+            holds = ("an inpainting model (task 'inpaint')" if held == "inpaint" else
+                     f"{_a(state.get('model_kind', ''))}{state.get('model')!r} GAN (task {held!r})")
+            other = "InpaintTrainer" if held == "inpaint" else "GANTrainer"
+            wanted = "an inpainting" if cls.task == "inpaint" else "a noise-to-image GAN (task 'gan')"
+            raise ckpt.CheckpointError(f"{file} holds {holds}, not {wanted} checkpoint: resume it with {other} "
+                                       f"(`minigan train --resume RUN` picks the right one)")
         saved = TrainConfig.from_dict(state["config"])
         for key, value in overrides.items():
             if key in FIXED_ON_RESUME and value is not None and value != getattr(saved, key):
@@ -232,13 +244,27 @@ class GANTrainer(Trainer):
         The samples come from their own seeded noise (EVAL_SEED) with G in eval mode, so the same weights get
         the same score (the numbers ``minigan eval --checkpoint`` prints), and training goes on exactly as
         without the evaluation: G's mode, BatchNorm statistics and the noise stream are left as they were.
+        A conditional G's samples (n / classes of each) are also scored by class as ``minigan eval`` does
+        (``class_report.evaluate_class_samples``): class_accuracy, class_fid, mean_class_fid, class_baseline.
         """
         rng_state = backend.get_rng_state()  # nothing below should draw from it; make sure
         try:
-            samples = self.updater.evaluation_samples(int(n or self.config.eval_n), seed=EVAL_SEED,
-                                                      batch_size=EVAL_BATCH_SIZE)
-            return evaluate_samples(samples, self.config.dataset, data_dir=self.config.data_dir,
-                                    device=str(self.device), batch_size=EVAL_BATCH_SIZE)
+            n = int(n or self.config.eval_n)
+            samples = self.updater.evaluation_samples(n, seed=EVAL_SEED, batch_size=EVAL_BATCH_SIZE)
+            labels = self.updater.evaluation_labels(n)
+            common = dict(data_dir=self.config.data_dir, device=str(self.device), batch_size=EVAL_BATCH_SIZE)
+            if labels is None:
+                return evaluate_samples(samples, self.config.dataset, **common)
+            classifier = load_classifier(self.config.dataset, device=str(self.device))  # one for both reports
+            # classes mixed evenly, as `minigan eval` scores them (IS splits of class order hold one class each)
+            scores = evaluate_samples(samples[interleave_classes(labels)], self.config.dataset,
+                                      classifier=classifier, **common)
+            try:
+                scores.update(evaluate_class_samples(samples, labels, self.config.dataset, classifier=classifier,
+                                                     **common))
+            except ValueError as exc:  # e.g. a test set without some class: keep the unconditional scores
+                scores["class_error"] = str(exc)
+            return scores
         finally:
             backend.set_rng_state(rng_state)
 

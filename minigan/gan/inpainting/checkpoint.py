@@ -13,7 +13,7 @@ import os
 
 from ... import backend
 from ...backend import Device
-from ..checkpoint import CheckpointError, load_checkpoint, load_module_state, resolve_checkpoint
+from ..checkpoint import CheckpointError, load_checkpoint, load_module_state, resolve_checkpoint, sampling_weights
 from .model import InpaintingGenerator
 
 __all__ = ["INPAINT_TASK", "checkpoint_task", "load_inpainting_generator"]
@@ -42,7 +42,7 @@ def load_inpainting_generator(path: "str | os.PathLike", device: "str | Device" 
         raise CheckpointError(f"{file}: its model_config {cfg} does not describe an inpainting generator ({exc})")
     finally:
         backend.set_rng_state(rng_state)
-    load_module_state(G, state["generator"], "generator", str(file))
+    load_module_state(G, *sampling_weights(state), str(file))   # an EMA run's averaged G (issue 13)
     G = G.to(Device(device))
     G.eval()
     return G, state

@@ -10,57 +10,67 @@ The same step as ``GANUpdater`` with labels threaded through it (issue 11):
         AC-GAN: D loss = loss.d_real(*D(x), y) + loss.d_fake(*D(fake.detach()), y_fake)
     cGAN:   G loss = loss.g(D(fake, y_fake));   AC-GAN: loss.g(*D(fake), y_fake)
 
-Any unconditional ``GANLoss`` (bce, lsgan, hinge, the Wasserstein one) works: the cGAN
+Any unconditional ``GANLoss`` (bce, lsgan, hinge, the Wasserstein ones) works: the cGAN
 discriminators score (x, y) pairs, and for AC-GAN the loss is wrapped in ``ACGANLoss`` with
-``config.class_weight``. The per-epoch grid has one row per class with the same fixed noise
-in every row, so a column shows one "style" across the classes::
+``config.class_weight``. The step is ``GANUpdater``'s with its hooks filled in (labels, fakes, and
+``score``: how D scores a batch), and issue 13's options come from the ``Stabilisers`` mixin: the
+gradient penalty / R1 are taken w.r.t. the image with the label held fixed (D(x_hat, y) with the
+real batch's labels; an AC-GAN D's real/fake head), EMA of G feeds the grids and evaluations.
+The per-epoch grid has one row per class with the same fixed noise in every row, so a column
+shows one "style" across the classes::
 
     GANTrainer(TrainConfig(model="acgan", class_weight=1.0, epochs=5)).train()   # picks this updater
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
-
 import numpy as np
 
-from ...autograd import Tensor, no_grad
+from ...autograd import Tensor
 from ..conditional import ACGANDiscriminator
 from ..conditional_losses import ACGANLoss
 from ..labels import check_labels, class_order_labels, conditional_grid_inputs, uniform_labels
 from ..losses import GANLoss
 from ..sampling import generate
-from .updater import GANUpdater, frozen, grad_norm, mean_sigmoid
+from .stabilised_updater import Stabilisers, stabiliser_parts
+from .updater import GANUpdater
 
 __all__ = ["ConditionalUpdater"]
 
 
-class ConditionalUpdater(GANUpdater):
+class ConditionalUpdater(Stabilisers, GANUpdater):
     """One step of a class-conditional GAN: D on (real, y) and (fake, y_fake) pairs, then G; see the module doc.
 
     `loss` is a ``GANLoss`` for cGAN discriminators (which take the label) or an ``ACGANLoss``
-    for an AC-GAN discriminator (which returns scores and class logits).
+    for an AC-GAN discriminator (which returns scores and class logits). `stabilisers` are
+    ``Stabilisers.init_stabilisers``' options (gp_weight, clip, r1, r1_every, ema, schedules), all off by default.
     """
 
+    log_keys = GANUpdater.log_keys + Stabilisers.stabiliser_log_keys
+
     def __init__(self, generator, discriminator, opt_g, opt_d, loss, *, device="cpu", latent_dim: int | None = None,
-                 n_critic: int = 1):
+                 n_critic: int = 1, **stabilisers):
         super().__init__(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=latent_dim,
                          n_critic=n_critic)
         self.num_classes = int(generator.num_classes)
         self.auxiliary = isinstance(loss, ACGANLoss)   # AC-GAN: D sees images only and classifies them
+        self.init_stabilisers(**stabilisers)
 
     @classmethod
     def from_config(cls, config, generator, discriminator, loss, device) -> "ConditionalUpdater":
-        """Adam as for the DCGAN; an AC-GAN discriminator gets `loss` wrapped in ACGANLoss (config's class weights)."""
+        """The optimisers and stabilisers as for the DCGAN (``stabiliser_parts``); an AC-GAN discriminator gets
+        `loss` wrapped in ACGANLoss (config's class_weight and fake_class_weight)."""
         if isinstance(discriminator, ACGANDiscriminator) and isinstance(loss, GANLoss):
             loss = ACGANLoss(loss, getattr(config, "class_weight", 1.0), getattr(config, "fake_class_weight", 0.0))
         k = int(generator.num_classes)
         if config.eval_every and config.eval_n % k:
             raise ValueError(f"eval_n must be a multiple of {k} for a conditional model (the same number of "
                              f"samples of every class), got {config.eval_n}")
-        return super().from_config(config, generator, discriminator, loss, device)
+        opt_g, opt_d, options = stabiliser_parts(config, generator, discriminator, device)
+        return cls(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=config.latent_dim,
+                   n_critic=config.n_critic, **options)
 
-    # ---- labels -------------------------------------------------------------------------------
-    def _labels(self, batch, n: int):
+    # ---- GANUpdater's hooks: labels, fakes and D's scores ---------------------------------------------
+    def real_labels(self, batch, n: int) -> Tensor:
         """The real batch's labels (from the loader), checked, on the updater's device."""
         if not isinstance(batch, (tuple, list)) or len(batch) < 2:
             raise TypeError("ConditionalUpdater: a conditional model needs (images, labels) batches; the loader "
@@ -73,71 +83,17 @@ class ConditionalUpdater(GANUpdater):
         """Labels of a fake batch: uniform over the classes, from the seeded stream (resumes identically)."""
         return uniform_labels(n, self.num_classes, device=self.device)
 
-    # ---- D and G scores, with or without the auxiliary classifier -------------------------------
-    def _scores(self, images: Tensor, labels: Tensor):
-        """(what the loss takes as D's output, the real/fake scores alone)."""
+    def make_fakes(self, z: Tensor, labels: Tensor) -> Tensor:
+        return self.G(z, labels)
+
+    def score(self, images: Tensor, labels: Tensor | None = None) -> tuple[tuple, Tensor]:
+        """(what the loss takes as D's output, the real/fake scores alone): D(x, y), or an AC-GAN D's
+        (scores, class logits) with the labels for its class loss."""
         if self.auxiliary:
             scores, class_logits = self.D(images)
             return (scores, class_logits, labels), scores
         scores = self.D(images, labels)
         return (scores,), scores
-
-    def discriminator_step(self, x: Tensor, y: Tensor, fake_for_d: Tensor, fake_y: Tensor, record: dict) -> None:
-        """One D update on a real and a fake batch with their labels; fills loss_D, D_x, D_G_z, grad_norm_D."""
-        self.opt_d.zero_grad()
-        real_args, real_scores = self._scores(x, y)              # separate real and fake passes:
-        fake_args, fake_scores = self._scores(fake_for_d, fake_y)  # separate BatchNorm statistics
-        loss_d = self.loss.d_real(*real_args) + self.loss.d_fake(*fake_args)
-        if self.statistics:
-            loss_d_value = float(loss_d.item())
-            self.check_finite(loss_d_value, "loss_D")
-        loss_d.backward()
-        if self.statistics:
-            record["grad_norm_D"] = grad_norm(self.D.parameters())
-        self.opt_d.step()
-        if self.statistics:
-            record["loss_D"] = loss_d_value
-            record["D_x"] = mean_sigmoid(real_scores)
-            record["D_G_z"] = mean_sigmoid(fake_scores)
-
-    def generator_step(self, fake: Tensor, fake_y: Tensor, record: dict) -> None:
-        """One G update on D's scores of (fake, fake_y), with D's weights frozen for the backward pass."""
-        self.opt_g.zero_grad()
-        with frozen(self.D):  # no gradients for D's weights in G's backward pass
-            args, scores = self._scores(fake, fake_y)
-            loss_g = self.loss.g(*args)
-            if self.statistics:
-                loss_g_value = float(loss_g.item())
-                self.check_finite(loss_g_value, "loss_G")
-            loss_g.backward()
-        if self.statistics:
-            record["grad_norm_G"] = grad_norm(self.G.parameters())
-        self.opt_g.step()
-        if self.statistics:
-            record["loss_G"] = loss_g_value
-            record["D_G_z_after"] = mean_sigmoid(scores)
-
-    def step(self, batches: Sequence) -> dict:
-        """One generator update after len(batches) discriminator updates; returns the log record."""
-        G = self.G
-        G.train()
-        self.D.train()
-        fake = fake_y = None
-        record: dict[str, Any] = {}
-        for k, batch in enumerate(batches):
-            x = self._real(batch)
-            y = self._labels(batch, x.shape[0])
-            z = self.noise(x.shape[0])
-            labels = self.fake_labels(x.shape[0])
-            if k == len(batches) - 1:
-                fake, fake_y = G(z, labels), labels   # kept with its graph: the G step reuses it
-                fake_for_d = fake.detach()
-            else:
-                with no_grad():
-                    fake_for_d = G(z, labels)
-            self.discriminator_step(x, y, fake_for_d, labels, record)
-        self.generator_step(fake, fake_y, record)
-        return record
 
     # ---- grids and evaluation samples -----------------------------------------------------------
     def fixed_inputs(self, seed: int, n: int) -> np.ndarray:
@@ -161,3 +117,7 @@ class ConditionalUpdater(GANUpdater):
         """n // classes images of every class in class order, from their own seeded noise (as ``minigan eval``)."""
         return generate(self.generator, n, latent_dim=self.latent_dim, batch_size=batch_size, seed=seed,
                         labels=class_order_labels(n, self.num_classes), device=self.device)
+
+    def evaluation_labels(self, n: int) -> np.ndarray:
+        """The classes of ``evaluation_samples(n)``: n // classes of each, in class order."""
+        return class_order_labels(n, self.num_classes)

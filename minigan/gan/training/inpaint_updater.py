@@ -7,7 +7,10 @@ One step, on one real batch x (with labels y)::
     D step on D(x) and D(completed.detach())        (+ class loss on both with the aux head)
     G step on D(completed) re-scored with the updated D, plus rec_weight * L1/L2 on the hidden pixels
 
-The mask sampler's state is part of the updater's state (``state_dict``), so a
+Issue 13's options (the ``Stabilisers`` mixin) apply as for the DCGAN: wgan-gp / R1 penalise
+D's whole-image score (``critic_score``: D(x), the class head aside) at interpolates of originals
+and completions / at the originals, wgan clips D, spectral norm, EMA of G (completions, grids and
+evaluations use it), lr schedules. The mask sampler's state is part of the updater's state (``state_dict``), so a
 resumed run draws the very masks the uninterrupted one would have drawn. The
 sample grids and evaluations use fixed examples with masks from a second,
 separately seeded sampler, never the training stream::
@@ -21,11 +24,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ... import creation, optim
+from ... import creation
 from ...autograd import Tensor
 from ..checkpoint import CheckpointError
 from ..inpainting import InpaintingLoss, MaskSampler, inpaint
 from ..losses import GANLoss
+from .stabilised_updater import Stabilisers, stabiliser_parts
 from .updater import GANUpdater, frozen, grad_norm, mean_sigmoid
 
 __all__ = ["InpaintUpdater", "mask_seed", "MASK_STATE"]
@@ -39,34 +43,39 @@ def mask_seed(seed: int, stream: int = _TRAIN_MASKS) -> int:
     return int(np.random.SeedSequence([int(seed), stream]).generate_state(1)[0])
 
 
-class InpaintUpdater(GANUpdater):
-    """GANUpdater's modules and optimisers with the inpainting step; `loss` is an ``InpaintingLoss``."""
+class InpaintUpdater(Stabilisers, GANUpdater):
+    """GANUpdater's modules and optimisers with the inpainting step; `loss` is an ``InpaintingLoss``;
+    `stabilisers` are ``Stabilisers.init_stabilisers``' options (all off by default)."""
 
     log_keys = ("loss_D", "loss_G", "rec", "adv", "class_D", "class_G", "D_x", "D_G_z", "D_G_z_after",
-                "grad_norm_D", "grad_norm_G")
+                "grad_norm_D", "grad_norm_G") + Stabilisers.stabiliser_log_keys
 
     def __init__(self, generator, discriminator, opt_g, opt_d, loss: InpaintingLoss, sampler: MaskSampler, *,
-                 device="cpu", aux_classes: bool = False):
+                 device="cpu", aux_classes: bool = False, **stabilisers):
         super().__init__(generator, discriminator, opt_g, opt_d, loss.adversarial, device=device, latent_dim=0)
         self.inpainting_loss, self.sampler, self.aux_classes = loss, sampler, bool(aux_classes)
+        self.init_stabilisers(**stabilisers)
 
     @classmethod
     def from_config(cls, config, generator, discriminator, loss: GANLoss, device) -> "InpaintUpdater":
-        """Adam on G and D as GANUpdater; `loss` is the adversarial part, wrapped in an InpaintingLoss."""
-        betas = (config.beta1, config.beta2)
-        opt_g = optim.Adam(generator.parameters(), lr=config.lr_g, betas=betas)
-        opt_d = optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=betas)
+        """Optimisers and stabilisers as for the DCGAN (``stabiliser_parts``); `loss` is the adversarial part,
+        wrapped in an InpaintingLoss."""
+        opt_g, opt_d, options = stabiliser_parts(config, generator, discriminator, device)
         objective = InpaintingLoss(loss, reconstruction=config.rec_loss, rec_weight=config.rec_weight,
                                    adv_weight=config.adv_weight, class_weight=config.class_weight)
         sampler = MaskSampler(config.mask, seed=mask_seed(config.seed))
         return cls(generator, discriminator, opt_g, opt_d, objective, sampler, device=device,
-                   aux_classes=config.aux_classes)
+                   aux_classes=config.aux_classes, **options)
 
     # ---- the step ------------------------------------------------------------------------------
     def _scores(self, images: Tensor) -> tuple[Tensor, Tensor | None]:
         if self.aux_classes:
             return self.D.scores_and_classes(images)
         return self.D(images), None
+
+    def critic_score(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
+        """D's whole-image real/fake score (the class head, if any, is not penalised)."""
+        return self.D(images)
 
     def _labels(self, batch) -> Tensor | None:
         if not self.aux_classes:
@@ -93,6 +102,9 @@ class InpaintUpdater(GANUpdater):
         real_scores, real_classes = self._scores(x)
         fake_scores, fake_classes = self._scores(completed.detach())
         loss_d, parts_d = loss.discriminator(real_scores, fake_scores, real_classes, fake_classes, y)
+        penalty = self.critic_penalty(x, completed.detach(), record)
+        if penalty is not None:
+            loss_d = loss_d + penalty
         if stats:
             record["loss_D"] = float(loss_d.item())
             self.check_finite(record["loss_D"], "loss_D")
@@ -100,6 +112,7 @@ class InpaintUpdater(GANUpdater):
         if stats:
             record["grad_norm_D"] = grad_norm(D.parameters())
         self.opt_d.step()
+        self.after_critic_step()
 
         self.opt_g.zero_grad()
         with frozen(D):  # no gradients for D's weights in G's backward pass
@@ -118,6 +131,7 @@ class InpaintUpdater(GANUpdater):
                           D_G_z_after=mean_sigmoid(after_scores))
             if "class" in parts_d:
                 record.update(class_D=float(parts_d["class"].item()), class_G=float(parts_g["class"].item()))
+        self.after_generator_step(record)
         return record
 
     # ---- state ---------------------------------------------------------------------------------

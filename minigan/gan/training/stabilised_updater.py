@@ -14,6 +14,10 @@ noise draws), so ``GANTrainer`` uses this updater for every unconditional run. W
                      generator for `minigan eval` / `sample` come from it; checkpointed as "ema"
     lr_schedule      one scheduler per optimiser (see `parse_lr_schedule`), stepped at each epoch's end
 
+The options live in the ``Stabilisers`` mixin, which fills ``GANUpdater``'s step hooks, so the
+conditional (``ConditionalUpdater``) and inpainting (``InpaintUpdater``) steps take every one of them
+too; a penalty differentiates D's real/fake score (``critic_score``) w.r.t. the image, labels fixed.
+
 From Python::
 
     from minigan.gan import GANTrainer, TrainConfig
@@ -21,8 +25,6 @@ From Python::
     GANTrainer(TrainConfig(loss="wgan-gp", **loss_defaults("wgan-gp"), ema=0.999, out="runs/wgp")).train()
 """
 from __future__ import annotations
-
-from typing import Sequence
 
 from ... import nn, optim
 from ...autograd import Tensor
@@ -34,8 +36,8 @@ from ..wasserstein import clip_weights_
 from .extensions import Extension
 from .updater import GANUpdater
 
-__all__ = ["StabilisedUpdater", "ScheduleStep", "CRITIC_NORMS", "loss_defaults", "parse_lr_schedule",
-           "set_critic_norm", "spectral_norm_all"]
+__all__ = ["StabilisedUpdater", "Stabilisers", "stabiliser_parts", "ScheduleStep", "CRITIC_NORMS", "loss_defaults",
+           "parse_lr_schedule", "set_critic_norm", "spectral_norm_all"]
 
 CRITIC_NORMS = ("batch", "layer", "instance", "none")
 
@@ -101,58 +103,79 @@ def spectral_norm_all(module: nn.Module) -> nn.Module:
     return module
 
 
-# ---- the updater -------------------------------------------------------------------------------------------
-class StabilisedUpdater(GANUpdater):
-    """``GANUpdater`` plus the options of the module docstring; `schedules` maps optimiser names to
-    ``optimizer -> LRScheduler`` factories."""
-
-    log_keys = GANUpdater.log_keys + ("gp", "r1", "lr_g", "lr_d")
-
-    def __init__(self, generator, discriminator, opt_g, opt_d, loss, *, device="cpu", latent_dim=None,
-                 n_critic: int = 1, gp_weight: float = 0.0, clip: float | None = None, r1: float = 0.0,
-                 r1_every: int = 1, ema: float | None = None, schedules: dict | None = None):
-        super().__init__(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=latent_dim,
-                         n_critic=n_critic)
-        self.gp_weight, self.clip, self.r1, self.r1_every = float(gp_weight), clip, float(r1), int(r1_every)
-        if self.gp_weight > 0:
-            check_per_sample_critic(discriminator, "gradient penalty (wgan-gp)")
-        if self.r1 > 0:
-            check_per_sample_critic(discriminator, "R1 penalty (--r1)")
-        self.critic_steps = 0           # counts critic updates, for lazy R1 (checkpointed)
-        self.ema = EMA(generator, ema) if ema else None
-        self.schedulers = {name: make(self.optimizers[name]) for name, make in (schedules or {}).items()}
-
-    @classmethod
-    def from_config(cls, config, generator, discriminator, loss, device) -> "StabilisedUpdater":
-        """Critic norm and spectral norm applied to D, then the optimisers (RMSprop for 'wgan', else Adam)."""
-        set_critic_norm(discriminator, resolved_critic_norm(config), device)
-        if config.spectral_norm:
-            spectral_norm_all(discriminator)
-        if config.loss == "wgan":
-            opt_g = optim.RMSprop(generator.parameters(), lr=config.lr_g)
-            opt_d = optim.RMSprop(discriminator.parameters(), lr=config.lr_d)
-        else:
-            betas = (config.beta1, config.beta2)
-            opt_g = optim.Adam(generator.parameters(), lr=config.lr_g, betas=betas)
-            opt_d = optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=betas)
-        schedules = {}
-        if config.lr_schedule:
-            make = parse_lr_schedule(config.lr_schedule, config.epochs)
-            schedules = {"optimizer_g": make, "optimizer_d": make}
-        return cls(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=config.latent_dim,
-                   n_critic=config.n_critic, gp_weight=config.gp_weight if config.loss == "wgan-gp" else 0.0,
+# ---- the stabilisers, for any updater ----------------------------------------------------------------------
+def stabiliser_parts(config, generator, discriminator, device) -> tuple:
+    """(opt_g, opt_d, options) for `config`: D's critic norm and spectral norm applied in place, then the
+    optimisers (RMSprop for 'wgan', else Adam) and the keyword options of ``Stabilisers.init_stabilisers``."""
+    set_critic_norm(discriminator, resolved_critic_norm(config), device)
+    if config.spectral_norm:
+        spectral_norm_all(discriminator)
+    if config.loss == "wgan":
+        opt_g = optim.RMSprop(generator.parameters(), lr=config.lr_g)
+        opt_d = optim.RMSprop(discriminator.parameters(), lr=config.lr_d)
+    else:
+        betas = (config.beta1, config.beta2)
+        opt_g = optim.Adam(generator.parameters(), lr=config.lr_g, betas=betas)
+        opt_d = optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=betas)
+    schedules = {}
+    if config.lr_schedule:
+        make = parse_lr_schedule(config.lr_schedule, config.epochs)
+        schedules = {"optimizer_g": make, "optimizer_d": make}
+    options = dict(gp_weight=config.gp_weight if config.loss == "wgan-gp" else 0.0,
                    clip=config.clip if config.loss == "wgan" else None, r1=config.r1, r1_every=config.r1_every,
                    ema=config.ema, schedules=schedules)
+    return opt_g, opt_d, options
+
+
+class Stabilisers:
+    """The options of the module docstring as a mixin over any ``GANUpdater`` subclass: it fills the step's
+    hooks (``critic_penalty``, ``after_critic_step``, ``after_generator_step``) and adds its state.
+
+    The updater tells the penalties how D scores a batch with ``critic_score(images, labels)`` (the
+    real/fake scores alone: D(x), D(x, y) for a cGAN, the first head of an AC-GAN D), so a penalty is
+    taken w.r.t. the image with the label held fixed. Call ``init_stabilisers`` from ``__init__``::
+
+        class MyUpdater(Stabilisers, GANUpdater):
+            def __init__(self, G, D, opt_g, opt_d, loss, **options):
+                super().__init__(G, D, opt_g, opt_d, loss)
+                self.init_stabilisers(**options)
+    """
+
+    stabiliser_log_keys = ("gp", "r1", "lr_g", "lr_d")
+
+    def init_stabilisers(self, *, gp_weight: float = 0.0, clip: float | None = None, r1: float = 0.0,
+                         r1_every: int = 1, ema: float | None = None, schedules: dict | None = None) -> None:
+        """Switch the options on (all off by default); refuses a BatchNorm critic under a penalty."""
+        self.gp_weight, self.clip, self.r1, self.r1_every = float(gp_weight), clip, float(r1), int(r1_every)
+        if self.gp_weight > 0:
+            check_per_sample_critic(self.D, "gradient penalty (wgan-gp)")
+        if self.r1 > 0:
+            check_per_sample_critic(self.D, "R1 penalty (--r1)")
+        self.critic_steps = 0           # counts critic updates, for lazy R1 (checkpointed)
+        self.ema = EMA(self.G, ema) if ema else None
+        self.schedulers = {name: make(self.optimizers[name]) for name, make in (schedules or {}).items()}
+
+    def critic_score(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
+        """D's real/fake scores of `images` (with `labels` held fixed, for a conditional D): the updater's
+        ``score`` hook without the loss's extra arguments (D(x), D(x, y), an AC-GAN's first head)."""
+        return self.score(images, labels)[1]
 
     # ---- the step's additions ----------------------------------------------------------------------------
-    def critic_penalty(self, x: Tensor, fake: Tensor, record: dict) -> Tensor | None:
+    def critic_penalty(self, x: Tensor, fake: Tensor, record: dict, labels: Tensor | None = None) -> Tensor | None:
+        if self.gp_weight <= 0 and self.r1 <= 0:
+            return None
+        check_per_sample_critic(self.D, "gradient penalty" if self.gp_weight > 0 else "R1 penalty")  # D in train()
+
+        def critic(images: Tensor) -> Tensor:   # D as a function of the image alone, the labels held fixed
+            return self.critic_score(images, labels)
+
         total = None
         if self.gp_weight > 0:
-            total = gradient_penalty(self.D, x, fake, self.gp_weight)
+            total = gradient_penalty(critic, x, fake, self.gp_weight)
             if self.statistics:
                 record["gp"] = float(total.item())
         if self.r1 > 0 and self.critic_steps % self.r1_every == 0:
-            r1 = r1_penalty(self.D, x, self.r1 * self.r1_every)
+            r1 = r1_penalty(critic, x, self.r1 * self.r1_every)
             if self.statistics:
                 record["r1"] = float(r1.item())
             total = r1 if total is None else total + r1
@@ -163,14 +186,12 @@ class StabilisedUpdater(GANUpdater):
         if self.clip is not None:
             clip_weights_(self.D, self.clip)
 
-    def step(self, batches: Sequence) -> dict:
-        record = super().step(batches)
+    def after_generator_step(self, record: dict) -> None:
         if self.ema is not None:
             self.ema.update()
         if self.schedulers and self.statistics:
             record["lr_g"], record["lr_d"] = (self.optimizers[k].param_groups[0]["lr"]
                                               for k in ("optimizer_g", "optimizer_d"))
-        return record
 
     def step_schedules(self) -> None:
         for scheduler in self.schedulers.values():
@@ -234,3 +255,25 @@ class StabilisedUpdater(GANUpdater):
                     return f"EMA generator parameter {pname}"
         return found
 
+
+# ---- the unconditional updater ------------------------------------------------------------------------------
+class StabilisedUpdater(Stabilisers, GANUpdater):
+    """``GANUpdater`` plus the options of the module docstring; `schedules` maps optimiser names to
+    ``optimizer -> LRScheduler`` factories."""
+
+    log_keys = GANUpdater.log_keys + Stabilisers.stabiliser_log_keys
+
+    def __init__(self, generator, discriminator, opt_g, opt_d, loss, *, device="cpu", latent_dim=None,
+                 n_critic: int = 1, gp_weight: float = 0.0, clip: float | None = None, r1: float = 0.0,
+                 r1_every: int = 1, ema: float | None = None, schedules: dict | None = None):
+        super().__init__(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=latent_dim,
+                         n_critic=n_critic)
+        self.init_stabilisers(gp_weight=gp_weight, clip=clip, r1=r1, r1_every=r1_every, ema=ema,
+                              schedules=schedules)
+
+    @classmethod
+    def from_config(cls, config, generator, discriminator, loss, device) -> "StabilisedUpdater":
+        """Critic norm and spectral norm applied to D, then the optimisers (RMSprop for 'wgan', else Adam)."""
+        opt_g, opt_d, options = stabiliser_parts(config, generator, discriminator, device)
+        return cls(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=config.latent_dim,
+                   n_critic=config.n_critic, **options)

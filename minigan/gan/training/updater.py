@@ -11,11 +11,14 @@ extensions stay the same. It owns
                                 updater returns its averaged copy here)
     fixed_inputs / sample       what the sample grids are drawn from, and the grid images
                                 (a conditional updater tiles classes, an inpainting one fixed examples)
-    evaluation_samples(n, ...)  the images an evaluation scores
+    evaluation_samples(n, ...)  the images an evaluation scores (evaluation_labels(n): their classes, if any)
     from_config(config, G, D, loss, device)   the updater (and its optimisers) a TrainConfig asks for
 
-A new family is a subclass that overrides ``step`` (and ``state_dict`` when it adds state,
-e.g. an EMA generator); see the README's trainer section::
+``GANUpdater.step`` calls hooks a family overrides instead of the step: ``real_labels`` /
+``fake_labels`` / ``make_fakes`` / ``score`` (how D scores a batch: a conditional updater),
+``critic_penalty`` / ``after_critic_step`` / ``after_generator_step`` (penalties, clipping, EMA:
+the ``Stabilisers`` mixin of stabilised_updater.py). A new family is a subclass that overrides
+those, or ``step`` itself (and ``state_dict`` when it adds state); see the README's trainer section::
 
     class MyUpdater(GANUpdater):
         def step(self, batches):
@@ -182,6 +185,10 @@ class Updater:
         return generate(self.generator, n, latent_dim=self.latent_dim, batch_size=batch_size, seed=seed,
                         device=self.device)
 
+    def evaluation_labels(self, n: int) -> np.ndarray | None:
+        """The classes ``evaluation_samples(n)`` were drawn for (a conditional updater), else None."""
+        return None
+
 
 class GANUpdater(Updater):
     """Goodfellow's alternating step for an unconditional G and D under a ``GANLoss``.
@@ -193,6 +200,11 @@ class GANUpdater(Updater):
             D step on D(x) and D(fake.detach()): two forward passes, so BatchNorm sees a
             real-only and a fake-only batch (as in PyTorch's DCGAN example)
         G step on D(fake) recomputed with the updated D (never the pre-update scores)
+
+    Written once for every family: labels, fakes and D's scores come from hooks (``real_labels``,
+    ``fake_labels``, ``make_fakes``, ``score``) that ConditionalUpdater overrides, and penalties,
+    clipping and EMA from ``critic_penalty`` / ``after_critic_step`` / ``after_generator_step``
+    (the Stabilisers mixin). Off, the hooks add nothing: the numbers are the plain step's.
     """
 
     log_keys = ("loss_D", "loss_G", "D_x", "D_G_z", "D_G_z_after", "grad_norm_D", "grad_norm_G")
@@ -225,14 +237,35 @@ class GANUpdater(Updater):
             x = x.to(self.device)
         return x
 
-    def discriminator_step(self, x: Tensor, fake_for_d: Tensor, record: dict) -> None:
-        """One D update on a real and a fake batch; fills loss_D, D_x, D_G_z, grad_norm_D."""
+    # ---- what a family changes: labels, fakes, D's scores (ConditionalUpdater overrides these) ------------
+    def real_labels(self, batch, n: int) -> Tensor | None:
+        """The labels D sees with a real batch of `n` images: none for an unconditional D."""
+        return None
+
+    def fake_labels(self, n: int) -> Tensor | None:
+        """The labels a fake batch is drawn for (after its noise, from the same stream): none here."""
+        return None
+
+    def make_fakes(self, z: Tensor, labels: Tensor | None) -> Tensor:
+        """G's images for noise `z` (and `labels`, for a conditional G): G(z) here."""
+        return self.G(z)
+
+    def score(self, images: Tensor, labels: Tensor | None = None) -> tuple[tuple, Tensor]:
+        """(D's outputs as the loss takes them, the real/fake scores alone) for a batch: ((D(x),), D(x)) here;
+        D(x, y) for a cGAN, ((scores, class_logits, y), scores) for an AC-GAN."""
+        scores = self.D(images)
+        return (scores,), scores
+
+    # ---- the step --------------------------------------------------------------------------------------
+    def discriminator_step(self, x: Tensor, fake_for_d: Tensor, record: dict, labels: Tensor | None = None,
+                           fake_labels: Tensor | None = None) -> None:
+        """One D update on a real and a fake batch (with their labels); fills loss_D, D_x, D_G_z, grad_norm_D."""
         D, loss = self.D, self.loss
         self.opt_d.zero_grad()
-        real_scores = D(x)              # a real-only batch ...
-        fake_scores = D(fake_for_d)     # ... and a fake-only batch: separate BatchNorm statistics
-        loss_d = loss.d_real(real_scores) + loss.d_fake(fake_scores)
-        penalty = self.critic_penalty(x, fake_for_d, record)
+        real_args, real_scores = self.score(x, labels)                # a real-only batch ...
+        fake_args, fake_scores = self.score(fake_for_d, fake_labels)  # ... and a fake-only batch: separate
+        loss_d = loss.d_real(*real_args) + loss.d_fake(*fake_args)    # BatchNorm statistics
+        penalty = self.critic_penalty(x, fake_for_d, record, labels)
         if penalty is not None:
             loss_d = loss_d + penalty
         if self.statistics:
@@ -248,20 +281,24 @@ class GANUpdater(Updater):
             record["D_x"] = mean_sigmoid(real_scores)
             record["D_G_z"] = mean_sigmoid(fake_scores)
 
-    def critic_penalty(self, x: Tensor, fake: Tensor, record: dict) -> Tensor | None:
-        """A term added to D's loss (a gradient penalty, say; stabilised_updater.py), or None: none here."""
+    def critic_penalty(self, x: Tensor, fake: Tensor, record: dict, labels: Tensor | None = None) -> Tensor | None:
+        """A term added to D's loss (a gradient penalty on the real batch `x` with its `labels`, say;
+        stabilised_updater.py), or None: none here."""
         return None
 
     def after_critic_step(self) -> None:
         """Called after each D optimiser step (weight clipping, say); nothing here."""
 
-    def generator_step(self, fake: Tensor, record: dict) -> None:
-        """One G update on D's scores of `fake`, with D's weights frozen for the backward pass."""
+    def after_generator_step(self, record: dict) -> None:
+        """Called after G's optimiser step, at the end of each step (an EMA update, say); nothing here."""
+
+    def generator_step(self, fake: Tensor, record: dict, labels: Tensor | None = None) -> None:
+        """One G update on D's scores of `fake` (drawn for `labels`), with D's weights frozen for the backward."""
         D = self.D
         self.opt_g.zero_grad()
         with frozen(D):  # no gradients for D's weights in G's backward pass
-            scores = D(fake)
-            loss_g = self.loss.g(scores)
+            args, scores = self.score(fake, labels)
+            loss_g = self.loss.g(*args)
             if self.statistics:
                 loss_g_value = float(loss_g.item())
                 self.check_finite(loss_g_value, "loss_G")
@@ -275,20 +312,23 @@ class GANUpdater(Updater):
 
     def step(self, batches: Sequence) -> dict:
         """One generator update after len(batches) discriminator updates; returns the log record."""
-        G = self.G
-        G.train()
+        self.G.train()
         self.D.train()
-        fake = None
+        fake = fake_y = None
         record: dict[str, Any] = {}
         for k, batch in enumerate(batches):
             x = self._real(batch)
-            z = self.noise(x.shape[0])
+            n = x.shape[0]
+            y = self.real_labels(batch, n)
+            z = self.noise(n)
+            labels = self.fake_labels(n)   # drawn after the noise: the order resume reproduces
             if k == len(batches) - 1:
-                fake = G(z)                 # kept with its graph: the G step reuses it
+                fake, fake_y = self.make_fakes(z, labels), labels   # kept with its graph: the G step reuses it
                 fake_for_d = fake.detach()
             else:
                 with no_grad():
-                    fake_for_d = G(z)
-            self.discriminator_step(x, fake_for_d, record)
-        self.generator_step(fake, record)
+                    fake_for_d = self.make_fakes(z, labels)
+            self.discriminator_step(x, fake_for_d, record, y, labels)
+        self.generator_step(fake, record, fake_y)
+        self.after_generator_step(record)
         return record

@@ -1,4 +1,5 @@
-"""FID / Inception Score / class coverage every N epochs: metrics.jsonl, an eval line in log.jsonl, metrics.png."""
+"""FID / Inception Score / class coverage every N epochs (and class accuracy / per-class FID for a conditional G):
+metrics.jsonl, an eval line in log.jsonl, metrics.png."""
 from __future__ import annotations
 
 import json
@@ -13,6 +14,18 @@ __all__ = ["Evaluation", "METRICS_NAME", "METRICS_PLOT_NAME"]
 METRICS_NAME = "metrics.jsonl"
 METRICS_PLOT_NAME = "metrics.png"
 _warned_no_matplotlib = False   # metrics.png: warn once per process without matplotlib
+
+
+_CLASS_KEYS = ("class_accuracy", "mean_class_fid", "n_per_class")
+
+
+def class_log_fields(scores: dict) -> dict:
+    """A conditional G's class scores (class_report.evaluate_class_samples) for the flat log.jsonl line:
+    class_accuracy, mean_class_fid, n_per_class and their real baselines as baseline_<name>."""
+    fields = {key: scores[key] for key in _CLASS_KEYS if key in scores}
+    base = scores.get("class_baseline") or {}
+    fields.update({f"baseline_{key}": base[key] for key in _CLASS_KEYS[:2] if key in base})
+    return fields
 
 
 class Evaluation(Extension):
@@ -49,6 +62,7 @@ class Evaluation(Extension):
             return
         epoch = trainer.epoch + 1
         record = eval_log_record(scores, step=trainer.step, epoch=epoch)
+        record.update(class_log_fields(scores))
         with open(self.path(trainer), "a", encoding="utf-8") as metrics:
             metrics.write(json.dumps({"step": trainer.step, "epoch": epoch, **scores}, default=jsonable) + "\n")
         if trainer.log is not None:
@@ -57,7 +71,12 @@ class Evaluation(Extension):
         result.evaluations.append(record)
         result.metrics_log = self.path(trainer)
         result.metrics_plot = self.draw(trainer) or result.metrics_plot
-        trainer.message(format_eval_line(record))
+        line = format_eval_line(record)
+        if "class_accuracy" in record:
+            line += f"; class accuracy {record['class_accuracy']:.2%}"
+            if "mean_class_fid" in record:
+                line += f", mean per-class FID {record['mean_class_fid']:.3f}"
+        trainer.message(line)
 
     def finalize(self, trainer) -> None:
         path, result = self.path(trainer), trainer.result
