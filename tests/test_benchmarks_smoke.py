@@ -5,10 +5,17 @@ fast; it checks that `python -m benchmarks` keeps working as the engine changes.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
 import sys
+
+import pytest
+
+from benchmarks.variants import _variant
+from benchmarks.variants import main as variants_main
+from minigan.data import write_fake_dataset
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -47,3 +54,24 @@ def test_quick_run_writes_expected_json(tmp_path):
     # the tables were printed, with the ratio conventions in their headers
     assert "torch time / minigan time" in proc.stdout
     assert "minigan img/s / torch img/s" in proc.stdout
+
+
+def test_variant_timing_runs_every_variant_in_turn_and_writes_ratios(tmp_path):
+    write_fake_dataset(tmp_path / "data", train_size=200, test_size=20, seed=1)
+    out = tmp_path / "variants.json"
+    assert variants_main(["--steps", "1", "--reps", "2", "--data-dir", str(tmp_path / "data"), "--out", str(out),
+                          'ref={"batch_size": 8, "width": 4}',
+                          'two={"batch_size": 8, "width": 4, "n_critic": 2}']) == 0
+    data = json.loads(out.read_text())
+    assert data["reference"] == "ref" and set(data["variants"]) == {"ref", "two"}
+    ref, two = data["variants"]["ref"], data["variants"]["two"]
+    assert ref["epoch_ratio_per_round"] == [1.0, 1.0]
+    assert (ref["steps_per_epoch"], two["steps_per_epoch"]) == (25, 12)   # n_critic 2: two batches a step
+    assert len(two["s_per_step"]) == 2 and all(s > 0 for s in two["s_per_step"])
+
+
+def test_variant_timing_rejects_a_malformed_variant():
+    with pytest.raises(argparse.ArgumentTypeError, match="expected NAME=JSON"):
+        _variant("no-equals-sign")
+    with pytest.raises(argparse.ArgumentTypeError, match="not JSON"):
+        _variant("x={bad")
