@@ -211,7 +211,8 @@ def _torch_adversarial(name):
 @pytest.mark.parametrize("adversarial", ["bce", "lsgan", "hinge"])
 @pytest.mark.parametrize("part", ["d_real", "d_fake", "g"])
 def test_acgan_loss_matches_torch(adversarial, part):
-    loss = build_conditional_loss("acgan", adversarial, class_weight=0.6)
+    # the paper's loss (fakes' class term in D's loss too, fake_class_weight = class_weight)
+    loss = build_conditional_loss("acgan", adversarial, class_weight=0.6, fake_class_weight=0.6)
     t_real, t_fake, t_g = _torch_adversarial(adversarial)
     t_adv = {"d_real": t_real, "d_fake": t_fake, "g": t_g}[part]
     rng = np.random.default_rng(6)
