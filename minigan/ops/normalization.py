@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend, layout
+from . import batch_norm_rows
 from ..autograd import Function, Tensor
 from .dtypes import check_same_dtype
 from .reduce import mean as _mean, sum as _sum
@@ -144,6 +145,11 @@ class BatchNormTrain(Function):
         m = lay.n * lay.s
         xp = backend.get_array_module(x)
         x2 = lay.matrix(x)
+        if lay.channel_major and xp is np:  # per-channel rows: cache blocks on the CPU threads
+            xhat, y, mean, var, inv_std = batch_norm_rows.forward_rows(x2, gamma, beta, self.eps)
+            self.batch_mean, self.batch_var = mean, var
+            self.xhat, self.inv_std, self.layout = xhat, inv_std, lay
+            return lay.unmatrix(y)
         mean = lay.sum(x2) / m
         xhat = x2 - lay.expand(mean)                       # x - mean, normalised in place below
         var = lay.dot(xhat, xhat) / m
@@ -191,6 +197,10 @@ class BatchNormGrad(Function):
         g2 = lay.matrix(gy)
         # from BatchNormTrain (layout given) xhat is already in matrix form; else it is shaped like x
         xhat = self.xhat if self.layout is not None else lay.matrix(self.xhat)
+        if lay.channel_major and isinstance(g2, np.ndarray):
+            gx, ggamma, gbeta = batch_norm_rows.grad_rows(g2, xhat, gamma, self.inv_std)
+            self.xhat = self.layout = None
+            return lay.unmatrix(gx), ggamma, gbeta
         gbeta = lay.sum(g2)
         ggamma = lay.dot(g2, xhat)
         scale = gamma * self.inv_std.astype(gamma.dtype, copy=False)
