@@ -19,6 +19,7 @@ __all__ = ["cpu_threads", "for_channel_blocks", "for_flat_chunks", "for_elementw
 
 PARALLEL_MIN_ELEMENTS = 1 << 18  # below ~1 MB the thread hand-off costs more than it saves
 _CHUNK_ELEMENTS = 1 << 18        # 1 MB of float32: measured best for Adam on 2 cores (64K chunks lose to the call overhead)
+_CACHE_ELEMENTS = 1 << 16        # Adam's 12 passes over 5 arrays: 64K-element blocks 5.2 -> 3.5 ms per 2 M parameters (1 thread)
 _BLOCK_ELEMENTS = 1 << 17        # elementwise chains: 512 KB of float32 per array (measured best of 32K-1M, 1 thread)
 
 _pool: ThreadPoolExecutor | None = None
@@ -70,18 +71,31 @@ def for_channel_blocks(work: Callable[[int, int], None], channels: int, elements
     _run([lambda lo=bounds[k], hi=bounds[k + 1]: work(lo, hi) for k in range(parts)])
 
 
+def _in_cache_blocks(work: Callable[..., None], arrays: Sequence, xp) -> None:
+    """``work(*arrays)`` block by block of `_CACHE_ELEMENTS` (C-order NumPy arrays), so that each
+    pass of an elementwise chain reads the previous pass's result from cache, not from memory."""
+    n = int(arrays[0].size)
+    if xp is not np or n <= _CACHE_ELEMENTS or not layout.same_flat_order(*arrays):
+        work(*arrays)
+        return
+    flat = [a.reshape(-1) for a in arrays]
+    for s in range(0, n, _CACHE_ELEMENTS):
+        work(*[a[s:s + _CACHE_ELEMENTS] for a in flat])
+
+
 def for_flat_chunks(work: Callable[..., None], groups: Sequence[Sequence], xp=np) -> None:
     """Call ``work(*arrays)`` for every tuple of same-shaped arrays in `groups`, in place.
 
     On NumPy with several threads and enough data, a tuple whose arrays are all
     C-contiguous is cut into flat chunks (the same element ranges of each array), and
-    the pieces are shared out over the threads by size. `work` must be elementwise.
+    the pieces are shared out over the threads by size; each piece is walked in cache-sized
+    blocks (also with one thread). `work` must be elementwise.
     """
     total = sum(int(g[0].size) for g in groups)
     threads = cpu_threads() if xp is np else 1
     if threads <= 1 or total < PARALLEL_MIN_ELEMENTS:
         for g in groups:
-            work(*g)
+            _in_cache_blocks(work, g, xp)
         return
     pieces: list[tuple[int, tuple]] = []
     for g in groups:
@@ -101,7 +115,7 @@ def for_flat_chunks(work: Callable[..., None], groups: Sequence[Sequence], xp=np
 
     def run_share(share):
         for arrays in share:
-            work(*arrays)
+            _in_cache_blocks(work, arrays, xp)
 
     _run([lambda s=s: run_share(s) for s in shares if s])
 

@@ -98,3 +98,32 @@ def test_dcgan_blocks_give_the_same_bits_threaded(monkeypatch):
         m.setattr(parallel, "for_elementwise", lambda *a: (spans.append("elementwise"), real_elementwise(*a)))
         run()
     assert spans.count("bn") >= 4 and spans.count("elementwise") >= 6 and max(threads) == 3
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_adam_walks_its_chunks_in_cache_blocks_with_the_same_bits(monkeypatch, threads):
+    """Adam's passes run block by block (also on one thread): the same bits as whole-array passes."""
+    rng = np.random.default_rng(2)
+    init = [rng.standard_normal(s).astype(np.float32) for s in ((37, 11), (5,), (300,))]
+    grads = [rng.standard_normal(a.shape).astype(np.float32) for a in init]
+    monkeypatch.setenv("MINIGAN_NUM_THREADS", threads)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(parallel, "_CHUNK_ELEMENTS", 64)
+
+    def run(cache_elements):
+        monkeypatch.setattr(parallel, "_CACHE_ELEMENTS", cache_elements)
+        ps = [mg.tensor(a.copy(), requires_grad=True) for a in init]
+        opt = mg.optim.Adam(ps, lr=1e-2, betas=(0.5, 0.999))
+        calls = []
+        real = parallel._in_cache_blocks
+        monkeypatch.setattr(parallel, "_in_cache_blocks", lambda w, a, xp: (calls.append(a[0].size), real(w, a, xp)))
+        for _ in range(3):
+            for p, g in zip(ps, grads):
+                p.grad = mg.tensor(g)
+            opt.step()
+        return [p.numpy() for p in ps], calls
+
+    whole, _ = run(1 << 40)
+    blocked, calls = run(16)
+    assert all(np.array_equal(a, b) for a, b in zip(whole, blocked))
+    assert max(calls) > 16  # pieces larger than a block were walked in blocks
