@@ -40,6 +40,12 @@ def test_quick_run_writes_expected_json(tmp_path):
         res = row["results"]["minigan-numpy"]
         assert res.get("images_per_s", 0) > 0, res
         assert res["models_from"] == "minigan.gan.models.build_models"
+    # the GEMM limit: sgemm measured in the same run, each row's limit and the fraction minigan reached
+    assert float(data["gemm_limit"]["gflops"]["8"]) > 0
+    assert data["gemm_limit"]["flop_per_image"]["dcgan"] > data["gemm_limit"]["flop_per_image"]["mlp"] > 0
+    for row in data["train"]:
+        assert row["gemm_limit_img_per_s"] > 0 and 0 < row["gemm_fraction"]["minigan-numpy"]
+    assert "GEMM limit" in proc.stdout
     assert {(r["model"], r["batch"]) for r in data["memory"]} == {("dcgan", 8), ("mlp", 8)}
     for row in data["memory"]:
         res = row["results"]["minigan-numpy"]
