@@ -5,21 +5,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from minigan import parallel
+from test_parallel import serial_and_threaded
+
 from minigan.ops import batch_norm_rows
-
-
-def _both(fn, monkeypatch, block):
-    with monkeypatch.context() as m:
-        m.setenv("MINIGAN_NUM_THREADS", "1")
-        m.setattr(batch_norm_rows, "BLOCK_ELEMENTS", 1 << 30)
-        serial = fn()
-    with monkeypatch.context() as m:
-        m.setenv("MINIGAN_NUM_THREADS", "3")
-        m.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
-        m.setattr(batch_norm_rows, "BLOCK_ELEMENTS", block)
-        threaded = fn()
-    return serial, threaded
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -35,7 +23,7 @@ def test_threads_and_blocks_give_the_same_bits(monkeypatch, c, m, block, seed, d
         xhat, y, mean, var, inv_std = batch_norm_rows.forward_rows(x2, gamma, beta, 1e-5)
         return (xhat, y, mean, var, inv_std) + batch_norm_rows.grad_rows(g2, xhat, gamma, inv_std)
 
-    serial, threaded = _both(run, monkeypatch, block)
+    serial, threaded = serial_and_threaded(run, monkeypatch, block, (batch_norm_rows, "BLOCK_ELEMENTS"))
     for a, b in zip(serial, threaded):
         assert a.dtype == dtype and np.array_equal(a, b)
 

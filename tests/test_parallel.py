@@ -9,15 +9,17 @@ import minigan as mg
 from minigan import nn, parallel
 
 
-def _serial_and_threaded(run, monkeypatch, block=7):
+def serial_and_threaded(run, monkeypatch, block=7, block_setting=(parallel, "_BLOCK_ELEMENTS")):
+    """run() on one thread in one block, then on three threads in blocks of `block` elements."""
+    module, name = block_setting
     with monkeypatch.context() as m:
         m.setenv("MINIGAN_NUM_THREADS", "1")
-        m.setattr(parallel, "_BLOCK_ELEMENTS", 1 << 40)
+        m.setattr(module, name, 1 << 40)
         serial = run()
     with monkeypatch.context() as m:
         m.setenv("MINIGAN_NUM_THREADS", "3")
         m.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
-        m.setattr(parallel, "_BLOCK_ELEMENTS", block)
+        m.setattr(module, name, block)
         threaded = run()
     return serial, threaded
 
@@ -43,7 +45,7 @@ def test_for_elementwise_covers_every_element_once(monkeypatch, shape, feature_m
         parallel.for_elementwise(work, [x, y, count])
         return y, count
 
-    (ys, cs), (yt, ct) = _serial_and_threaded(run, monkeypatch, block)
+    (ys, cs), (yt, ct) = serial_and_threaded(run, monkeypatch, block)
     assert np.array_equal(ys, np.tanh(x)) and np.array_equal(yt, ys)
     assert (cs == 1).all() and (ct == 1).all()
 
@@ -85,7 +87,7 @@ def test_dcgan_blocks_give_the_same_bits_threaded(monkeypatch):
     threads = []
     real_run = parallel._run
     monkeypatch.setattr(parallel, "_run", lambda tasks: (threads.append(len(tasks)), real_run(tasks)))
-    serial, threaded = _serial_and_threaded(run, monkeypatch)
+    serial, threaded = serial_and_threaded(run, monkeypatch)
     for a, b in zip(serial, threaded):
         assert a.dtype == np.float32 and np.array_equal(a, b)
     # the threaded run really split the batch norm rows and the activations' blocks over threads
