@@ -13,8 +13,8 @@ Every row is computed by the same NumPy calls on its own data whatever the block
 with one thread or several: a resumed training run stays exact. Forward and gradient
 side by side::
 
-    xhat, y, mean, var, inv_std = forward_rows(x2, gamma, beta, eps)   # x2: (C, M)
-    gx, ggamma, gbeta = grad_rows(g2, xhat, gamma, inv_std)
+    y, mean, var, inv_std = forward_rows(x2, gamma, beta, eps)   # x2: (C, M)
+    gx, ggamma, gbeta = grad_rows(g2, x2, mean, gamma, inv_std)
 """
 from __future__ import annotations
 
@@ -39,32 +39,36 @@ def _in_blocks(work, rows: int, row_len: int) -> None:
 
 
 def forward_rows(x2, gamma, beta, eps: float):
-    """Training-mode batch norm of the rows of x2 (C, M): (xhat, y, mean, biased var, inv_std)."""
+    """Training-mode batch norm of the rows of x2 (C, M): (y, mean, biased var, inv_std).
+
+    xhat = (x - mean) * inv_std is not kept: `grad_rows` recomputes it from x block by block (the
+    same operations on the same numbers, so the same bits), which saves a full-size array and its
+    write here for a read of x there."""
     c, m = x2.shape
     dtype = x2.dtype
-    xhat, y = np.empty_like(x2), np.empty_like(x2)
+    y = np.empty_like(x2)
     mean, var = np.empty(c, dtype), np.empty(c, dtype)
     inv_std = np.empty(c, dtype)
     one = dtype.type(1)
 
     def rows(r0, r1):
-        xb, hb, yb = x2[r0:r1], xhat[r0:r1], y[r0:r1]
+        xb, yb = x2[r0:r1], y[r0:r1]
         mu = np.einsum("ck->c", xb) / dtype.type(m)
-        np.subtract(xb, mu[:, None], out=hb)
-        v = np.einsum("ck,ck->c", hb, hb) / dtype.type(m)
+        np.subtract(xb, mu[:, None], out=yb)
+        v = np.einsum("ck,ck->c", yb, yb) / dtype.type(m)
         s = one / np.sqrt(v + dtype.type(eps))
-        hb *= s[:, None]
-        np.multiply(hb, gamma[r0:r1, None], out=yb)
+        yb *= s[:, None]  # xhat, then scaled and shifted in place
+        yb *= gamma[r0:r1, None]
         yb += beta[r0:r1, None]
         mean[r0:r1], var[r0:r1], inv_std[r0:r1] = mu, v, s
 
     _in_blocks(rows, c, m)
-    return xhat, y, mean, var, inv_std
+    return y, mean, var, inv_std
 
 
-def grad_rows(g2, xhat, gamma, inv_std):
+def grad_rows(g2, x2, mean, gamma, inv_std):
     """Batch norm's input gradient on rows: gx = gamma*inv_std*(g - mean(g) - xhat*mean(g*xhat)),
-    with ggamma = sum(g*xhat) and gbeta = sum(g) per row."""
+    with ggamma = sum(g*xhat) and gbeta = sum(g) per row; xhat recomputed from x2, mean and inv_std."""
     c, m = g2.shape
     dtype = g2.dtype
     gx = np.empty_like(g2)
@@ -72,7 +76,9 @@ def grad_rows(g2, xhat, gamma, inv_std):
     inv_m = dtype.type(1.0 / m)
 
     def rows(r0, r1):
-        gb, hb, ob = g2[r0:r1], xhat[r0:r1], gx[r0:r1]
+        gb, ob = g2[r0:r1], gx[r0:r1]
+        hb = np.subtract(x2[r0:r1], mean[r0:r1, None])  # xhat of this block, as the forward made it
+        hb *= inv_std[r0:r1, None]
         sb = np.einsum("ck->c", gb)
         sg = np.einsum("ck,ck->c", gb, hb)
         np.multiply(hb, (sg * inv_m)[:, None], out=ob)
