@@ -141,7 +141,10 @@ def for_elementwise(work: Callable[..., None], arrays: Sequence, xp=np) -> None:
 
         for_elementwise(lambda x, y: np.maximum(x, 0, out=y), [x, y])
     """
-    flats = [_memory_order(a) for a in arrays] if xp is np else [None]
+    if xp is not np or arrays[0].size <= _BLOCK_ELEMENTS:  # one block on one thread: no cutting to do
+        work(*arrays)
+        return
+    flats = [_memory_order(a) for a in arrays]
     if (any(f is None for f in flats) or len({a.flags.c_contiguous for a in arrays}) > 1
             or len({a.shape for a in arrays}) > 1):
         work(*arrays)
