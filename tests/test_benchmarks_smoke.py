@@ -53,3 +53,16 @@ def test_quick_run_writes_expected_json(tmp_path):
     # the tables were printed, with the ratio conventions in their headers
     assert "torch time / minigan time" in proc.stdout
     assert "minigan img/s / torch img/s" in proc.stdout
+
+
+def test_ab_and_op_overhead_tools_run():
+    """python -m benchmarks.ab (old path set by --set) and python -m benchmarks.op_overhead, tiny sizes."""
+    ab = subprocess.run([sys.executable, "-m", "benchmarks.ab", "--set", "minigan.ops.conv_phase:applies=lambda *a: False",
+                         "--batch", "4", "--blocks", "2", "--iters", "1"], cwd=ROOT, capture_output=True, text=True,
+                        timeout=120)
+    assert ab.returncode == 0, ab.stderr[-2000:]
+    assert "new/old: wall median" in ab.stdout and "old: wall median" in ab.stdout
+    ov = subprocess.run([sys.executable, "-m", "benchmarks.op_overhead", "--batch", "4", "--repeat", "3"], cwd=ROOT,
+                        capture_output=True, text=True, timeout=120)
+    assert ov.returncode == 0, ov.stderr[-2000:]
+    assert "us per op" in ov.stdout and "dcgan batch 4:" in ov.stdout and "recorded forward ops" in ov.stdout
