@@ -1,7 +1,6 @@
 """minigan/parallel.py's elementwise blocks, and the threaded memory-bound passes of a training step:
 the same bits with one thread as with several (so a resumed run stays exact), in every layout."""
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -102,13 +101,12 @@ def test_dcgan_blocks_give_the_same_bits_threaded(monkeypatch):
     assert spans.count("bn") >= 4 and spans.count("elementwise") >= 6 and max(threads) == 3
 
 
-@pytest.mark.parametrize("threads", ["1", "2"])
-def test_adam_walks_its_chunks_in_cache_blocks_with_the_same_bits(monkeypatch, threads):
-    """Adam's passes run block by block (also on one thread): the same bits as whole-array passes."""
+def test_adam_on_one_thread_walks_cache_blocks_with_the_same_bits(monkeypatch):
+    """On one thread Adam's passes run block by block: the same bits as whole-array passes."""
     rng = np.random.default_rng(2)
     init = [rng.standard_normal(s).astype(np.float32) for s in ((37, 11), (5,), (300,))]
     grads = [rng.standard_normal(a.shape).astype(np.float32) for a in init]
-    monkeypatch.setenv("MINIGAN_NUM_THREADS", threads)
+    monkeypatch.setenv("MINIGAN_NUM_THREADS", "1")
     monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
     monkeypatch.setattr(parallel, "_CHUNK_ELEMENTS", 64)
 
