@@ -146,6 +146,9 @@ def main(argv=None) -> int:
                                        warmup=settings["train_warmup"], repeat=settings["train_repeat"],
                                        max_seconds=settings["train_max_seconds"], seed=args.seed, log=log)
         foreign["train"] = probe.fraction()
+        if args.device in ("cpu", "all"):
+            from .gemm_limit import add_limits
+            add_limits(result)  # this machine's sgemm rate and each row's fraction of the limit it sets
     if "memory" in settings["sections"]:
         from .memory import run_memory
         log("peak memory (one fresh process per configuration):")

@@ -59,6 +59,30 @@ def op_summary(stats: pstats.Stats, top: int) -> str:
     return "\n".join(out)
 
 
+def compare_steps(model: str, batch: int, device: str, iters: int, warmup: int) -> int:
+    """The trainer's step (bookkeeping included) against the bare step, timed alternately in one process."""
+    import statistics
+    steps = {kind: make_step(model, batch, device, kind) for kind in ("explicit", "trainer")}
+    for step in steps.values():
+        for _ in range(warmup):
+            step()
+        step.sync()
+    times: dict[str, list[float]] = {kind: [] for kind in steps}
+    for i in range(iters):
+        for kind in (("explicit", "trainer") if i % 2 == 0 else ("trainer", "explicit")):
+            t0 = time.perf_counter()
+            steps[kind]()
+            steps[kind].sync()
+            times[kind].append(time.perf_counter() - t0)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    q = {k: statistics.quantiles(v, n=4) if len(v) > 1 else [v[0]] * 3 for k, v in times.items()}
+    for k in steps:
+        print(f"{k:>8} step: median {med[k] * 1e3:.2f} ms (IQR {(q[k][2] - q[k][0]) * 1e3:.2f} ms, {iters} samples)")
+    print(f"trainer overhead: {(med['trainer'] / med['explicit'] - 1) * 100:+.1f}% "
+          f"({model} batch {batch}, alternating samples)")
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -72,8 +96,13 @@ def main(argv=None) -> int:
     p.add_argument("--sort", default="tottime,cumtime", help="comma-separated pstats sort keys, one table each")
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--save", default=None, help="also write the raw profile here (pstats format)")
+    p.add_argument("--compare", action="store_true",
+                   help="no profile: time the trainer's step against the bare step, alternating, and print "
+                        "the trainer's overhead (median of --iters samples each)")
     args = p.parse_args(argv)
     tune_allocator()
+    if args.compare:
+        return compare_steps(args.model, args.batch, args.device, args.iters, args.warmup)
 
     step = make_step(args.model, args.batch, args.device, args.step)
     for _ in range(args.warmup):

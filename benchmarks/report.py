@@ -14,6 +14,7 @@ import re
 from minigan.atomic import atomic_write
 
 from .backends import PAIRS
+from .gemm_limit import limits_table
 
 MiB = 2 ** 20
 
@@ -155,6 +156,8 @@ def render(result: dict, devices: list[str] | None = None) -> str:
     for dev in keep(_devices(result, "train")):
         out += [f"### Training iteration ({dev}): images/s, ratio = minigan img/s / torch img/s (>1: minigan faster)",
                 "", train_table(result, dev), ""]
+        if dev == "cpu" and result.get("gemm_limit"):
+            out += ["GEMM limit (images/s if the matrix products were all the work): " + limits_table(result), ""]
     for dev in keep(_devices(result, "memory")):
         out += [f"### Peak memory per iteration ({dev}): ratio = minigan / torch (<1: minigan uses less)", "",
                 memory_table(result, dev), ""]

@@ -47,6 +47,12 @@ def test_quick_run_writes_expected_json(tmp_path):
         res = row["results"]["minigan-numpy"]
         assert res.get("images_per_s", 0) > 0, res
         assert res["models_from"] == "minigan.gan.models.build_models"
+    # the GEMM limit: sgemm measured in the same run, each row's limit and the fraction minigan reached
+    assert float(data["gemm_limit"]["gflops"]["8"]) > 0
+    assert data["gemm_limit"]["flop_per_image"]["dcgan"] > data["gemm_limit"]["flop_per_image"]["mlp"] > 0
+    for row in data["train"]:
+        assert row["gemm_limit_img_per_s"] > 0 and 0 < row["gemm_fraction"]["minigan-numpy"]
+    assert "GEMM limit" in proc.stdout
     assert {(r["model"], r["batch"]) for r in data["memory"]} == {("dcgan", 8), ("mlp", 8)}
     for row in data["memory"]:
         res = row["results"]["minigan-numpy"]
@@ -75,3 +81,16 @@ def test_variant_timing_rejects_a_malformed_variant():
         _variant("no-equals-sign")
     with pytest.raises(argparse.ArgumentTypeError, match="not JSON"):
         _variant("x={bad")
+
+
+def test_ab_and_op_overhead_tools_run():
+    """python -m benchmarks.ab (old path set by --set) and python -m benchmarks.op_overhead, tiny sizes."""
+    ab = subprocess.run([sys.executable, "-m", "benchmarks.ab", "--set", "minigan.ops.conv_phase:applies=lambda *a: False",
+                         "--batch", "4", "--blocks", "2", "--iters", "1"], cwd=ROOT, capture_output=True, text=True,
+                        timeout=120)
+    assert ab.returncode == 0, ab.stderr[-2000:]
+    assert "new/old: wall median" in ab.stdout and "old: wall median" in ab.stdout
+    ov = subprocess.run([sys.executable, "-m", "benchmarks.op_overhead", "--batch", "4", "--repeat", "3"], cwd=ROOT,
+                        capture_output=True, text=True, timeout=120)
+    assert ov.returncode == 0, ov.stderr[-2000:]
+    assert "us per op" in ov.stdout and "dcgan batch 4:" in ov.stdout and "recorded forward ops" in ov.stdout

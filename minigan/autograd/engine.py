@@ -175,7 +175,7 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
                 if entry is None:
                     gys.append(None)
                     continue
-                g = _run_hooks(o, entry[1])
+                g = entry[1] if not o._hooks else _run_hooks(o, entry[1])
                 if target_ids is not None:
                     if id(o) in target_ids:
                         results[id(o)] = g
@@ -193,7 +193,7 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
             if _Clock.now != f._clock:  # some in-place write happened after f ran: was it to f's tensors?
                 check_versions(f, inputs)
             if needed is None:
-                f.needs_input_grad = tuple(x._requires_grad for x in inputs)
+                f.needs_input_grad = tuple([x._requires_grad for x in inputs])
             else:
                 f.needs_input_grad = tuple(
                     x._requires_grad and (id(x) in target_ids or (x.creator is not None and id(x.creator) in needed))
@@ -208,11 +208,21 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
             for x, gx, need in zip(inputs, gxs, f.needs_input_grad):
                 if gx is None or not need:
                     continue
-                _accumulate(grads, x, _fit_grad(f, x, gx))
-                if x.creator is None:
-                    leaves[id(x)] = x
+                # inline fast paths (this loop runs once per graph edge): a Tensor of the right shape
+                # and dtype needs no fitting, and a first gradient no accumulation
+                xd = x.data
+                if type(gx) is not Tensor or gx.data.shape != xd.shape or gx.data.dtype != xd.dtype:
+                    gx = _fit_grad(f, x, gx)
+                key = id(x)
+                if key in grads:
+                    _accumulate(grads, x, gx)
                 else:
-                    push(x.creator)
+                    grads[key] = (x, gx)
+                creator = x.creator
+                if creator is None:
+                    leaves[key] = x
+                elif id(creator) not in seen:
+                    push(creator)
             if not retain_graph:
                 f._release()
 

@@ -62,7 +62,10 @@ class Function:
         # the hot path of every op: list comprehensions and plain loops, no generators
         tensors = tuple([x if isinstance(x, Tensor) else Tensor(x) for x in inputs])
         if len(tensors) > 1:
-            _check_same_device(self, tensors)
+            for t in tensors:
+                if type(t.data) is not np.ndarray:  # all NumPy (the common case) is one device
+                    _check_same_device(self, tensors)
+                    break
         record = False
         if _GradMode.enabled:
             for t in tensors:

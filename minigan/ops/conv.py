@@ -2,8 +2,9 @@
 
 One convolution is one GEMM on im2col columns (see `im2col.py` for the
 batch-last layout). ConvTranspose2d is the adjoint of Conv2d and shares its
-code: conv-transpose forward is conv's data gradient (GEMM, then col2im) and
-conv-transpose's data gradient is conv forward.
+code: conv-transpose forward is conv's data gradient (GEMM, then col2im; at kernel 4,
+stride 2, padding 1 by output phase instead, see `conv_phase.py`) and conv-transpose's
+data gradient is conv forward.
 
 Backward passes are built from these same differentiable pieces, so double
 backward (gradient penalties, Hessian-vector products) works through both:
@@ -26,6 +27,7 @@ from .. import backend, workspace
 from ..autograd import Function, Tensor
 from .dtypes import check_same_dtype
 from ..layout import from_batch_last as as_nchw
+from . import conv_phase
 from .im2col import batch_last, col2im, im2col
 from .reduce import sum as _sum
 from .shape import pad as _pad, squeeze, unsqueeze
@@ -106,6 +108,8 @@ def conv2d_data_grad_array(gy, w, params: ConvParams, in_hw: tuple, gy_cn=None):
 
     `gy_cn` may carry ``batch_last(gy)`` when the caller already made it."""
     o, cg, kh, kw = w.shape
+    if conv_phase.applies(w.shape, params, in_hw, gy.shape[2:]):
+        return conv_phase.data_grad(gy, w, gy_cn)  # k4 s2 p1 by output phase: no col2im
     gy2 = (batch_last(gy) if gy_cn is None else gy_cn).reshape(o, -1)
     dcols = _gemm_data(w.reshape(o, -1), gy2, params.groups)
     return col2im(dcols, cg * params.groups, in_hw, params.padding, (kh, kw), params.stride, params.dilation,

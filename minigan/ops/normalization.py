@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend, layout
+from . import batch_norm_rows
 from ..autograd import Function, Tensor
 from .dtypes import check_same_dtype
 from .reduce import mean as _mean, sum as _sum
@@ -144,6 +145,11 @@ class BatchNormTrain(Function):
         m = lay.n * lay.s
         xp = backend.get_array_module(x)
         x2 = lay.matrix(x)
+        if lay.channel_major and xp is np:  # per-channel rows: cache blocks on the CPU threads, no saved xhat
+            y, mean, var, inv_std = batch_norm_rows.forward_rows(x2, gamma, beta, self.eps)
+            self.batch_mean, self.batch_var = mean, var
+            self.xhat, self.inv_std, self.layout = None, inv_std, lay
+            return lay.unmatrix(y)
         mean = lay.sum(x2) / m
         xhat = x2 - lay.expand(mean)                       # x - mean, normalised in place below
         var = lay.dot(xhat, xhat) / m
@@ -157,7 +163,8 @@ class BatchNormTrain(Function):
 
     def backward(self, gy):
         x, gamma, _ = self.inputs
-        gx, ggamma, gbeta = BatchNormGrad(self.xhat, self.inv_std, self.eps, self.layout)(x, gamma, gy)
+        gx, ggamma, gbeta = BatchNormGrad(self.xhat, self.inv_std, self.eps, self.layout,
+                                          self.batch_mean)(x, gamma, gy)
         return gx, ggamma, gbeta
 
 
@@ -182,13 +189,18 @@ class BatchNormGrad(Function):
     xh and s, pushed through xh = (x - mean) * s and s = (var + eps)^(-1/2).
     """
 
-    def __init__(self, xhat, inv_std, eps: float, layout: "_Channels | None" = None):
-        self.xhat, self.inv_std, self.eps, self.layout = xhat, inv_std, eps, layout
+    def __init__(self, xhat, inv_std, eps: float, layout: "_Channels | None" = None, mean=None):
+        # xhat None: the channel-row path, which recomputes it from x, `mean` and `inv_std`
+        self.xhat, self.inv_std, self.eps, self.layout, self.mean = xhat, inv_std, eps, layout, mean
 
     def forward(self, x, gamma, gy):
         lay = self.layout or _Channels(x)
         m = lay.n * lay.s
         g2 = lay.matrix(gy)
+        if self.xhat is None:
+            gx, ggamma, gbeta = batch_norm_rows.grad_rows(g2, lay.matrix(x), self.mean, gamma, self.inv_std)
+            self.layout = self.mean = None
+            return lay.unmatrix(gx), ggamma, gbeta
         # from BatchNormTrain (layout given) xhat is already in matrix form; else it is shaped like x
         xhat = self.xhat if self.layout is not None else lay.matrix(self.xhat)
         gbeta = lay.sum(g2)
