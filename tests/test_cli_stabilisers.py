@@ -91,7 +91,7 @@ def test_preset_sngan_ttur_sets_its_recipe_and_given_options_win(data_dir, tmp_p
     assert train(data_dir, tmp_path / "run", "--preset", "sngan-ttur", "--lr-g", "2e-4", "--max-steps", "1") == 0
     config = load_checkpoint(tmp_path / "run")["config"]
     assert (config["loss"], config["spectral_norm"], config["critic_norm"]) == ("hinge", True, "none")
-    assert (config["lr_d"], config["lr_g"], config["beta1"], config["beta2"]) == (4e-4, 2e-4, 0.0, 0.9)
+    assert (config["lr_d"], config["lr_g"], config["beta1"], config["beta2"]) == (8e-4, 2e-4, 0.0, 0.9)
     assert config["model"] == "dcgan"
 
 
