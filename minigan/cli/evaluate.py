@@ -9,15 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__, evaluation
-from ..atomic import write_json
 from ..data import DATASETS
 from ..gan.checkpoint import load_generator
 from ..gan.class_report import evaluate_class_samples, format_class_report
 from ..gan.labels import class_order_labels, is_conditional
 from ..gan.sampling import generate, interleave_classes, labels_path
-from ..gan.training.extensions import jsonable
 from . import inpaint as inpainting
-from .registry import CommandError, Handler, UsageError, command
+from .registry import CommandError, Handler, UsageError, command, write_report
 from .validators import channels, device, non_negative_int, positive_float, positive_int
 
 # What a bad samples file, classifier file or option combination raises on the way: exit 1 with its message.
@@ -163,10 +161,7 @@ def run_eval(args) -> int:
     if labels is not None:
         print(format_class_report(result))
     if args.json:
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_json(path, result, default=jsonable)
-        print(f"wrote {path}")
+        write_report(args.json, result)
     return 0
 
 

@@ -15,15 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import write_json
 from ..data import DATASETS, load_dataset
 from ..gan.checkpoint import load_checkpoint
 from ..gan.inpainting import (MASK_KINDS, MaskSampler, check_images, checkpoint_task, evaluate_inpainting,
                               format_inpainting_report, inpaint, load_images, load_masks,
                               load_inpainting_generator, save_inpainting_grid)
 from ..gan.sampling import save_npy
-from ..gan.training.extensions import jsonable
-from .registry import CommandError, Handler, UsageError, command
+from .registry import CommandError, Handler, UsageError, command, write_report
 from .validators import device, non_negative_int, positive_int
 
 __all__ = ["run_inpaint", "run_inpaint_eval", "add_eval_arguments", "is_inpainting_checkpoint"]
@@ -160,8 +158,5 @@ def run_inpaint_eval(args) -> int:
     print(f"mask: {result['mask']}")
     print(format_inpainting_report(result))
     if args.json:
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_json(path, result, default=jsonable)
-        print(f"wrote {path}")
+        write_report(args.json, result)
     return 0

@@ -17,15 +17,18 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from pathlib import Path
 from typing import Callable, Sequence
 
 from .. import __version__, backend
+from ..atomic import write_json
 from ..backend import DeviceError
 from ..data.errors import DataError
 from ..gan.training import NonFiniteLossError
+from ..gan.training.extensions import jsonable
 from ..serialization import CheckpointError
 
-__all__ = ["PROG", "COMMANDS", "command", "build_parser", "main", "UsageError", "CommandError"]
+__all__ = ["PROG", "COMMANDS", "command", "build_parser", "main", "UsageError", "CommandError", "write_report"]
 
 PROG = "minigan"
 
@@ -82,3 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
     return 1  # pragma: no cover - parser.error exits
+
+
+def write_report(path, result: dict) -> None:
+    """A command's --json report: `result` as JSON at `path` (folders made, written atomically), then say where."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, result, default=jsonable)
+    print(f"wrote {path}")

@@ -120,17 +120,12 @@ class TrainConfig:
         Device(self.device)  # raises DeviceError on a malformed name
         self._validate_stabilisers()
         _validate_inpainting(self)
-        # issue 11: the AC-GAN class weight
-        weight = self.class_weight
-        if isinstance(weight, bool) or not (isinstance(weight, (int, float)) and math.isfinite(weight) and weight >= 0):
-            raise ValueError(f"class_weight must be a finite number >= 0, got {weight!r}")
-        if weight != 1.0 and self.model != "acgan" and not (self.task == "inpaint" and self.aux_classes):
+        # issue 11: the AC-GAN class weights
+        if _non_negative(self, "class_weight") != 1.0 and self.model != "acgan" and not (
+                self.task == "inpaint" and self.aux_classes):
             raise ValueError(f"class_weight applies to the acgan model and to inpainting with aux_classes only, "
                              f"not {self.model!r}")
-        weight = self.fake_class_weight
-        if isinstance(weight, bool) or not (isinstance(weight, (int, float)) and math.isfinite(weight) and weight >= 0):
-            raise ValueError(f"fake_class_weight must be a finite number >= 0, got {weight!r}")
-        if weight != 0.0 and self.model != "acgan":
+        if _non_negative(self, "fake_class_weight") != 0.0 and self.model != "acgan":
             raise ValueError(f"fake_class_weight applies to the acgan model only, not {self.model!r}")
         return self
 
@@ -170,6 +165,14 @@ INPAINT_MODEL = "inpaint"  # the model name an inpainting run records (G and D o
 FIXED_ON_RESUME = FIXED_ON_RESUME + ("task", "mask", "rec_weight", "adv_weight", "rec_loss", "unet", "aux_classes")
 
 
+def _non_negative(config, name: str) -> float:
+    """config.<name>, which must be a finite number >= 0 (a ValueError naming the field otherwise)."""
+    value = getattr(config, name)
+    if isinstance(value, bool) or not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return value
+
+
 def _validate_inpainting(config: TrainConfig) -> None:
     """The issue-12 fields: ValueError naming the first bad one."""
     if config.task not in TASKS:
@@ -184,8 +187,6 @@ def _validate_inpainting(config: TrainConfig) -> None:
     if config.rec_loss not in RECONSTRUCTIONS:
         raise ValueError(f"rec_loss must be one of {', '.join(RECONSTRUCTIONS)}, got {config.rec_loss!r}")
     for name in ("rec_weight", "adv_weight", "class_weight"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        _non_negative(config, name)
     if config.n_critic != 1:
         raise ValueError(f"the inpainting task takes one D step per G step (n_critic=1), got n_critic={config.n_critic}")
