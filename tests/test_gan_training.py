@@ -211,3 +211,26 @@ def test_a_second_signal_while_saving_stops_at_once_without_saving(data_dir, tmp
     err = capsys.readouterr().err
     assert "SIGTERM: finishing step 3" in err and "stopped while saving after step 3 without saving" in err
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+
+
+# ---- the logged gradient norm ----------------------------------------------------------------
+
+@pytest.mark.parametrize("sizes", [(1,), (4095,), (4096,), (4097, 3), (8192 * 3 + 5, 100, 7)])
+def test_grad_norm_matches_a_float64_norm_and_ignores_the_layout(sizes):
+    from minigan.gan.training.updater import grad_norm
+
+    rng = np.random.default_rng(len(sizes))
+    params = []
+    for n in sizes:
+        p = nn.Parameter(minigan.tensor(np.zeros(n, dtype=np.float32)))
+        p.grad = minigan.tensor((rng.standard_normal(n) * 10.0 ** rng.uniform(-3, 3)).astype(np.float32))
+        params.append(p)
+    params.append(nn.Parameter(minigan.tensor(np.zeros(3, dtype=np.float32))))  # no gradient: skipped
+    exact = np.sqrt(sum(np.sum(p.grad.numpy().astype(np.float64) ** 2) for p in params if p.grad is not None))
+    assert grad_norm(params) == pytest.approx(exact, rel=1e-6)
+
+    # a 2-D gradient arriving feature-major (transposed storage) gives the same bits as its C-ordered copy
+    g = rng.standard_normal((300, 70)).astype(np.float32)
+    c, f = nn.Parameter(minigan.tensor(g)), nn.Parameter(minigan.tensor(g))
+    c.grad, f.grad = minigan.tensor(np.ascontiguousarray(g)), minigan.tensor(np.asfortranarray(g))
+    assert grad_norm([c]) == grad_norm([f])

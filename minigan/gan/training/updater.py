@@ -52,21 +52,30 @@ class NonFiniteLoss(FloatingPointError):
         self.which, self.value = which, value
 
 
+_NORM_BLOCK = 4096  # float32 partial sums of this many squares each: relative error ~1e-7, then summed in float64
+
+
 def grad_norm(parameters) -> float:
-    """The L2 norm of all gradients of `parameters`, accumulated in float64."""
+    """The L2 norm of all gradients of `parameters`: float32 sums of squares per 4096-element block,
+    the blocks' partial sums added in float64."""
     # Summed where the gradients live and read back once: a read per parameter is a GPU sync each.
     # A sum over a whole array runs in memory order, and a gradient may come back feature-major from one step
     # and C-ordered from another (the layout rule picks per call): summed in C order, the logged norm is the
     # same bits whichever layout arrived (resume compares logs bit for bit).
-    # einsum with a float64 accumulator reads the float32 gradient as it is (no float64 copy: the copy cost the
-    # MLP trainer's step about a fifth over the bare step) and sums in a fixed order.
+    # Blocks of float32 einsum read the gradient once with no cast: a float64-accumulating einsum (a cast of
+    # every element) made the MLP trainer's step ~10% slower than the bare step, the blocked sum ~4x less.
     total = 0.0
     for p in parameters:
         if p.grad is not None:
             g = p.grad.data
             xp = backend.get_array_module(g)
             g = xp.ascontiguousarray(g).ravel()
-            total = total + xp.einsum("i,i->", g, g, dtype=xp.float64)
+            whole = g.size - g.size % _NORM_BLOCK
+            if whole:
+                rows = g[:whole].reshape(-1, _NORM_BLOCK)
+                total = total + xp.einsum("ij,ij->i", rows, rows).sum(dtype=xp.float64)
+            if whole < g.size:
+                total = total + xp.einsum("i,i->", g[whole:], g[whole:], dtype=xp.float64)
     return math.sqrt(float(total))
 
 
