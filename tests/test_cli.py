@@ -14,7 +14,7 @@ import pytest
 
 from minigan.cli import main
 from minigan.data import write_fake_dataset
-from minigan.gan import load_checkpoint
+from minigan.gan import DEFAULT_PRESET, PRESETS, load_checkpoint
 from minigan.serialization import save as mg_save
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,8 +60,12 @@ def test_train_smoke_prints_where_everything_went(trained_run):
     assert len((run_dir / "log.jsonl").read_text().splitlines()) == 3
     assert (run_dir / "samples_epoch_001.png").exists() and (run_dir / "losses.png").exists()
     state = load_checkpoint(run_dir)
-    assert state["step"] == 3 and state["model"] == "dcgan" and state["config"]["loss"] == "bce"
-    assert state["config"]["lr_g"] == 2e-4 and state["config"]["beta1"] == 0.5
+    assert state["step"] == 3 and state["model"] == "dcgan"
+    # no --preset: the default recipe's settings (gan/presets.py), each one
+    recipe = PRESETS[DEFAULT_PRESET]
+    assert DEFAULT_PRESET == "sngan-ema" and recipe["loss"] == "hinge" and recipe["spectral_norm"] is True
+    assert recipe["ema"] == 0.995 and "ema" in state
+    assert {key: state["config"][key] for key in recipe} == recipe
 
 
 def test_sample_shape_dtype_range(trained_run, tmp_path):
@@ -174,7 +178,7 @@ def test_nan_loss_exits_1_with_the_step(data_dir, tmp_path, monkeypatch, capsys)
 
     monkeypatch.setattr(losses.BCELoss, "g", bad_g)
     code = main(["train", "--data-dir", str(data_dir), "--out", str(tmp_path / "run"), "--checkpoint-every", "2",
-                 "--model", "mlp", *TINY])
+                 "--model", "mlp", "--loss", "bce", *TINY])
     err = capsys.readouterr().err
     assert code == 1
     assert "minigan: error: loss_G is" in err and "at step 3" in err and "last good checkpoint (step 2)" in err

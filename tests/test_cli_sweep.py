@@ -113,3 +113,23 @@ def test_jobs_2_runs_the_settings_in_worker_processes(data_dir, tmp_path, capsys
     assert sweep(data_dir, tmp_path / "s", "seed=0,1", extra=("--jobs", "2")) == 0
     recs = results(tmp_path / "s")
     assert sorted(r["settings"]["seed"] for r in recs) == [0, 1] and all(r["status"] == "done" for r in recs)
+
+
+def test_runs_start_from_minigan_trains_defaults_or_the_preset_given(data_dir, tmp_path, capsys):
+    from minigan.gan import DEFAULT_PRESET, PRESETS, load_checkpoint
+
+    assert sweep(data_dir, tmp_path / "d", "lr-g=3e-4") == 0
+    assert sweep(data_dir, tmp_path / "r", "lr-g=3e-4", extra=["--preset", "pytorch-dcgan"]) == 0
+    (default,), (reference,) = results(tmp_path / "d"), results(tmp_path / "r")
+    d, r = load_checkpoint(default["run_dir"])["config"], load_checkpoint(reference["run_dir"])["config"]
+    recipe = {**PRESETS[DEFAULT_PRESET], "lr_g": 3e-4}   # the grid's value wins over the recipe's
+    assert {key: d[key] for key in recipe} == recipe
+    assert (r["loss"], r["spectral_norm"], r["beta1"], r["lr_g"]) == ("bce", False, 0.5, 3e-4)
+
+
+def test_negative_flags_and_ema_off_sweep_the_right_values():
+    assert parse_grid(["no-spectral-norm=on,off", "ema=0.99,off"]) == {"spectral_norm": [False, True],
+                                                                       "ema": [0.99, None]}
+    assert parse_grid(["spectral-norm=on,off"]) == {"spectral_norm": [True, False]}
+    with pytest.raises(UsageError, match="key 'no-ema' cannot be swept; use ema=off"):
+        parse_grid(["no-ema=on"])

@@ -12,6 +12,7 @@ that fails is recorded with its error (and retried on a rerun) and the sweep goe
 
 Keys are `minigan train`'s long options without the dashes (lr-d, loss, ema, spectral-norm=on,off,
 ...); each value is parsed by that option's own argument type, so the sweep accepts what train does.
+Every run starts from the settings `minigan train` starts from (--preset, default sngan-ema).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from ..atomic import atomic_write
 from ..gan.checkpoint import CHECKPOINT_NAME, load_generator
 from ..gan.sampling import generate
 from ..gan.trainer import GANTrainer, TrainConfig
-from ..gan.training.stabilised_updater import loss_defaults
+from ..gan.presets import DEFAULT_PRESET, PRESETS, preset_fields
 from .registry import Handler, UsageError, command
 from .stabilisers import OPTIONS as STABILISER_OPTIONS
 from .train import _TRAIN_OPTIONS, _train
@@ -65,11 +66,15 @@ def parse_grid(items: list[str]) -> dict[str, list]:
         if action is None or action.dest in _NOT_SWEPT or action.dest not in fields:
             known = sorted(k for k, a in actions.items() if a.dest in fields and a.dest not in _NOT_SWEPT)
             raise UsageError(f"--grid: unknown key {key!r}; sweepable keys: {', '.join(known)}")
+        if action.nargs == 0 and not isinstance(action.const, bool):
+            raise UsageError(f"--grid: key {key!r} cannot be swept; use {action.dest.replace('_', '-')}=off")
         parsed = []
         for text in values.split(","):
             try:
-                if action.nargs == 0:  # a flag such as --spectral-norm: on/off
-                    value = _BOOLEANS[text.lower()]
+                if action.nargs == 0:  # a flag such as --spectral-norm (on: its value) or --no-spectral-norm
+                    value = action.const if _BOOLEANS[text.lower()] else not action.const
+                elif action.dest == "ema" and text.lower() == "off":
+                    value = None  # no EMA, whatever the preset
                 else:
                     value = action.type(text) if action.type else text
                     if action.choices is not None and value not in action.choices:
@@ -126,6 +131,13 @@ def score_checkpoint(run_dir: Path, n: int, dataset: str, data_dir, device_name:
                                        batch_size=250)
 
 
+def run_fields(base: dict, setting: dict) -> dict:
+    """The TrainConfig fields of one run: base's "preset" (None: minigan train's default), then base and the
+    setting, by the rule `minigan train` uses (gan.presets.preset_fields)."""
+    given = {k: v for k, v in {**base, **setting}.items() if k != "preset"}
+    return preset_fields(base.get("preset"), given)
+
+
 def run_one(setting: dict, base: dict, run_dir: Path, eval_n: int) -> dict:
     """Train (or finish) one setting's run and score it; a failure is returned as a record, not raised."""
     start = time.perf_counter()
@@ -135,8 +147,7 @@ def run_one(setting: dict, base: dict, run_dir: Path, eval_n: int) -> dict:
             trainer = GANTrainer.from_checkpoint(run_dir, progress="none", epochs=base.get("epochs"),
                                                  max_steps=base.get("max_steps"))
         else:
-            fields = {**loss_defaults(setting.get("loss", base.get("loss", "bce"))), **base, **setting}
-            trainer = GANTrainer(TrainConfig(**fields, out=str(run_dir), progress="none"))
+            trainer = GANTrainer(TrainConfig(**run_fields(base, setting), out=str(run_dir), progress="none"))
         first = trainer.step
         result = trainer.train()
         train_s = time.perf_counter() - start
@@ -229,6 +240,8 @@ def _sweep(parser: argparse.ArgumentParser) -> Handler:
     parser.add_argument("--random", type=positive_int, default=None, metavar="K",
                         help="run K combinations drawn at random (with --seed) instead of all")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of --random's draw (default 0)")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                        help=f"the settings every run starts from, as for minigan train (default {DEFAULT_PRESET})")
     parser.add_argument("--out", required=True, metavar="DIR", help="sweep folder: run folders and results")
     parser.add_argument("--epochs", type=positive_int, default=1, help="epochs per run (default 1)")
     parser.add_argument("--max-steps", type=positive_int, default=None, help="stop each run after N steps")
@@ -244,10 +257,10 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         raise UsageError("--eval-n must be at least 2 (FID needs a covariance)")
     settings = combinations(parse_grid(args.grid), args.random, args.seed)
     base = {"epochs": args.epochs, "max_steps": args.max_steps, "data_dir": args.data_dir, "device": args.device,
-            "checkpoint_every": 0}
+            "checkpoint_every": 0, "preset": args.preset}
     try:  # a setting that TrainConfig refuses is a usage error before anything trains
         for setting in settings:
-            TrainConfig(**{**loss_defaults(setting.get("loss", "bce")), **base, **setting}).validate()
+            TrainConfig(**run_fields(base, setting)).validate()
     except ValueError as exc:
         raise UsageError(f"--grid: {exc}") from None
     out = Path(args.out)

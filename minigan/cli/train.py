@@ -11,6 +11,7 @@ from ..gan.inpaint_trainer import InpaintTrainer, inpaint_config
 from ..gan.inpainting import MASK_KINDS, RECONSTRUCTIONS, checkpoint_task
 from ..gan.trainer import GANTrainer, TrainConfig
 from ..gan.checkpoint import load_checkpoint
+from ..gan.presets import DEFAULT_PRESET, PRESETS
 from . import stabilisers
 from .registry import Handler, UsageError, command
 from .validators import device as _device
@@ -20,10 +21,18 @@ from .validators import positive_float as _positive_float
 from .validators import positive_int as _positive_int
 from .validators import unit_float as _unit_float
 
+def _recipe(field: str, reference: str) -> str:
+    """'(default X from the default preset; pytorch-dcgan: Y)' for an option the default recipe sets."""
+    value = PRESETS[DEFAULT_PRESET].get(field)
+    shown = f"{value:.1e}".replace(".0e", "e").replace("e-0", "e-") if isinstance(value, float) and value < 0.01 \
+        else f"{value:g}" if isinstance(value, float) else value
+    return f"(default {shown}, from --preset {DEFAULT_PRESET}; --preset pytorch-dcgan: {reference})"
+
+
 @command("train", help="train a GAN (default: the DCGAN on MNIST, on the CPU)")
 def _train(parser: argparse.ArgumentParser) -> Handler:
-    # Defaults are None here and filled in from TrainConfig, so a resumed run can tell
-    # which options were given on the command line.
+    # Defaults are None here and filled in from the preset (gan/presets.py) and TrainConfig, so a resumed
+    # run can tell which options were given on the command line.
     parser.description = ("Train a GAN with Goodfellow's alternating updates. Every step is logged to "
                           "RUN_DIR/log.jsonl; every epoch writes a sample grid and the loss curves; "
                           "RUN_DIR/checkpoint.npz is written every --checkpoint-every steps, on Ctrl-C or SIGTERM "
@@ -37,7 +46,7 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
     model.add_argument("--width", type=_positive_int, default=None,
                        help="dcgan: base channels (default 64); mlp: first hidden layer units (default 256)")
     objective = parser.add_argument_group("objective and optimiser")
-    objective.add_argument("--loss", choices=list(LOSSES), default=None, help="GAN objective (default: bce)")
+    objective.add_argument("--loss", choices=list(LOSSES), default=None, help=f"GAN objective {_recipe('loss', 'bce')}")
     objective.add_argument("--g-loss", choices=list(G_LOSSES), default=None,
                            help="generator loss for bce (default: non-saturating)")
     objective.add_argument("--label-smoothing", type=_unit_float, default=None, metavar="S",
@@ -45,10 +54,10 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
     objective.add_argument("--lsgan-a", type=float, default=None, help="lsgan: D's fake target (default 0)")
     objective.add_argument("--lsgan-b", type=float, default=None, help="lsgan: D's real target (default 1)")
     objective.add_argument("--lsgan-c", type=float, default=None, help="lsgan: G's target (default 1)")
-    objective.add_argument("--lr-g", type=_positive_float, default=None, help="generator Adam lr (default 2e-4)")
-    objective.add_argument("--lr-d", type=_positive_float, default=None, help="discriminator Adam lr (default 2e-4)")
-    objective.add_argument("--beta1", type=_unit_float, default=None, help="Adam beta1 (default 0.5)")
-    objective.add_argument("--beta2", type=_unit_float, default=None, help="Adam beta2 (default 0.999)")
+    objective.add_argument("--lr-g", type=_positive_float, default=None, help=f"generator Adam lr {_recipe('lr_g', '2e-4')}")
+    objective.add_argument("--lr-d", type=_positive_float, default=None, help=f"discriminator Adam lr {_recipe('lr_d', '2e-4')}")
+    objective.add_argument("--beta1", type=_unit_float, default=None, help=f"Adam beta1 {_recipe('beta1', '0.5')}")
+    objective.add_argument("--beta2", type=_unit_float, default=None, help=f"Adam beta2 {_recipe('beta2', '0.999')}")
     objective.add_argument("--n-critic", type=_positive_int, default=None,
                            help="discriminator steps per generator step (default 1)")
     run = parser.add_argument_group("data and run")

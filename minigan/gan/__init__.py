@@ -1,7 +1,8 @@
 """GANs on minigan: models, losses, the trainer (loop + updater + extensions), checkpoints and sampling.
 
-    from minigan.gan import GANTrainer, TrainConfig, build_models, resume
-    result = GANTrainer(TrainConfig(model="dcgan", epochs=5, out="runs/dcgan")).train()
+    from minigan.gan import GANTrainer, TrainConfig, build_models, preset_config, resume
+    result = GANTrainer(preset_config(epochs=5, out="runs/dcgan")).train()    # `minigan train`'s defaults
+    GANTrainer(TrainConfig(model="dcgan", out="runs/ref")).train()          # the PyTorch DCGAN reference
     images = sample_checkpoint("runs/dcgan", n=10000)     # (10000, 1, 28, 28) float32 in [-1, 1]
 """
 from .checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, load_generator
@@ -15,6 +16,7 @@ from .labels import (check_labels, class_order_labels, conditional_grid_inputs, 
 from .plotting import make_grid, plot_losses, read_png, save_grid, write_png
 from .sampling import evaluate_generator, generate, sample_checkpoint
 from .config import TrainConfig
+from .presets import DEFAULT_PRESET, PRESETS, preset_config, preset_fields
 from .trainer import GANTrainer, NonFiniteLossError, TrainResult, default_run_dir, resume
 from .training import Extension, GANUpdater, Trainer, Updater
 
@@ -29,6 +31,7 @@ __all__ = [
     "single_class_labels", "uniform_labels",
     "make_grid", "plot_losses", "read_png", "save_grid", "write_png",
     "evaluate_generator", "generate", "sample_checkpoint",
+    "DEFAULT_PRESET", "PRESETS", "preset_config", "preset_fields",
     "GANTrainer", "NonFiniteLossError", "TrainConfig", "TrainResult", "default_run_dir", "resume",
     "Extension", "GANUpdater", "Trainer", "Updater",
 ]
