@@ -22,7 +22,7 @@ from .validators import positive_int as _positive_int
 from .validators import unit_float as _unit_float
 
 def _recipe(field: str, reference: str) -> str:
-    """'(default X from the default preset; pytorch-dcgan: Y)' for an option the default recipe sets."""
+    """'(default X, from --preset sngan-ema; --preset pytorch-dcgan: Y)' for an option the default recipe sets."""
     value = PRESETS[DEFAULT_PRESET].get(field)
     shown = f"{value:.1e}".replace(".0e", "e").replace("e-0", "e-") if isinstance(value, float) and value < 0.01 \
         else f"{value:g}" if isinstance(value, float) else value
@@ -54,8 +54,10 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
     objective.add_argument("--lsgan-a", type=float, default=None, help="lsgan: D's fake target (default 0)")
     objective.add_argument("--lsgan-b", type=float, default=None, help="lsgan: D's real target (default 1)")
     objective.add_argument("--lsgan-c", type=float, default=None, help="lsgan: G's target (default 1)")
-    objective.add_argument("--lr-g", type=_positive_float, default=None, help=f"generator Adam lr {_recipe('lr_g', '2e-4')}")
-    objective.add_argument("--lr-d", type=_positive_float, default=None, help=f"discriminator Adam lr {_recipe('lr_d', '2e-4')}")
+    objective.add_argument("--lr-g", type=_positive_float, default=None,
+                           help=f"generator Adam lr {_recipe('lr_g', '2e-4')}")
+    objective.add_argument("--lr-d", type=_positive_float, default=None,
+                           help=f"discriminator Adam lr {_recipe('lr_d', '2e-4')}")
     objective.add_argument("--beta1", type=_unit_float, default=None, help=f"Adam beta1 {_recipe('beta1', '0.5')}")
     objective.add_argument("--beta2", type=_unit_float, default=None, help=f"Adam beta2 {_recipe('beta2', '0.999')}")
     objective.add_argument("--n-critic", type=_positive_int, default=None,

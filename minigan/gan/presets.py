@@ -6,7 +6,7 @@ and Python use the same rule (`preset_fields`)::
     from minigan.gan import GANTrainer, TrainConfig, preset_config
     GANTrainer(preset_config(out="runs/sngan")).train()                 # what `minigan train` runs
     GANTrainer(preset_config("pytorch-dcgan", out="runs/ref")).train()  # the reference, = TrainConfig()
-    preset_config(loss="wgan-gp")     # the default recipe with the WGAN-GP paper's settings for that loss
+    preset_config(loss="wgan-gp")     # the default recipe with wgan-gp's own settings (loss_defaults) on top
 
 A field given always wins; then the loss's own defaults (``loss_defaults``: wgan-gp's n_critic 5, Adam
 (0, 0.9), LayerNorm critic and no spectral norm; wgan's RMSprop); then the preset.
