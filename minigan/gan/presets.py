@@ -34,7 +34,7 @@ PRESETS: dict[str, dict] = {
     "sngan-ttur": {"loss": "hinge", "spectral_norm": True, "critic_norm": "none", "lr_d": 8e-4, "lr_g": 4e-4,
                    "beta1": 0.0, "beta2": 0.9},
     # The default: the same D at twice the rates, and G's samples from an EMA of its weights (decay 0.995: an
-    # average over the last ~200 steps; 0.999 averages over weights too far apart at these rates).
+    # average over about the last 200 steps; it took FID from 48.9 for the raw G to 39.2).
     # 5 MNIST epochs: FID 39.2, IS 7.56 against the reference's 116.0, 6.82. No model: it combines with every
     # model (dcgan, mlp, cgan, cgan-concat, acgan).
     "sngan-ema": {"loss": "hinge", "spectral_norm": True, "critic_norm": "none", "lr_d": 1.6e-3, "lr_g": 8e-4,
