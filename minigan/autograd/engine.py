@@ -63,18 +63,20 @@ def _accumulate(store: dict, t: Tensor, g: Tensor) -> None:
 def _store_grad(t: Tensor, g: Tensor, create_graph: bool, handed_out: set) -> None:
     """Accumulate into `t.grad`, as PyTorch does.
 
-    Without create_graph, each `.grad` owns its array, so an optimiser may update it in
-    place: a view (a read-only broadcast, a reshape of another gradient) or an array
-    already handed to another tensor (both operands of an add get the same one, the
-    caller holds the root gradient) is copied; a fresh array is kept as it is.
+    Without create_graph, each `.grad` owns a C-order array, so an optimiser may update it in
+    place and walk it in the parameter's own order (minigan/layout.py: parameters' gradients
+    are never feature-major): a view (a read-only broadcast, a reshape of another gradient),
+    an array already handed to another tensor (both operands of an add get the same one, the
+    caller holds the root gradient) or one in another layout (a weight gradient a product
+    wrote feature-major) is copied to C order; a fresh C-order array is kept as it is.
     """
     # `_grad`, not the checked `grad` property: the engine's gradients already have t's shape
     if create_graph:
         t._grad = g if t._grad is None else t._grad + g
     elif t._grad is None:
         data = g.data
-        if data.base is not None or id(data) in handed_out:
-            data = layout.c_order_copy(data)  # C order, as ever; a feature-major view in tiles (fast)
+        if data.base is not None or id(data) in handed_out or not data.flags.c_contiguous:
+            data = layout.c_order_copy(data)  # a feature-major array in tiles (fast)
         handed_out.add(id(data))
         t._grad = Tensor(data)
     else:
