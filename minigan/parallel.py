@@ -158,5 +158,5 @@ def for_elementwise(work: Callable[..., None], arrays: Sequence, xp=np) -> None:
             e = min(s + _BLOCK_ELEMENTS, hi)
             work(*[f[s:e] for f in flats])
 
-    _run([lambda lo=bounds[k], hi=bounds[k + 1]: walk(lo, hi) for k in range(parts) if bounds[k] < bounds[k + 1]]
-         or [lambda: None])
+    # n > _BLOCK_ELEMENTS > parts: every range is non-empty
+    _run([lambda lo=bounds[k], hi=bounds[k + 1]: walk(lo, hi) for k in range(parts)])
