@@ -103,6 +103,10 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
     conditional.add_argument("--fake-class-weight", type=_non_negative_float, default=None, metavar="W",
                              help="acgan: weight of the class cross-entropy on fakes in D's loss (default 0: D's "
                                   "classifier learns from real images only; the paper's loss: W = --class-weight)")
+    info = parser.add_argument_group("InfoGAN (--model infogan)")
+    info.add_argument("--info-weight", type=_non_negative_float, default=None, metavar="W",
+                      help="weight of the code's mutual-information term (Q's cross-entropy on fakes) in D's and "
+                           "G's losses (default 1, the paper's for a categorical code)")
     return _run_train
 
 
@@ -159,6 +163,7 @@ _TRAIN_OPTIONS = {  # argparse dest -> TrainConfig field
 }
 _TRAIN_OPTIONS["class_weight"] = "class_weight"   # issue 11: conditional models
 _TRAIN_OPTIONS["fake_class_weight"] = "fake_class_weight"
+_TRAIN_OPTIONS["info_weight"] = "info_weight"       # InfoGAN
 
 
 def _run_train(args: argparse.Namespace) -> int:

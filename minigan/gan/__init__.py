@@ -11,6 +11,7 @@ from .models import (MODELS, DCGANDiscriminator, DCGANGenerator, MLPDiscriminato
                      dcgan_init_, model_defaults, register_model)
 from .conditional import ACGANDiscriminator, ConcatDiscriminator, ConditionalGenerator, ProjectionDiscriminator
 from .conditional_losses import ACGANLoss, build_conditional_loss, class_loss
+from .info import InfoDiscriminator, InfoGANLoss, InfoGenerator
 from .labels import (check_labels, class_order_labels, conditional_grid_inputs, is_conditional, sampling_labels,
                      single_class_labels, uniform_labels)
 from .plotting import make_grid, plot_losses, read_png, save_grid, write_png
@@ -27,6 +28,7 @@ __all__ = [
     "dcgan_init_", "model_defaults", "register_model",
     "ACGANDiscriminator", "ConcatDiscriminator", "ConditionalGenerator", "ProjectionDiscriminator",
     "ACGANLoss", "build_conditional_loss", "class_loss",
+    "InfoDiscriminator", "InfoGANLoss", "InfoGenerator",
     "check_labels", "class_order_labels", "conditional_grid_inputs", "is_conditional", "sampling_labels",
     "single_class_labels", "uniform_labels",
     "make_grid", "plot_losses", "read_png", "save_grid", "write_png",

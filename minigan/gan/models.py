@@ -23,7 +23,8 @@ The discriminators return raw logits of shape (N, 1); the losses apply the sigmo
 any generator mapping (N, latent_dim) noise to (N, 1, 28, 28) images and any
 discriminator mapping images to (N, 1) scores can be used with ``GANTrainer``.
 Register your own pair with ``@register_model("name")`` to make it buildable by
-name (and so by the CLI and checkpoints).
+name (and so by the CLI and checkpoints). The conditional models (cgan, cgan-concat, acgan) register in
+gan/conditional.py, InfoGAN (infogan) in gan/info.py.
 """
 from __future__ import annotations
 

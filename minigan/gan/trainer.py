@@ -34,6 +34,7 @@ from . import checkpoint as ckpt
 from .class_report import evaluate_class_samples
 from .config import FIXED_ON_RESUME, TrainConfig
 from .inpainting.checkpoint import checkpoint_task
+from .info import is_info_gan
 from .labels import is_conditional
 from .losses import GANLoss, build_loss
 from .models import MODELS, build_models, model_defaults
@@ -44,6 +45,7 @@ from .training import (Evaluation, JSONLLog, LossCurves, NonFiniteLossError, Pro
 from .training.extensions import LOG_NAME, METRICS_NAME
 from .training.stabilised_updater import StabilisedUpdater
 from .training.conditional_updater import ConditionalUpdater
+from .training.info_updater import InfoUpdater
 
 __all__ = ["TrainConfig", "GANTrainer", "TrainResult", "NonFiniteLossError", "resume", "default_run_dir"]
 
@@ -111,6 +113,8 @@ class GANTrainer(Trainer):
                                   lsgan_a=config.lsgan_a, lsgan_b=config.lsgan_b, lsgan_c=config.lsgan_c)
         if updater_class is None and is_conditional(G):  # labels in every step, a row per class in the grids
             updater_class = ConditionalUpdater
+        elif updater_class is None and is_info_gan(D):   # a code head on D: the mutual-information term
+            updater_class = InfoUpdater
         updater = (updater_class or self.updater_class).from_config(config, G, D, loss, self.device)
         loader = self._make_loader(data)
         if len(loader) < config.n_critic:

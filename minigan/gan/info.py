@@ -1,0 +1,133 @@
+"""InfoGAN (Chen et al. 2016): an unconditional GAN whose noise carries a categorical code that D must recover.
+
+No labels anywhere: G is asked for one of `codes` categories, and an extra head Q on D's features is
+trained (together with G) to tell from the image which category G was asked for, so G learns to make
+the categories distinct. On MNIST they come out as the digit classes; the samples get sharper for it.
+
+``InfoGenerator``
+    G(z): the code is the argmax of the first `codes` entries of z ~ N(0, I) (uniform over the
+    categories, since those entries are i.i.d.), fed beside z as one-hot: [z, one_hot(code)] -> the
+    DCGAN generator, whose first Linear takes latent_dim + codes inputs. G is an ordinary G(z): every
+    sampling path (grids, ``minigan sample`` / ``eval``, EMA) draws z ~ N(0, I) and gets all categories
+    uniformly; ``codes_of(z)`` says which one each z asks for.
+``InfoDiscriminator``
+    D(x) = (psi(phi(x)), Q(phi(x))): the DCGAN discriminator's real/fake logit (N, 1) and code logits
+    (N, codes) on shared features (phi: the conv stack, psi: its last Linear, Q: a Linear beside it).
+``InfoGANLoss``
+    the adversarial loss, plus ``weight`` * cross-entropy of Q's logits against the codes on fake
+    images, in D's loss and in G's: the variational lower bound on the mutual information I(code; G(z))
+    (the paper's lambda = 1 for discrete codes). Real images get the adversarial loss only.
+
+    G, D = build_models("infogan")                  # `minigan train --model infogan`
+    z = minigan.randn(64, G.latent_dim)
+    scores, code_logits = D(G(z))
+    loss = InfoGANLoss(build_loss("hinge")).g(scores, code_logits, G.codes_of(z))
+"""
+from __future__ import annotations
+
+import math
+
+from .. import nn
+from ..autograd import Tensor
+from ..ops.shape import concat
+from .conditional import _check_images, _one_hot, _split_features
+from .conditional_losses import class_loss
+from .losses import GANLoss, build_loss
+from .models import DCGANGenerator, dcgan_init_, register_model
+
+__all__ = ["InfoGenerator", "InfoDiscriminator", "InfoGANLoss", "is_info_gan", "NUM_CODES"]
+
+NUM_CODES = 10   # the registered model's categories: as many as MNIST has digits (the paper's 10-way code)
+
+
+class InfoGenerator(nn.Module):
+    """z (N, latent_dim) -> images (N, channels, size, size) in [-1, 1]; the code is argmax(z[:, :codes])."""
+
+    def __init__(self, latent_dim: int = 100, width: int = 64, codes: int = NUM_CODES, channels: int = 1,
+                 image_size: int = 28):
+        super().__init__()
+        if isinstance(codes, bool) or not isinstance(codes, int) or not 2 <= codes <= latent_dim:
+            raise ValueError(f"InfoGenerator: codes must be an integer in [2, latent_dim={latent_dim}] (the code is "
+                             f"read from the first `codes` noise entries), got {codes!r}")
+        self.latent_dim, self.width, self.channels, self.image_size = latent_dim, width, channels, image_size
+        self.codes = int(codes)
+        self.body = DCGANGenerator(latent_dim + self.codes, width, channels, image_size)
+
+    def codes_of(self, z: Tensor):
+        """The category each noise row asks for: argmax of its first `codes` entries (int64 array, shape (N,))."""
+        self._check_noise(z)
+        data = z.data if isinstance(z, Tensor) else z
+        return data[:, :self.codes].argmax(axis=1)
+
+    def forward(self, z: Tensor) -> Tensor:
+        code = _one_hot(self.codes_of(z), self.codes, z.dtype, z.xp)
+        return self.body(concat([z, code], 1))
+
+    def _check_noise(self, z) -> None:
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"{type(self).__name__}: noise must have shape (N, {self.latent_dim}), "
+                             f"got {tuple(z.shape)}")
+
+    def extra_repr(self) -> str:
+        return f"latent_dim={self.latent_dim}, codes={self.codes}"
+
+
+class InfoDiscriminator(nn.Module):
+    """images (N, C, H, W) -> (real/fake logit (N, 1), code logits (N, codes)) on shared features."""
+
+    def __init__(self, width: int = 64, codes: int = NUM_CODES, channels: int = 1, image_size: int = 28):
+        super().__init__()
+        self.width, self.channels, self.image_size, self.codes = width, channels, image_size, int(codes)
+        self.features, self.linear = _split_features(width, channels, image_size)
+        self.code_head = nn.Linear(self.linear.in_features, self.codes)
+        self.code_head.apply(dcgan_init_)
+
+    def forward(self, x: Tensor) -> "tuple[Tensor, Tensor]":
+        _check_images(x, self.channels, self.image_size, type(self).__name__)
+        h = self.features(x)
+        return self.linear(h), self.code_head(h)
+
+
+def is_info_gan(discriminator) -> bool:
+    """True for a discriminator with a code head (``InfoDiscriminator``): the run trains with ``InfoGANLoss``."""
+    return isinstance(discriminator, InfoDiscriminator)
+
+
+class InfoGANLoss:
+    """`adversarial` (a GANLoss) on the real/fake logits + `weight` * cross-entropy of the code logits on fakes."""
+
+    def __init__(self, adversarial: GANLoss | None = None, weight: float = 1.0):
+        adversarial = build_loss("bce") if adversarial is None else adversarial
+        if not isinstance(adversarial, GANLoss):
+            raise TypeError(f"InfoGANLoss: adversarial must be a GANLoss (e.g. build_loss('hinge')), "
+                            f"got {type(adversarial).__name__}")
+        value = float(weight)
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"InfoGANLoss: weight must be a finite number >= 0, got {weight!r}")
+        self.adversarial, self.weight = adversarial, value
+
+    def d_real(self, real_scores: Tensor) -> Tensor:
+        """D's loss on a real batch: the adversarial one (real images carry no code)."""
+        return self.adversarial.d_real(real_scores)
+
+    def d_fake(self, fake_scores: Tensor, code_logits: Tensor, codes) -> Tensor:
+        """D's (and Q's) loss on a fake batch: adversarial + weight * CE of the codes G was asked for."""
+        return self.adversarial.d_fake(fake_scores) + self.weight * class_loss(code_logits, codes,
+                                                                               "InfoGANLoss.d_fake")
+
+    def g(self, fake_scores: Tensor, code_logits: Tensor, codes) -> Tensor:
+        """G's loss: adversarial + weight * CE, so G makes its categories recognisable."""
+        return self.adversarial.g(fake_scores) + self.weight * class_loss(code_logits, codes, "InfoGANLoss.g")
+
+    def config(self) -> dict:
+        return {**self.adversarial.config(), "info_weight": self.weight}
+
+    def __repr__(self) -> str:
+        return f"InfoGANLoss({self.adversarial!r}, weight={self.weight!r})"
+
+
+@register_model("infogan", latent_dim=100, width=64)
+def _build_infogan(latent_dim: int = 100, width: int = 64, channels: int = 1, image_size: int = 28,
+                   codes: int = NUM_CODES):
+    return (InfoGenerator(latent_dim, width, codes, channels, image_size),
+            InfoDiscriminator(width, codes, channels, image_size))

@@ -1,0 +1,111 @@
+"""InfoUpdater: the GAN step for InfoGAN (gan/info.py): the unconditional step plus the code's mutual-information term.
+
+    for each real batch x:
+        z ~ N(0, I) (minigan's seeded stream, so a checkpoint resumes the same noise);  c = G.codes_of(z)
+        fake = G(z)
+        D loss = loss.d_real(D(x)[0]) + loss.d_fake(*D(fake.detach()), c)    adversarial + w * CE(Q, c)
+    G loss = loss.g(*D(fake), c)                                              adversarial + w * CE(Q, c)
+
+The loss is ``InfoGANLoss(adversarial, config.info_weight)``. The codes come from the noise itself (no
+second draw), so the noise stream is the unconditional step's. Every issue-13 option (penalties on D's
+real/fake head, spectral norm, EMA, schedules) comes from the ``Stabilisers`` mixin. The per-epoch grid
+has one row per code, the same noise in every row but for which entry of the code block is largest,
+so a column shows one "style" in every category::
+
+    GANTrainer(preset_config(model="infogan", out="runs/info")).train()   # picks this updater
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd import Tensor, no_grad
+from ..conditional_losses import class_loss
+from ..info import InfoGANLoss
+from ..losses import GANLoss
+from .stabilised_updater import Stabilisers, stabiliser_parts
+from .updater import GANUpdater
+
+__all__ = ["InfoUpdater", "code_grid_noise"]
+
+
+def code_grid_noise(noise: np.ndarray, codes: int) -> np.ndarray:
+    """Noise (codes * len(noise), latent_dim): row block c is `noise` with its largest code entry moved to c.
+
+    The entries of the code block are permuted (the largest swapped with entry c), so every row keeps the
+    noise's values and only the category differs.
+    """
+    noise = np.asarray(noise, dtype=np.float32)
+    rows = []
+    for c in range(codes):
+        z = noise.copy()
+        top = z[:, :codes].argmax(axis=1)
+        index = np.arange(len(z))
+        z[index, c], z[index, top] = noise[index, top], noise[index, c]
+        rows.append(z)
+    return np.concatenate(rows, axis=0)
+
+
+class InfoUpdater(Stabilisers, GANUpdater):
+    """One InfoGAN step (see the module doc): `loss` is an ``InfoGANLoss`` (a plain GANLoss is wrapped, weight 1)."""
+
+    log_keys = GANUpdater.log_keys + ("info",) + Stabilisers.stabiliser_log_keys
+
+    def __init__(self, generator, discriminator, opt_g, opt_d, loss, *, device="cpu", latent_dim: int | None = None,
+                 n_critic: int = 1, **stabilisers):
+        if isinstance(loss, GANLoss):
+            loss = InfoGANLoss(loss)
+        super().__init__(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=latent_dim,
+                         n_critic=n_critic)
+        self.codes = int(generator.codes)
+        self._codes = self._code_logits = None
+        self.init_stabilisers(**stabilisers)
+
+    @classmethod
+    def from_config(cls, config, generator, discriminator, loss, device) -> "InfoUpdater":
+        """The optimisers and stabilisers as for the DCGAN (``stabiliser_parts``); `loss` wrapped in InfoGANLoss
+        with config's info_weight."""
+        if isinstance(loss, GANLoss):
+            loss = InfoGANLoss(loss, getattr(config, "info_weight", 1.0))
+        opt_g, opt_d, options = stabiliser_parts(config, generator, discriminator, device)
+        return cls(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=config.latent_dim,
+                   n_critic=config.n_critic, **options)
+
+    # ---- GANUpdater's hooks ---------------------------------------------------------------------------------
+    def noise(self, n: int) -> Tensor:
+        """The unconditional noise; its codes (``G.codes_of``) are kept for ``fake_labels``."""
+        z = super().noise(n)
+        self._codes = self.G.codes_of(z)
+        return z
+
+    def fake_labels(self, n: int) -> Tensor:
+        """The codes of the noise just drawn (a fake batch's 'labels' for the code loss)."""
+        if self._codes is None or len(self._codes) != n:
+            raise RuntimeError("InfoUpdater.fake_labels: draw the batch's noise first (self.noise(n))")
+        return Tensor(self._codes)
+
+    def score(self, images: Tensor, labels: Tensor | None = None) -> tuple[tuple, Tensor]:
+        """A real batch (no codes): ((scores,), scores); a fake one: ((scores, code_logits, codes), scores)."""
+        scores, code_logits = self.D(images)
+        if labels is None:
+            return (scores,), scores
+        self._code_logits = code_logits   # the G step's, for the 'info' log entry
+        return (scores, code_logits, labels), scores
+
+    def generator_step(self, fake: Tensor, record: dict, labels: Tensor | None = None) -> None:
+        """G's step, then the code term alone logged as 'info': Q's cross-entropy on that batch (ln codes
+        at chance, near 0 once G's categories are distinct and Q reads them)."""
+        super().generator_step(fake, record, labels)
+        if self.statistics:
+            with no_grad():
+                record["info"] = float(class_loss(self._code_logits.detach(), labels, "InfoUpdater").item())
+        self._code_logits = None
+
+    # ---- grids ---------------------------------------------------------------------------------------------
+    def fixed_inputs(self, seed: int, n: int) -> np.ndarray:
+        """Grid noise: ceil(n / codes) vectors, one row of them per code (``code_grid_noise``)."""
+        per_row = -(-int(n) // self.codes)
+        return code_grid_noise(super().fixed_inputs(seed, per_row), self.codes)
+
+    def grid_columns(self, fixed: np.ndarray) -> int:
+        """Images per row of the grid drawn from `fixed`: one row per code."""
+        return len(fixed) // self.codes

@@ -1,0 +1,266 @@
+"""InfoGAN (gan/info.py, training/info_updater.py): the code read from the noise, Q's head, the loss (float64
+gradchecks), the updater's hooks and grids, resume, sampling, the CLI option and bad input."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import minigan as mg
+from minigan.gan import (BCELoss, GANTrainer, HingeLoss, InfoDiscriminator, InfoGANLoss, InfoGenerator,
+                         LSGANLoss, build_loss, build_models, generate, load_checkpoint, load_generator, read_png,
+                         resume)
+from minigan.gan.info import is_info_gan
+from minigan.gan.training.info_updater import InfoUpdater, code_grid_noise
+from minigan.gan.wasserstein import WassersteinLoss
+
+from test_gan_trainer import assert_same_tree, data_dir  # noqa: F401  (data_dir: the fixture)
+from test_gan_trainer import tiny as trainer_tiny
+
+
+def tiny(data_dir, out, **kw):
+    """test_gan_trainer's tiny run (64 images, batch 16 -> 4 steps per epoch) as an infogan: latent 12 (10 code
+    entries and 2 more), grids of 2 per code."""
+    return trainer_tiny(data_dir, out, **{"model": "infogan", "latent_dim": 12, "n_samples": 20, **kw})
+
+
+def _t(a, requires_grad=True):
+    return mg.tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
+
+
+def _ce(logits, labels):
+    shifted = logits - logits.max(1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+    return -logp[np.arange(len(labels)), labels].mean()
+
+
+# ---- the models ------------------------------------------------------------------------------------------------
+def test_the_code_is_the_argmax_of_the_first_noise_entries_and_uniform():
+    G = InfoGenerator(latent_dim=16, width=4, codes=5)
+    z = np.random.default_rng(0).standard_normal((20000, 16)).astype(np.float32)
+    codes = G.codes_of(mg.tensor(z))
+    np.testing.assert_array_equal(codes, z[:, :5].argmax(1))
+    share = np.bincount(codes, minlength=5) / len(codes)
+    assert np.abs(share - 0.2).max() < 0.015   # i.i.d. entries: each is the largest equally often
+
+
+def test_the_generator_sees_the_one_hot_code_beside_the_noise():
+    mg.manual_seed(0)
+    G = InfoGenerator(latent_dim=12, width=4, codes=10)
+    seen = []
+    G.body.register_forward_hook(lambda module, args, out: seen.append(args[0].numpy().copy()))
+    z = np.random.default_rng(1).standard_normal((6, 12)).astype(np.float32)
+    out = G(mg.tensor(z))
+    assert out.shape == (6, 1, 28, 28)
+    np.testing.assert_array_equal(seen[0][:, :12], z)
+    np.testing.assert_array_equal(seen[0][:, 12:], np.eye(10, dtype=np.float32)[z[:, :10].argmax(1)])
+    assert not hasattr(G, "num_classes")   # an unconditional G: every sampling path draws it with noise alone
+
+
+def test_the_discriminator_returns_scores_and_code_logits_from_shared_features():
+    mg.manual_seed(0)
+    G, D = build_models("infogan", width=4)
+    assert isinstance(G, InfoGenerator) and isinstance(D, InfoDiscriminator) and is_info_gan(D)
+    scores, logits = D(G(mg.randn(3, 100)))
+    assert scores.shape == (3, 1) and logits.shape == (3, 10)
+    assert D.code_head.in_features == D.linear.in_features
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: InfoGenerator(latent_dim=8, codes=10), r"codes must be an integer in \[2, latent_dim=8\]"),
+    (lambda: InfoGenerator(codes=1), "codes must be an integer"),
+    (lambda: InfoGenerator(codes=2.5), "codes must be an integer"),
+    (lambda: build_models("infogan", latent_dim=4), r"latent_dim=4"),
+])
+def test_bad_code_sizes_are_refused(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_wrong_noise_and_image_shapes_name_the_model():
+    G, D = build_models("infogan", latent_dim=12, width=4)
+    with pytest.raises(ValueError, match=r"InfoGenerator: noise must have shape \(N, 12\), got \(2, 11\)"):
+        G(mg.randn(2, 11))
+    with pytest.raises(ValueError, match=r"InfoDiscriminator: images must have shape \(N, 1, 28, 28\)"):
+        D(mg.randn(2, 1, 14, 14))
+
+
+# ---- the loss --------------------------------------------------------------------------------------------------
+ADVERSARIAL = [BCELoss(), LSGANLoss(), HingeLoss(), WassersteinLoss()]
+
+
+@st.composite
+def _batch(draw):
+    n, k = draw(st.integers(1, 5)), draw(st.integers(2, 10))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    scores = rng.standard_normal((n, 1)) * 2
+    scores = scores + np.where(np.abs(np.abs(scores) - 1) < 0.05, 0.2, 0)   # hinge kinks away from the FD step
+    return scores, rng.standard_normal((n, k)) * 2, rng.integers(0, k, n)
+
+
+@pytest.mark.parametrize("adversarial", ADVERSARIAL, ids=repr)
+@given(batch=_batch(), weight=st.sampled_from([0.0, 0.5, 1.0, 2.0]))
+def test_the_loss_is_the_adversarial_one_plus_the_weighted_code_cross_entropy_on_fakes(adversarial, batch,
+                                                                                        weight):
+    scores, logits, codes = batch
+    loss = InfoGANLoss(adversarial, weight)
+    np.testing.assert_allclose(loss.d_real(_t(scores)).item(), adversarial.d_real(_t(scores)).item(), rtol=1e-12)
+    np.testing.assert_allclose(loss.d_fake(_t(scores), _t(logits), codes).item(),
+                               adversarial.d_fake(_t(scores)).item() + weight * _ce(logits, codes), rtol=1e-12)
+    np.testing.assert_allclose(loss.g(_t(scores), _t(logits), codes).item(),
+                               adversarial.g(_t(scores)).item() + weight * _ce(logits, codes), rtol=1e-12)
+
+
+@pytest.mark.parametrize("adversarial", ADVERSARIAL, ids=repr)
+@settings(max_examples=20, deadline=None)
+@given(batch=_batch())
+def test_the_loss_gradchecks_and_gradgradchecks_in_float64(adversarial, batch):
+    scores, logits, codes = batch
+    loss = InfoGANLoss(adversarial, 0.7)
+    for fn in (lambda s, c: loss.d_fake(s, c, codes), lambda s, c: loss.g(s, c, codes)):
+        assert mg.gradcheck(fn, (_t(scores), _t(logits)))
+        assert mg.gradgradcheck(fn, (_t(scores), _t(logits)))
+
+
+def test_the_code_term_raises_the_asked_codes_logit():
+    logits = _t(np.zeros((2, 4)))
+    InfoGANLoss(HingeLoss()).g(_t(np.zeros((2, 1))), logits, np.array([1, 3])).backward()
+    grad = logits.grad.numpy()
+    assert grad[0, 1] < 0 and grad[1, 3] < 0 and np.all(np.delete(grad[0], 1) > 0)
+
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda: InfoGANLoss(HingeLoss(), -1.0), ValueError, "weight must be a finite number >= 0, got -1.0"),
+    (lambda: InfoGANLoss(HingeLoss(), float("nan")), ValueError, "weight must be a finite number"),
+    (lambda: InfoGANLoss("hinge"), TypeError, "adversarial must be a GANLoss"),
+])
+def test_bad_loss_arguments_are_refused(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_bad_codes_name_the_loss():
+    loss = InfoGANLoss(build_loss("hinge"))
+    with pytest.raises(ValueError, match="InfoGANLoss.g"):
+        loss.g(_t(np.zeros((2, 1))), _t(np.zeros((2, 4))), np.array([0, 4]))
+
+
+# ---- the grid noise --------------------------------------------------------------------------------------------
+@given(n=st.integers(1, 6), codes=st.integers(2, 6), extra=st.integers(0, 3), seed=st.integers(0, 2**16))
+def test_grid_noise_has_one_row_per_code_with_the_same_values(n, codes, extra, seed):
+    noise = np.random.default_rng(seed).standard_normal((n, codes + extra)).astype(np.float32)
+    grid = code_grid_noise(noise, codes).reshape(codes, n, -1)
+    for c in range(codes):
+        np.testing.assert_array_equal(grid[c, :, :codes].argmax(1), c)
+        np.testing.assert_array_equal(np.sort(grid[c], axis=1), np.sort(noise, axis=1))   # a permutation ...
+        np.testing.assert_array_equal(grid[c, :, codes:], noise[:, codes:])              # of the code block only
+
+
+# ---- training ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("loss", ["bce", "hinge", "wgan-gp"])
+def test_infogan_trains_with_any_loss_logs_the_code_term_and_draws_a_row_per_code(data_dir, tmp_path, loss):
+    extra = {"critic_norm": "layer", "n_critic": 2} if loss == "wgan-gp" else {}
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", loss=loss, max_steps=4, **extra))
+    assert isinstance(trainer.updater, InfoUpdater) and isinstance(trainer.loss, InfoGANLoss)
+    assert trainer.updater.log_keys.count("info") == 1
+    trainer.train()
+    records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    for r in records:
+        assert 0 < r["info"] < 10 and np.isfinite(r["loss_G"]), r
+    state = load_checkpoint(tmp_path / "run")
+    assert state["model"] == "infogan" and state["model_kind"] == "unconditional"
+    grid = read_png(tmp_path / "run" / f"samples_epoch_{trainer.epoch:03d}.png")
+    assert grid.shape == (10 * 30 + 2, 2 * 30 + 2)   # one row per code, 2 images per row
+
+
+def test_the_step_scores_fakes_against_the_codes_of_their_own_noise(data_dir, tmp_path):
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run"))
+    noises, targets = [], []
+    trainer.G.register_forward_hook(lambda module, args, out: noises.append(args[0].numpy().copy()))
+    original = trainer.loss.g
+    trainer.updater.loss.g = lambda s, c, codes: targets.append(codes.numpy().copy()) or original(s, c, codes)
+    x = next(trainer.loader.iter_epoch(0))[0]
+    record = trainer.train_step([x])
+    np.testing.assert_array_equal(targets[0], noises[0][:, :10].argmax(1))
+    assert 0 < record["info"] < 5
+
+
+def test_the_code_term_teaches_q_to_read_the_codes(data_dir, tmp_path):
+    """40 steps: Q's cross-entropy falls well below chance (ln 10 = 2.30), the mutual information G and Q share."""
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", width=8, loss="hinge", epochs=10, lr_g=1e-3, lr_d=1e-3))
+    trainer.train()
+    info = [json.loads(line)["info"] for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert np.mean(info[:4]) > 2.0 and np.mean(info[-4:]) < 1.0, info
+
+
+def test_info_weight_goes_into_the_loss_and_applies_to_infogan_only(data_dir, tmp_path):
+    assert GANTrainer(tiny(data_dir, tmp_path / "run", info_weight=0.25)).loss.weight == 0.25
+    with pytest.raises(ValueError, match="info_weight applies to the infogan model only, not 'dcgan'"):
+        tiny(data_dir, tmp_path / "x", model="dcgan", info_weight=2.0).validate()
+    with pytest.raises(ValueError, match="info_weight must be a finite number >= 0"):
+        tiny(data_dir, tmp_path / "x", info_weight=-1.0).validate()
+
+
+@pytest.mark.parametrize("kw", [{}, {"loss": "hinge", "spectral_norm": True, "critic_norm": "none", "ema": 0.9,
+                                     "r1": 1.0, "r1_every": 2}])
+def test_resume_is_bit_identical(data_dir, tmp_path, kw):
+    straight = GANTrainer(tiny(data_dir, tmp_path / "straight", max_steps=6, **kw)).train()
+    GANTrainer(tiny(data_dir, tmp_path / "split", max_steps=3, **kw)).train()
+    resumed = resume(tmp_path / "split", max_steps=6)
+    assert straight.step == resumed.step == 6
+    a, b = load_checkpoint(tmp_path / "straight"), load_checkpoint(tmp_path / "split")
+    a["config"].pop("out"), b["config"].pop("out")
+    assert_same_tree(a, b)
+    strip = lambda run: [{k: v for k, v in json.loads(line).items() if k not in ("time", "images_per_s")}
+                         for line in (run / "log.jsonl").read_text().splitlines()]
+    assert strip(tmp_path / "straight") == strip(tmp_path / "split")
+
+
+def test_a_checkpoint_samples_like_any_unconditional_generator(data_dir, tmp_path):
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", max_steps=2, ema=0.9))
+    trainer.train()
+    G, state = load_generator(tmp_path / "run")
+    assert isinstance(G, InfoGenerator) and state["model"] == "infogan"
+    images = generate(G, 30, seed=0)
+    assert images.shape == (30, 1, 28, 28)
+    np.testing.assert_array_equal(images, generate(trainer.updater.generator, 30, seed=0))   # the EMA G
+
+
+def test_infogan_trains_on_every_device(data_dir, tmp_path, device):
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", device=device, max_steps=3, loss="hinge",
+                              spectral_norm=True, critic_norm="none"))
+    trainer.train()
+    assert trainer.updater.fake_labels(16).device == trainer.device   # the codes live where the noise does
+    records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert len(records) == 3 and all(np.isfinite(r["info"]) and np.isfinite(r["loss_D"]) for r in records)
+
+
+# ---- the command line --------------------------------------------------------------------------------------------
+def test_cli_trains_resumes_samples_and_evaluates_an_infogan(data_dir, tmp_path, capsys):
+    from minigan.cli import main
+    run = tmp_path / "info"
+    common = ["--width", "4", "--latent-dim", "12", "--batch-size", "16", "--progress", "none"]
+    argv = ["train", "--model", "infogan", "--info-weight", "0.5", "--data-dir", str(data_dir), "--out", str(run),
+            "--max-steps", "2", *common]
+    assert main(argv) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert (config["model"], config["info_weight"], config["loss"]) == ("infogan", 0.5, "hinge")  # the preset's loss
+    assert main(["train", "--resume", str(run), "--max-steps", "3"]) == 0
+    assert load_checkpoint(run)["step"] == 3
+    assert main(["sample", "--checkpoint", str(run), "--n", "8", "--out", str(tmp_path / "s.npy")]) == 0
+    assert np.load(tmp_path / "s.npy").shape == (8, 1, 28, 28)
+    assert main(["eval", "--checkpoint", str(run), "--n", "32", "--data-dir", str(data_dir), "--no-baseline",
+                 "--json", str(tmp_path / "e.json")]) == 0
+    assert np.isfinite(json.loads((tmp_path / "e.json").read_text())["fid"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["train", "--model", "infogan", "--info-weight", "-1", "--out", str(tmp_path / "x")])
+    assert "--info-weight: expected a number >= 0, got '-1'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--info-weight", "2", "--data-dir", str(data_dir), "--out", str(tmp_path / "y"), *common])
+    assert "info_weight applies to the infogan model only" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--resume", str(run), "--info-weight", "2"])
+    assert "info_weight" in capsys.readouterr().err
