@@ -12,7 +12,7 @@ import minigan as mg
 from minigan.gan import (BCELoss, GANTrainer, HingeLoss, InfoDiscriminator, InfoGANLoss, InfoGenerator,
                          LSGANLoss, build_loss, build_models, generate, load_checkpoint, load_generator, read_png,
                          resume)
-from minigan.gan.info import is_info_gan
+from minigan.gan.info import batch_information, is_info_gan
 from minigan.gan.training.info_updater import InfoUpdater, code_grid_noise
 from minigan.gan.wasserstein import WassersteinLoss
 
@@ -124,6 +124,47 @@ def test_the_loss_gradchecks_and_gradgradchecks_in_float64(adversarial, batch):
         assert mg.gradgradcheck(fn, (_t(scores), _t(logits)))
 
 
+def _information(logits):
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    entropy = lambda q: -(q * np.log(np.where(q > 0, q, 1))).sum(-1)
+    return entropy(p.mean(0)) - entropy(p).mean()
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 6), k=st.integers(2, 8), scale=st.sampled_from([0.1, 1.0, 5.0]), seed=st.integers(0, 2**16))
+def test_batch_information_is_the_marginal_entropy_minus_the_mean_entropy(n, k, scale, seed):
+    logits = np.random.default_rng(seed).standard_normal((n, k)) * scale
+    value = batch_information(_t(logits)).item()
+    np.testing.assert_allclose(value, _information(logits), rtol=1e-10, atol=1e-12)
+    assert -1e-12 <= value <= np.log(min(n, k)) + 1e-12
+    assert mg.gradcheck(batch_information, (_t(logits),))
+    assert mg.gradgradcheck(batch_information, (_t(logits),))
+
+
+def test_batch_information_is_finite_for_extreme_logits_and_checks_its_shape():
+    sure = batch_information(_t([[400.0, -400.0, 0.0], [-400.0, 400.0, 0.0]]))
+    np.testing.assert_allclose(sure.item(), np.log(2), rtol=1e-12)
+    assert batch_information(_t(np.zeros((4, 3)))).item() == 0.0
+    with pytest.raises(ValueError, match=r"batch_information: code logits must have shape \(N, K\), got \(3,\)"):
+        batch_information(_t(np.zeros(3)))
+
+
+@pytest.mark.parametrize("adversarial", ADVERSARIAL, ids=repr)
+@settings(max_examples=20, deadline=None)
+@given(batch=_batch(), real_weight=st.sampled_from([0.5, 2.0]))
+def test_the_real_term_subtracts_q_s_information_on_reals_and_gradchecks(adversarial, batch, real_weight):
+    scores, logits, _codes = batch
+    loss = InfoGANLoss(adversarial, 1.0, real_weight)
+    np.testing.assert_allclose(loss.d_real(_t(scores), _t(logits)).item(),
+                               adversarial.d_real(_t(scores)).item() - real_weight * _information(logits), rtol=1e-10,
+                               atol=1e-12)
+    assert mg.gradcheck(loss.d_real, (_t(scores), _t(logits)))
+    assert mg.gradgradcheck(loss.d_real, (_t(scores), _t(logits)))
+    with pytest.raises(ValueError, match="real_weight > 0 needs Q's code logits of the real batch"):
+        loss.d_real(_t(scores))
+
+
 def test_the_code_term_raises_the_asked_codes_logit():
     logits = _t(np.zeros((2, 4)))
     InfoGANLoss(HingeLoss()).g(_t(np.zeros((2, 1))), logits, np.array([1, 3])).backward()
@@ -135,6 +176,7 @@ def test_the_code_term_raises_the_asked_codes_logit():
     (lambda: InfoGANLoss(HingeLoss(), -1.0), ValueError, "weight must be a finite number >= 0, got -1.0"),
     (lambda: InfoGANLoss(HingeLoss(), float("nan")), ValueError, "weight must be a finite number"),
     (lambda: InfoGANLoss("hinge"), TypeError, "adversarial must be a GANLoss"),
+    (lambda: InfoGANLoss(HingeLoss(), 1.0, -0.5), ValueError, "real_weight must be a finite number >= 0"),
 ])
 def test_bad_loss_arguments_are_refused(make, error, match):
     with pytest.raises(error, match=match):
@@ -195,6 +237,24 @@ def test_the_code_term_teaches_q_to_read_the_codes(data_dir, tmp_path):
     assert np.mean(info[:4]) > 2.0 and np.mean(info[-4:]) < 1.0, info
 
 
+def test_the_real_term_reaches_the_loss_with_q_s_logits_of_the_real_batch(data_dir, tmp_path):
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", info_real_weight=0.5))
+    assert trainer.loss.real_weight == 0.5
+    seen = []
+    original = trainer.loss.d_real
+    trainer.updater.loss.d_real = lambda *args: seen.append(len(args)) or original(*args)
+    x = next(trainer.loader.iter_epoch(0))[0]
+    record = trainer.train_step([x])
+    assert seen == [2] and np.isfinite(record["loss_D"])
+    plain = GANTrainer(tiny(data_dir, tmp_path / "plain"))
+    plain_d_real = plain.loss.d_real
+    plain.updater.loss.d_real = lambda *args: seen.append(len(args)) or plain_d_real(*args)
+    plain.train_step([x])
+    assert seen == [2, 1]   # off, the real batch's Q logits are not passed (the paper's InfoGAN)
+    with pytest.raises(ValueError, match="info_real_weight applies to the infogan model only, not 'mlp'"):
+        tiny(data_dir, tmp_path / "x", model="mlp", info_real_weight=1.0).validate()
+
+
 def test_info_weight_goes_into_the_loss_and_applies_to_infogan_only(data_dir, tmp_path):
     assert GANTrainer(tiny(data_dir, tmp_path / "run", info_weight=0.25)).loss.weight == 0.25
     with pytest.raises(ValueError, match="info_weight applies to the infogan model only, not 'dcgan'"):
@@ -242,11 +302,12 @@ def test_cli_trains_resumes_samples_and_evaluates_an_infogan(data_dir, tmp_path,
     from minigan.cli import main
     run = tmp_path / "info"
     common = ["--width", "4", "--latent-dim", "12", "--batch-size", "16", "--progress", "none"]
-    argv = ["train", "--model", "infogan", "--info-weight", "0.5", "--data-dir", str(data_dir), "--out", str(run),
+    argv = ["train", "--model", "infogan", "--info-weight", "0.5", "--info-real-weight", "0.25", "--data-dir", str(data_dir), "--out", str(run),
             "--max-steps", "2", *common]
     assert main(argv) == 0
     config = json.loads((run / "config.json").read_text())
-    assert (config["model"], config["info_weight"], config["loss"]) == ("infogan", 0.5, "hinge")  # the preset's loss
+    assert (config["model"], config["info_weight"], config["info_real_weight"], config["loss"]) == (
+        "infogan", 0.5, 0.25, "hinge")   # hinge: the default preset's loss
     assert main(["train", "--resume", str(run), "--max-steps", "3"]) == 0
     assert load_checkpoint(run)["step"] == 3
     assert main(["sample", "--checkpoint", str(run), "--n", "8", "--out", str(tmp_path / "s.npy")]) == 0

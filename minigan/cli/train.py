@@ -107,6 +107,10 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
     info.add_argument("--info-weight", type=_non_negative_float, default=None, metavar="W",
                       help="weight of the code's mutual-information term (Q's cross-entropy on fakes) in D's and "
                            "G's losses (default 1, the paper's for a categorical code)")
+    info.add_argument("--info-real-weight", type=_non_negative_float, default=None, metavar="W",
+                      help="weight of Q's information on real images in D's loss: Q sorts real images into "
+                           "confident, evenly used categories, so G's categories become the data's clusters "
+                           "(default 0: the paper's InfoGAN)")
     return _run_train
 
 
@@ -164,6 +168,7 @@ _TRAIN_OPTIONS = {  # argparse dest -> TrainConfig field
 _TRAIN_OPTIONS["class_weight"] = "class_weight"   # issue 11: conditional models
 _TRAIN_OPTIONS["fake_class_weight"] = "fake_class_weight"
 _TRAIN_OPTIONS["info_weight"] = "info_weight"       # InfoGAN
+_TRAIN_OPTIONS["info_real_weight"] = "info_real_weight"
 
 
 def _run_train(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ FIXED_ON_RESUME = ("model", "latent_dim", "width", "dataset", "batch_size", "see
 FIXED_ON_RESUME += ("critic_norm", "gp_weight", "clip", "r1", "r1_every", "spectral_norm", "ema",  # issue 13
                     "lr_schedule")
 FIXED_ON_RESUME += ("class_weight", "fake_class_weight")   # issue 11: conditional models
-FIXED_ON_RESUME += ("info_weight",)                        # InfoGAN's code term
+FIXED_ON_RESUME += ("info_weight", "info_real_weight")                        # InfoGAN's code term
 
 
 @dataclass
@@ -79,6 +79,7 @@ class TrainConfig:
     class_weight: float = 1.0           # in D's and G's losses
     fake_class_weight: float = 0.0      # acgan: D's class term on fakes (the paper: = class_weight; see ACGANLoss)
     info_weight: float = 1.0            # infogan: weight of the code's mutual-information term (InfoGANLoss)
+    info_real_weight: float = 0.0       # infogan: weight of Q's information on real images (batch_information)
 
     def validate(self) -> "TrainConfig":
         """Raise ValueError naming the first bad field."""
@@ -129,8 +130,9 @@ class TrainConfig:
                              f"not {self.model!r}")
         if _non_negative(self, "fake_class_weight") != 0.0 and self.model != "acgan":
             raise ValueError(f"fake_class_weight applies to the acgan model only, not {self.model!r}")
-        if _non_negative(self, "info_weight") != 1.0 and self.model != "infogan":
-            raise ValueError(f"info_weight applies to the infogan model only, not {self.model!r}")
+        for name, default in (("info_weight", 1.0), ("info_real_weight", 0.0)):
+            if _non_negative(self, name) != default and self.model != "infogan":
+                raise ValueError(f"{name} applies to the infogan model only, not {self.model!r}")
         return self
 
     def _validate_stabilisers(self) -> None:

@@ -16,7 +16,11 @@ the categories distinct. On MNIST they come out as the digit classes; the sample
 ``InfoGANLoss``
     the adversarial loss, plus ``weight`` * cross-entropy of Q's logits against the codes on fake
     images, in D's loss and in G's: the variational lower bound on the mutual information I(code; G(z))
-    (the paper's lambda = 1 for discrete codes). Real images get the adversarial loss only.
+    (the paper's lambda = 1 for discrete codes). Real images get the adversarial loss, and with
+    ``real_weight`` > 0 also - real_weight * ``batch_information(Q(x))``: Q is asked to sort the real
+    images into confident, evenly used categories (the information-maximising clustering term of
+    Krause et al. 2010, as in CatGAN, Springenberg 2016), so the categories G is trained to draw are the
+    clusters of the data (on MNIST: the digits) rather than whatever G finds easiest to tell apart.
 
     G, D = build_models("infogan")                  # `minigan train --model infogan`
     z = minigan.randn(64, G.latent_dim)
@@ -29,13 +33,17 @@ import math
 
 from .. import nn
 from ..autograd import Tensor
+from ..ops.activation import log_softmax
+from ..ops.arith import exp
+from ..ops.reduce import logsumexp, mean
+from ..ops.reduce import sum as _sum
 from ..ops.shape import concat
 from .conditional import _check_images, _one_hot, _split_features
 from .conditional_losses import class_loss
 from .losses import GANLoss, build_loss
 from .models import DCGANGenerator, dcgan_init_, register_model
 
-__all__ = ["InfoGenerator", "InfoDiscriminator", "InfoGANLoss", "is_info_gan", "NUM_CODES"]
+__all__ = ["InfoGenerator", "InfoDiscriminator", "InfoGANLoss", "batch_information", "is_info_gan", "NUM_CODES"]
 
 NUM_CODES = 10   # the registered model's categories: as many as MNIST has digits (the paper's 10-way code)
 
@@ -93,22 +101,45 @@ def is_info_gan(discriminator) -> bool:
     return isinstance(discriminator, InfoDiscriminator)
 
 
-class InfoGANLoss:
-    """`adversarial` (a GANLoss) on the real/fake logits + `weight` * cross-entropy of the code logits on fakes."""
+def batch_information(code_logits: Tensor) -> Tensor:
+    """H(mean_i p_i) - mean_i H(p_i) for p_i = softmax(code_logits[i]): the mutual information between the
+    batch's images and Q's categories (in nats; ln K at most, for K categories), as a scalar Tensor.
 
-    def __init__(self, adversarial: GANLoss | None = None, weight: float = 1.0):
+    Large when each image gets one category confidently (low H(p_i)) and the batch uses all of them evenly
+    (high H of the mean). Computed from log-probabilities (log of the mean by logsumexp), finite for any logits::
+
+        batch_information(minigan.tensor([[9.0, -9.0], [-9.0, 9.0]]))   # ~ ln 2: two sure, different categories
+    """
+    if code_logits.ndim != 2:
+        raise ValueError(f"batch_information: code logits must have shape (N, K), got {tuple(code_logits.shape)}")
+    n = code_logits.shape[0]
+    logp = log_softmax(code_logits, 1)
+    per_image = -mean(_sum(exp(logp) * logp, 1))
+    log_marginal = logsumexp(logp, 0) - math.log(n)
+    return -_sum(exp(log_marginal) * log_marginal) - per_image
+
+
+class InfoGANLoss:
+    """`adversarial` (a GANLoss) on the real/fake logits + `weight` * cross-entropy of the code logits on fakes
+    (- `real_weight` * ``batch_information`` of Q on reals, when > 0)."""
+
+    def __init__(self, adversarial: GANLoss | None = None, weight: float = 1.0, real_weight: float = 0.0):
         adversarial = build_loss("bce") if adversarial is None else adversarial
         if not isinstance(adversarial, GANLoss):
             raise TypeError(f"InfoGANLoss: adversarial must be a GANLoss (e.g. build_loss('hinge')), "
                             f"got {type(adversarial).__name__}")
-        value = float(weight)
-        if not math.isfinite(value) or value < 0:
-            raise ValueError(f"InfoGANLoss: weight must be a finite number >= 0, got {weight!r}")
-        self.adversarial, self.weight = adversarial, value
+        self.adversarial = adversarial
+        self.weight, self.real_weight = _weight("weight", weight), _weight("real_weight", real_weight)
 
-    def d_real(self, real_scores: Tensor) -> Tensor:
-        """D's loss on a real batch: the adversarial one (real images carry no code)."""
-        return self.adversarial.d_real(real_scores)
+    def d_real(self, real_scores: Tensor, code_logits: Tensor | None = None) -> Tensor:
+        """D's loss on a real batch: the adversarial one, minus real_weight * Q's information on it (real
+        images carry no code; `code_logits` are needed only when real_weight > 0)."""
+        loss = self.adversarial.d_real(real_scores)
+        if self.real_weight == 0.0:
+            return loss
+        if code_logits is None:
+            raise ValueError("InfoGANLoss.d_real: real_weight > 0 needs Q's code logits of the real batch")
+        return loss - self.real_weight * batch_information(code_logits)
 
     def d_fake(self, fake_scores: Tensor, code_logits: Tensor, codes) -> Tensor:
         """D's (and Q's) loss on a fake batch: adversarial + weight * CE of the codes G was asked for."""
@@ -120,10 +151,17 @@ class InfoGANLoss:
         return self.adversarial.g(fake_scores) + self.weight * class_loss(code_logits, codes, "InfoGANLoss.g")
 
     def config(self) -> dict:
-        return {**self.adversarial.config(), "info_weight": self.weight}
+        return {**self.adversarial.config(), "info_weight": self.weight, "info_real_weight": self.real_weight}
 
     def __repr__(self) -> str:
-        return f"InfoGANLoss({self.adversarial!r}, weight={self.weight!r})"
+        return f"InfoGANLoss({self.adversarial!r}, weight={self.weight!r}, real_weight={self.real_weight!r})"
+
+
+def _weight(name: str, value) -> float:
+    weight = float(value)
+    if not math.isfinite(weight) or weight < 0:
+        raise ValueError(f"InfoGANLoss: {name} must be a finite number >= 0, got {value!r}")
+    return weight
 
 
 @register_model("infogan", latent_dim=100, width=64)

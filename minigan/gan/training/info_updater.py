@@ -3,10 +3,11 @@
     for each real batch x:
         z ~ N(0, I) (minigan's seeded stream, so a checkpoint resumes the same noise);  c = G.codes_of(z)
         fake = G(z)
-        D loss = loss.d_real(D(x)[0]) + loss.d_fake(*D(fake.detach()), c)    adversarial + w * CE(Q, c)
+        D loss = loss.d_real(*D(x)) + loss.d_fake(*D(fake.detach()), c)      adversarial + w * CE(Q, c)
+                                                          (- w_real * Q's information on x, when w_real > 0)
     G loss = loss.g(*D(fake), c)                                              adversarial + w * CE(Q, c)
 
-The loss is ``InfoGANLoss(adversarial, config.info_weight)``. The codes come from the noise itself (no
+The loss is ``InfoGANLoss(adversarial, config.info_weight, config.info_real_weight)``. The codes come from the noise itself (no
 second draw), so the noise stream is the unconditional step's. Every issue-13 option (penalties on D's
 real/fake head, spectral norm, EMA, schedules) comes from the ``Stabilisers`` mixin. The per-epoch grid
 has one row per code, the same noise in every row but for which entry of the code block is largest,
@@ -65,7 +66,7 @@ class InfoUpdater(Stabilisers, GANUpdater):
         """The optimisers and stabilisers as for the DCGAN (``stabiliser_parts``); `loss` wrapped in InfoGANLoss
         with config's info_weight."""
         if isinstance(loss, GANLoss):
-            loss = InfoGANLoss(loss, getattr(config, "info_weight", 1.0))
+            loss = InfoGANLoss(loss, getattr(config, "info_weight", 1.0), getattr(config, "info_real_weight", 0.0))
         opt_g, opt_d, options = stabiliser_parts(config, generator, discriminator, device)
         return cls(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=config.latent_dim,
                    n_critic=config.n_critic, **options)
@@ -86,8 +87,8 @@ class InfoUpdater(Stabilisers, GANUpdater):
     def score(self, images: Tensor, labels: Tensor | None = None) -> tuple[tuple, Tensor]:
         """A real batch (no codes): ((scores,), scores); a fake one: ((scores, code_logits, codes), scores)."""
         scores, code_logits = self.D(images)
-        if labels is None:
-            return (scores,), scores
+        if labels is None:   # Q's logits of reals only for the loss's real-image information term
+            return ((scores, code_logits) if self.loss.real_weight else (scores,)), scores
         self._code_logits = code_logits   # the G step's, for the 'info' log entry
         return (scores, code_logits, labels), scores
 
