@@ -18,7 +18,7 @@ from minigan.gan import DEFAULT_PRESET, PRESETS, load_checkpoint
 from minigan.serialization import save as mg_save
 
 REPO = Path(__file__).resolve().parents[1]
-TINY = ["--width", "4", "--latent-dim", "8", "--batch-size", "16", "--samples", "16"]
+TINY = ["--width", "4", "--latent-dim", "12", "--batch-size", "16", "--samples", "16"]
 
 
 def env():
@@ -43,7 +43,8 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained_run(data_dir, tmp_path_factory):
-    """A DCGAN run of 3 steps, trained once through the CLI and shared by the sampling tests."""
+    """A run of 3 steps with the defaults (the InfoGAN of --preset sngan-info), trained once through the CLI and
+    shared by the sampling tests."""
     cwd = tmp_path_factory.mktemp("cli")
     proc = run("train", "--data-dir", data_dir, "--out", "run", "--max-steps", 3, *TINY, cwd=cwd)
     assert proc.returncode == 0, proc.stderr
@@ -60,10 +61,11 @@ def test_train_smoke_prints_where_everything_went(trained_run):
     assert len((run_dir / "log.jsonl").read_text().splitlines()) == 3
     assert (run_dir / "samples_epoch_001.png").exists() and (run_dir / "losses.png").exists()
     state = load_checkpoint(run_dir)
-    assert state["step"] == 3 and state["model"] == "dcgan"
+    assert state["step"] == 3 and state["model"] == "infogan"
     # no --preset: the default recipe's settings (gan/presets.py), each one
     recipe = PRESETS[DEFAULT_PRESET]
-    assert DEFAULT_PRESET == "sngan-ema" and recipe["loss"] == "hinge" and recipe["spectral_norm"] is True
+    assert DEFAULT_PRESET == "sngan-info" and recipe["loss"] == "hinge" and recipe["spectral_norm"] is True
+    assert recipe["model"] == "infogan" and recipe["info_real_weight"] == 1.0
     assert recipe["ema"] == 0.995 and "ema" in state
     assert {key: state["config"][key] for key in recipe} == recipe
 

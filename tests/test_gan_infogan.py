@@ -308,6 +308,7 @@ def test_cli_trains_resumes_samples_and_evaluates_an_infogan(data_dir, tmp_path,
     config = json.loads((run / "config.json").read_text())
     assert (config["model"], config["info_weight"], config["info_real_weight"], config["loss"]) == (
         "infogan", 0.5, 0.25, "hinge")   # hinge: the default preset's loss
+    assert load_checkpoint(run)["model_config"]["codes"] == 10
     assert main(["train", "--resume", str(run), "--max-steps", "3"]) == 0
     assert load_checkpoint(run)["step"] == 3
     assert main(["sample", "--checkpoint", str(run), "--n", "8", "--out", str(tmp_path / "s.npy")]) == 0
@@ -320,8 +321,42 @@ def test_cli_trains_resumes_samples_and_evaluates_an_infogan(data_dir, tmp_path,
         main(["train", "--model", "infogan", "--info-weight", "-1", "--out", str(tmp_path / "x")])
     assert "--info-weight: expected a number >= 0, got '-1'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(["train", "--info-weight", "2", "--data-dir", str(data_dir), "--out", str(tmp_path / "y"), *common])
+        main(["train", "--model", "dcgan", "--info-weight", "2", "--data-dir", str(data_dir), "--out",
+              str(tmp_path / "y"), *common])
     assert "info_weight applies to the infogan model only" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "--resume", str(run), "--info-weight", "2"])
     assert "info_weight" in capsys.readouterr().err
+
+
+# ---- the default preset --------------------------------------------------------------------------------------------
+def test_the_default_preset_is_infogan_and_its_weights_stay_out_of_other_models():
+    from minigan.gan import DEFAULT_PRESET, PRESETS, preset_config, preset_fields
+    assert DEFAULT_PRESET == "sngan-info"
+    default = preset_fields()
+    assert (default["model"], default["info_real_weight"]) == ("infogan", 1.0)
+    assert {k: v for k, v in default.items() if k not in ("model", "info_real_weight")} == PRESETS["sngan-ema"]
+    for model in ("dcgan", "mlp", "cgan", "acgan"):   # the sngan-ema recipe, which validates for every model
+        fields = preset_fields(given={"model": model})
+        assert fields == {**PRESETS["sngan-ema"], "model": model}
+        preset_config(model=model).validate()
+    with pytest.raises(ValueError, match="info_real_weight applies to the infogan model only, not 'cgan'"):
+        preset_config(model="cgan", info_real_weight=1.0).validate()   # given, it is an error
+    assert preset_fields("pytorch-dcgan")["model"] == "dcgan" and "info_real_weight" not in preset_fields("sngan-ema")
+
+
+def test_info_codes_sets_the_categories_and_the_checkpoint_rebuilds_them(data_dir, tmp_path):
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", info_codes=4, n_samples=8, max_steps=2))
+    assert trainer.G.codes == trainer.D.codes == trainer.updater.codes == 4
+    assert trainer.fixed_noise.shape == (8, 12)   # 4 rows (codes) of 2
+    trainer.train()
+    G, state = load_generator(tmp_path / "run")
+    assert G.codes == 4 and state["model_config"]["codes"] == 4
+    np.testing.assert_array_equal(generate(G, 6, seed=1), generate(trainer.updater.generator, 6, seed=1))
+    with pytest.raises(ValueError, match="cannot change info_codes when resuming"):
+        resume(tmp_path / "run", info_codes=5)
+    for fields, match in (({"info_codes": 13}, r"latent_dim must be at least info_codes=13 .* got 12"),
+                          ({"info_codes": 1}, "info_codes must be an integer >= 2, got 1"),
+                          ({"model": "dcgan", "info_codes": 20}, "info_codes applies to the infogan model only")):
+        with pytest.raises(ValueError, match=match):
+            tiny(data_dir, tmp_path / "x", **fields).validate()

@@ -1,7 +1,7 @@
 """``minigan train``'s issue-13 options: Wasserstein losses, penalties, spectral norm, EMA, lr schedules, presets.
 
 One argument group (`add_arguments`), and `config_options(args, given)`, which turns the parsed
-options into TrainConfig fields by ``gan.presets.preset_fields``: the --preset (default sngan-ema for
+options into TrainConfig fields by ``gan.presets.preset_fields``: the --preset (default sngan-info for
 the GAN task), then the loss's own defaults (wgan-gp: n_critic 5, Adam (0, 0.9), lr 4e-4, a LayerNorm
 critic, no spectral norm; wgan: n_critic 5, RMSprop 5e-5), then every option given on the command line,
 which always wins::
@@ -46,8 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "lr 5e-5; neither has spectral norm. Options given always win.")
     group.add_argument("--preset", choices=sorted(PRESETS), default=None,
                        help=f"the settings to start from (default {DEFAULT_PRESET}; --task inpaint: none): "
+                            "sngan-info: sngan-ema's recipe for --model infogan with --info-real-weight 1, the "
+                            "best measured (docs/stabilisers.md; with another --model, sngan-ema); "
                             "sngan-ema: hinge, spectral norm, no D norm, lr D 1.6e-3 / G 8e-4, Adam (0, 0.9), "
-                            "EMA 0.995 of G, the best measured (docs/stabilisers.md); sngan-ttur: the same D at "
+                            "EMA 0.995 of G; sngan-ttur: the same D at "
                             "lr 8e-4 / 4e-4, no EMA; pytorch-dcgan: the PyTorch DCGAN example's (bce, Adam 2e-4 "
                             "(0.5, 0.999), batch 64, BatchNorm D, no EMA), the reference run")
     group.add_argument("--gp-weight", type=non_negative_float, default=None, metavar="LAMBDA",
@@ -56,15 +58,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="wgan: clip the critic's weights to [-C, C] after each critic step (default 0.01)")
     group.add_argument("--critic-norm", choices=CRITIC_NORMS, default=None,
                        help="replace D's BatchNorm: layer (GroupNorm(1, C)), instance, none, or keep batch "
-                            "(default: the preset's, none for sngan-ema; layer for wgan-gp, batch for wgan; "
-                            "a gradient penalty refuses batch)")
+                            "(default: the preset's, none for sngan-info and sngan-ema; layer for wgan-gp, batch for "
+                            "wgan; a gradient penalty refuses batch)")
     group.add_argument("--r1", type=non_negative_float, default=None, metavar="GAMMA",
                        help="R1 penalty gamma/2 E||grad D(x)||^2 on real images, any loss (default 0: off)")
     group.add_argument("--r1-every", type=positive_int, default=None, metavar="K",
                        help="lazy R1: apply it every K critic steps, scaled by K (default 1)")
     group.add_argument("--spectral-norm", action="store_const", const=True, default=None,
                        help="spectral normalisation on every conv and linear layer of D (on in the default "
-                            "preset sngan-ema; off for wgan-gp, wgan and --preset pytorch-dcgan)")
+                            "presets sngan-info and sngan-ema; off for wgan-gp, wgan and --preset pytorch-dcgan)")
     group.add_argument("--no-spectral-norm", dest="spectral_norm", action="store_const", const=False,
                        help="no spectral normalisation, whatever the preset")
     group.add_argument("--ema", type=open_unit_float, default=None, metavar="DECAY",

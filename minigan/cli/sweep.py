@@ -12,7 +12,7 @@ that fails is recorded with its error (and retried on a rerun) and the sweep goe
 
 Keys are `minigan train`'s long options without the dashes (lr-d, loss, ema, spectral-norm=on,off,
 ...); each value is parsed by that option's own argument type, so the sweep accepts what train does.
-Every run starts from the settings `minigan train` starts from (--preset, default sngan-ema).
+Every run starts from the settings `minigan train` starts from (--preset, default sngan-info).
 """
 from __future__ import annotations
 

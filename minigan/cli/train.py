@@ -29,7 +29,7 @@ def _recipe(field: str, reference: str) -> str:
     return f"(default {shown}, from --preset {DEFAULT_PRESET}; --preset pytorch-dcgan: {reference})"
 
 
-@command("train", help="train a GAN (default: the DCGAN on MNIST, on the CPU)")
+@command("train", help="train a GAN (default: the InfoGAN-coded DCGAN of --preset sngan-info on MNIST, on the CPU)")
 def _train(parser: argparse.ArgumentParser) -> Handler:
     # Defaults are None here and filled in from the preset (gan/presets.py) and TrainConfig, so a resumed
     # run can tell which options were given on the command line.
@@ -41,7 +41,7 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
                           "scores the generator (FID, Inception Score) every N epochs.")
     parser.epilog = "example: minigan train --model dcgan --epochs 5 --out runs/dcgan"
     model = parser.add_argument_group("model")
-    model.add_argument("--model", choices=sorted(MODELS), default=None, help="architecture (default: dcgan)")
+    model.add_argument("--model", choices=sorted(MODELS), default=None, help=f"architecture {_recipe('model', 'dcgan')}")
     model.add_argument("--latent-dim", type=_positive_int, default=None, help="noise size (default: 100)")
     model.add_argument("--width", type=_positive_int, default=None,
                        help="dcgan: base channels (default 64); mlp: first hidden layer units (default 256)")
@@ -107,6 +107,9 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
     info.add_argument("--info-weight", type=_non_negative_float, default=None, metavar="W",
                       help="weight of the code's mutual-information term (Q's cross-entropy on fakes) in D's and "
                            "G's losses (default 1, the paper's for a categorical code)")
+    info.add_argument("--info-codes", type=_positive_int, default=None, metavar="K",
+                      help="categories of the code, read from the first K noise entries (default 10; at most "
+                           "--latent-dim)")
     info.add_argument("--info-real-weight", type=_non_negative_float, default=None, metavar="W",
                       help="weight of Q's information on real images in D's loss: Q sorts real images into "
                            "confident, evenly used categories, so G's categories become the data's clusters "
@@ -169,6 +172,7 @@ _TRAIN_OPTIONS["class_weight"] = "class_weight"   # issue 11: conditional models
 _TRAIN_OPTIONS["fake_class_weight"] = "fake_class_weight"
 _TRAIN_OPTIONS["info_weight"] = "info_weight"       # InfoGAN
 _TRAIN_OPTIONS["info_real_weight"] = "info_real_weight"
+_TRAIN_OPTIONS["info_codes"] = "info_codes"
 
 
 def _run_train(args: argparse.Namespace) -> int:

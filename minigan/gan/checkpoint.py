@@ -3,7 +3,7 @@
 A checkpoint is a dict (see ``GANTrainer.state_dict``):
 
     kind "gan", model (registry name), model_kind ("conditional": G takes labels, or "unconditional"),
-    model_config {latent_dim, width}, config (TrainConfig as a dict),
+    model_config {latent_dim, width; infogan: codes}, config (TrainConfig as a dict),
     step, epoch, batch, loader (data position), rng_state (noise generator),
     generator / discriminator (state dicts: weights and BatchNorm statistics),
     optimizer_g / optimizer_d (Adam state dicts), fixed_noise (the sample-grid noise)
@@ -12,6 +12,7 @@ Everything is pickle-free, so ``np.load(path, allow_pickle=False)`` can read it 
 """
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 
@@ -101,6 +102,15 @@ def sampling_weights(state: dict) -> tuple[dict, str]:
     return state["generator"], "generator"
 
 
+def _builder_options(name: str, model_config: dict) -> dict:
+    """The checkpoint's model_config (latent_dim, width, infogan's codes) as keywords of model `name`'s builder:
+    a key the builder does not take is left out, so a checkpoint naming another model than it holds ends in
+    the weights' mismatch message rather than a TypeError."""
+    accepted = inspect.signature(MODELS[name]).parameters
+    options = {"latent_dim": model_config.get("latent_dim"), "width": model_config.get("width"), **model_config}
+    return {k: v for k, v in options.items() if k in accepted}
+
+
 def load_generator(path: str | os.PathLike, device: "str | Device" = "cpu"):
     """Rebuild the generator a checkpoint was trained with: returns (G in eval mode, checkpoint dict).
 
@@ -123,7 +133,7 @@ def load_generator(path: str | os.PathLike, device: "str | Device" = "cpu"):
     cfg = state.get("model_config") or {}
     rng_state = backend.get_rng_state()  # building draws initial weights: leave the caller's stream alone
     try:
-        G, _ = build_models(name, latent_dim=cfg.get("latent_dim"), width=cfg.get("width"))
+        G, _ = build_models(name, **_builder_options(name, cfg))
     finally:
         backend.set_rng_state(rng_state)
     load_module_state(G, *sampling_weights(state), str(file))

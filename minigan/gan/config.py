@@ -10,6 +10,7 @@ import numpy as np
 from ..backend import Device
 from .losses import G_LOSSES, LOSSES, build_loss
 from .lr_schedules import parse_lr_schedule
+from .info import NUM_CODES
 from .models import MODELS
 from .inpainting.losses import RECONSTRUCTIONS
 from .inpainting.masks import MASK_KINDS
@@ -22,7 +23,7 @@ FIXED_ON_RESUME = ("model", "latent_dim", "width", "dataset", "batch_size", "see
 FIXED_ON_RESUME += ("critic_norm", "gp_weight", "clip", "r1", "r1_every", "spectral_norm", "ema",  # issue 13
                     "lr_schedule")
 FIXED_ON_RESUME += ("class_weight", "fake_class_weight")   # issue 11: conditional models
-FIXED_ON_RESUME += ("info_weight", "info_real_weight")                        # InfoGAN's code term
+FIXED_ON_RESUME += ("info_weight", "info_real_weight", "info_codes")                        # InfoGAN's code term
 
 
 @dataclass
@@ -80,6 +81,7 @@ class TrainConfig:
     fake_class_weight: float = 0.0      # acgan: D's class term on fakes (the paper: = class_weight; see ACGANLoss)
     info_weight: float = 1.0            # infogan: weight of the code's mutual-information term (InfoGANLoss)
     info_real_weight: float = 0.0       # infogan: weight of Q's information on real images (batch_information)
+    info_codes: int = 10                # infogan: categories of the code (read from the first info_codes noise entries)
 
     def validate(self) -> "TrainConfig":
         """Raise ValueError naming the first bad field."""
@@ -128,6 +130,15 @@ class TrainConfig:
                 self.task == "inpaint" and self.aux_classes):
             raise ValueError(f"class_weight applies to the acgan model and to inpainting with aux_classes only, "
                              f"not {self.model!r}")
+        codes = self.info_codes
+        if isinstance(codes, bool) or not isinstance(codes, (int, np.integer)) or codes < 2:
+            raise ValueError(f"info_codes must be an integer >= 2, got {codes!r}")
+        if codes != NUM_CODES and self.model != "infogan":
+            raise ValueError(f"info_codes applies to the infogan model only, not {self.model!r}")
+        if self.model == "infogan" and self.latent_dim is not None and self.latent_dim < codes:
+            raise ValueError(f"latent_dim must be at least info_codes={codes} for the infogan model (its {codes}-way "
+                             f"code is read from the first {codes} noise entries), got {self.latent_dim}; or choose "
+                             f"another model (--model dcgan)")
         if _non_negative(self, "fake_class_weight") != 0.0 and self.model != "acgan":
             raise ValueError(f"fake_class_weight applies to the acgan model only, not {self.model!r}")
         for name, default in (("info_weight", 1.0), ("info_real_weight", 0.0)):

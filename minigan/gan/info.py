@@ -30,6 +30,7 @@ the categories distinct. On MNIST they come out as the digit classes; the sample
 from __future__ import annotations
 
 import math
+import numbers
 
 from .. import nn
 from ..autograd import Tensor
@@ -54,7 +55,7 @@ class InfoGenerator(nn.Module):
     def __init__(self, latent_dim: int = 100, width: int = 64, codes: int = NUM_CODES, channels: int = 1,
                  image_size: int = 28):
         super().__init__()
-        if isinstance(codes, bool) or not isinstance(codes, int) or not 2 <= codes <= latent_dim:
+        if isinstance(codes, bool) or not isinstance(codes, numbers.Integral) or not 2 <= codes <= latent_dim:
             raise ValueError(f"InfoGenerator: codes must be an integer in [2, latent_dim={latent_dim}] (the code is "
                              f"read from the first `codes` noise entries), got {codes!r}")
         self.latent_dim, self.width, self.channels, self.image_size = latent_dim, width, channels, image_size

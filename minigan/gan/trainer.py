@@ -107,7 +107,7 @@ class GANTrainer(Trainer):
         # Initialisation from the seed, on the CPU, so it is the same on every device.
         backend.manual_seed(config.seed)
         if generator is None:
-            generator, discriminator = build_models(config.model, latent_dim=config.latent_dim, width=config.width)
+            generator, discriminator = build_models(config.model, **model_config(config))
         G, D = generator.to(self.device), discriminator.to(self.device)
         loss = loss or build_loss(config.loss, g_loss=config.g_loss, label_smoothing=config.label_smoothing,
                                   lsgan_a=config.lsgan_a, lsgan_b=config.lsgan_b, lsgan_c=config.lsgan_c)
@@ -165,7 +165,7 @@ class GANTrainer(Trainer):
             "kind": "gan",
             "model": self.config.model,
             "model_kind": _kind(self.G),
-            "model_config": {"latent_dim": self.config.latent_dim, "width": self.config.width},
+            "model_config": model_config(self.config),
             "config": self.config.to_dict(),
             "step": position["step"],
             "epoch": position["epoch"],
@@ -271,6 +271,15 @@ class GANTrainer(Trainer):
             return scores
         finally:
             backend.set_rng_state(rng_state)
+
+
+def model_config(config: TrainConfig) -> dict:
+    """What ``build_models(config.model, ...)`` takes, as the checkpoint records it ("model_config"): latent_dim and
+    width, and for infogan its number of codes."""
+    sizes = {"latent_dim": config.latent_dim, "width": config.width}
+    if config.model == "infogan":
+        sizes["codes"] = config.info_codes
+    return sizes
 
 
 def _kind(generator) -> str:
