@@ -10,7 +10,7 @@ from minigan.cli import main
 from minigan.data import write_fake_dataset
 from minigan.gan import load_checkpoint
 
-TINY = ["--width", "4", "--latent-dim", "12", "--batch-size", "16", "--samples", "20", "--progress", "none"]
+TINY = ["--width", "4", "--latent-dim", "24", "--batch-size", "16", "--samples", "20", "--progress", "none"]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from minigan.data import write_fake_dataset
 from minigan.gan import load_checkpoint
 from minigan.gan.config import TrainConfig
 
-TINY = ["--width", "4", "--latent-dim", "12", "--batch-size", "8", "--samples", "16", "--progress", "none",
+TINY = ["--width", "4", "--latent-dim", "24", "--batch-size", "8", "--samples", "16", "--progress", "none",
         "--checkpoint-every", "0"]
 
 
@@ -105,8 +105,9 @@ def test_no_preset_is_the_default_recipe_and_python_builds_the_same(data_dir, tm
     from minigan.gan import DEFAULT_PRESET, PRESETS, preset_config
     assert train(data_dir, tmp_path / "run", "--max-steps", "1") == 0
     config = load_checkpoint(tmp_path / "run")["config"]
-    assert {key: config[key] for key in PRESETS[DEFAULT_PRESET]} == PRESETS[DEFAULT_PRESET]
-    python = preset_config(data_dir=str(data_dir), out=str(tmp_path / "run"), width=4, latent_dim=12, batch_size=8,
+    recipe = {**PRESETS[DEFAULT_PRESET], "batch_size": 8}   # the batch size given wins over the recipe's
+    assert {key: config[key] for key in recipe} == recipe
+    python = preset_config(data_dir=str(data_dir), out=str(tmp_path / "run"), width=4, latent_dim=24, batch_size=8,
                            n_samples=16, progress="none", checkpoint_every=0, max_steps=1).to_dict()
     assert python == config
 

@@ -10,7 +10,7 @@ from minigan.cli.sweep import combinations, parse_grid
 from minigan.cli.registry import UsageError
 from minigan.data import write_fake_dataset
 
-TINY = ["width=4", "latent-dim=12", "batch-size=16", "samples=16"]
+TINY = ["width=4", "latent-dim=24", "batch-size=16", "samples=16"]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_grid_runs_every_combination_ranks_and_plots(data_dir, tmp_path, capsys)
     out = capsys.readouterr().out
     recs = results(tmp_path / "s")
     assert len(recs) == 4 and all(r["status"] == "done" for r in recs)
-    assert {r["name"] for r in recs} == {f"width=4,latent_dim=12,batch_size=16,n_samples=16,loss={l},lr_d={d}"
+    assert {r["name"] for r in recs} == {f"width=4,latent_dim=24,batch_size=16,n_samples=16,loss={l},lr_d={d}"
                                          for l in ("bce", "hinge") for d in (0.0001, 0.0002)}
     for r in recs:
         assert (tmp_path / "s" / r["name"] / "checkpoint.npz").exists() and r["steps"] == 2
@@ -71,9 +71,9 @@ def test_rerun_skips_finished_runs_and_a_failure_is_recorded(data_dir, tmp_path,
 
 
 def test_an_interrupted_run_is_continued(data_dir, tmp_path, capsys):
-    assert main(["train", "--data-dir", str(data_dir), "--width", "4", "--latent-dim", "12", "--batch-size", "16",
+    assert main(["train", "--data-dir", str(data_dir), "--width", "4", "--latent-dim", "24", "--batch-size", "16",
                  "--samples", "16", "--max-steps", "1", "--progress", "none",
-                 "--out", str(tmp_path / "s" / "width=4,latent_dim=12,batch_size=16,n_samples=16")]) == 0
+                 "--out", str(tmp_path / "s" / "width=4,latent_dim=24,batch_size=16,n_samples=16")]) == 0
     assert main(["sweep", "--grid", *TINY, "--max-steps", "2", "--eval-n", "16", "--data-dir", str(data_dir),
                  "--out", str(tmp_path / "s")]) == 0
     (record,) = results(tmp_path / "s")
@@ -122,7 +122,7 @@ def test_runs_start_from_minigan_trains_defaults_or_the_preset_given(data_dir, t
     assert sweep(data_dir, tmp_path / "r", "lr-g=3e-4", extra=["--preset", "pytorch-dcgan"]) == 0
     (default,), (reference,) = results(tmp_path / "d"), results(tmp_path / "r")
     d, r = load_checkpoint(default["run_dir"])["config"], load_checkpoint(reference["run_dir"])["config"]
-    recipe = {**PRESETS[DEFAULT_PRESET], "lr_g": 3e-4}   # the grid's value wins over the recipe's
+    recipe = {**PRESETS[DEFAULT_PRESET], "lr_g": 3e-4, "batch_size": 16}   # the grid's values win over the recipe's
     assert {key: d[key] for key in recipe} == recipe
     assert (r["loss"], r["spectral_norm"], r["beta1"], r["lr_g"]) == ("bce", False, 0.5, 3e-4)
 

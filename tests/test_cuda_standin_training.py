@@ -140,7 +140,7 @@ def _cli(*args, cwd, standin=True):
 
 
 def test_cli_trains_resumes_samples_and_evaluates_on_cuda(data_dir, tmp_path):
-    tiny = ["--width", "4", "--latent-dim", "12", "--batch-size", "16", "--samples", "16", "--epochs", 10,
+    tiny = ["--width", "4", "--latent-dim", "24", "--batch-size", "16", "--samples", "16", "--epochs", 10,
             "--data-dir", data_dir]
     proc = _cli("train", "--device", "cuda", "--max-steps", 20, "--out", "R", *tiny, cwd=tmp_path)
     assert "stand-in" in proc.stderr  # never silently active

@@ -217,7 +217,7 @@ def test_config_validation_of_the_eval_settings():
 def test_cli_eval_every_and_eval_n(data_dir, tmp_path, capsys):
     run = tmp_path / "run"
     code = main(["train", "--data-dir", str(data_dir), "--out", str(run), "--epochs", "1", "--eval-every", "1",
-                 "--eval-n", "30", "--progress", "none", "--width", "4", "--latent-dim", "12", "--batch-size", "16",
+                 "--eval-n", "30", "--progress", "none", "--width", "4", "--latent-dim", "24", "--batch-size", "16",
                  "--samples", "16"])
     out, err = capsys.readouterr()
     assert code == 0, err

@@ -301,14 +301,14 @@ def test_infogan_trains_on_every_device(data_dir, tmp_path, device):
 def test_cli_trains_resumes_samples_and_evaluates_an_infogan(data_dir, tmp_path, capsys):
     from minigan.cli import main
     run = tmp_path / "info"
-    common = ["--width", "4", "--latent-dim", "12", "--batch-size", "16", "--progress", "none"]
+    common = ["--width", "4", "--latent-dim", "24", "--batch-size", "16", "--progress", "none"]
     argv = ["train", "--model", "infogan", "--info-weight", "0.5", "--info-real-weight", "0.25", "--data-dir", str(data_dir), "--out", str(run),
             "--max-steps", "2", *common]
     assert main(argv) == 0
     config = json.loads((run / "config.json").read_text())
     assert (config["model"], config["info_weight"], config["info_real_weight"], config["loss"]) == (
         "infogan", 0.5, 0.25, "hinge")   # hinge: the default preset's loss
-    assert load_checkpoint(run)["model_config"]["codes"] == 10
+    assert load_checkpoint(run)["model_config"]["codes"] == 20   # the default preset's
     assert main(["train", "--resume", str(run), "--max-steps", "3"]) == 0
     assert load_checkpoint(run)["step"] == 3
     assert main(["sample", "--checkpoint", str(run), "--n", "8", "--out", str(tmp_path / "s.npy")]) == 0
@@ -330,33 +330,18 @@ def test_cli_trains_resumes_samples_and_evaluates_an_infogan(data_dir, tmp_path,
 
 
 # ---- the default preset --------------------------------------------------------------------------------------------
-def test_the_default_preset_is_infogan_and_its_weights_stay_out_of_other_models():
+def test_the_default_preset_is_infogan_and_other_models_start_from_sngan_ema():
     from minigan.gan import DEFAULT_PRESET, PRESETS, preset_config, preset_fields
     assert DEFAULT_PRESET == "sngan-info"
     default = preset_fields()
-    assert (default["model"], default["info_real_weight"]) == ("infogan", 1.0)
-    assert {k: v for k, v in default.items() if k not in ("model", "info_real_weight")} == PRESETS["sngan-ema"]
+    assert default == {**PRESETS["sngan-ema"], "model": "infogan", "info_codes": 20, "info_real_weight": 1.0,
+                       "batch_size": 32}
+    assert preset_fields(given={"model": "infogan", "seed": 1}) == {**default, "seed": 1}
     for model in ("dcgan", "mlp", "cgan", "acgan"):   # the sngan-ema recipe, which validates for every model
-        fields = preset_fields(given={"model": model})
-        assert fields == {**PRESETS["sngan-ema"], "model": model}
+        assert preset_fields(given={"model": model}) == {**PRESETS["sngan-ema"], "model": model}
         preset_config(model=model).validate()
+    assert preset_fields("sngan-info", {"model": "mlp"}) == {**PRESETS["sngan-ema"], "model": "mlp"}
     with pytest.raises(ValueError, match="info_real_weight applies to the infogan model only, not 'cgan'"):
         preset_config(model="cgan", info_real_weight=1.0).validate()   # given, it is an error
-    assert preset_fields("pytorch-dcgan")["model"] == "dcgan" and "info_real_weight" not in preset_fields("sngan-ema")
-
-
-def test_info_codes_sets_the_categories_and_the_checkpoint_rebuilds_them(data_dir, tmp_path):
-    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", info_codes=4, n_samples=8, max_steps=2))
-    assert trainer.G.codes == trainer.D.codes == trainer.updater.codes == 4
-    assert trainer.fixed_noise.shape == (8, 12)   # 4 rows (codes) of 2
-    trainer.train()
-    G, state = load_generator(tmp_path / "run")
-    assert G.codes == 4 and state["model_config"]["codes"] == 4
-    np.testing.assert_array_equal(generate(G, 6, seed=1), generate(trainer.updater.generator, 6, seed=1))
-    with pytest.raises(ValueError, match="cannot change info_codes when resuming"):
-        resume(tmp_path / "run", info_codes=5)
-    for fields, match in (({"info_codes": 13}, r"latent_dim must be at least info_codes=13 .* got 12"),
-                          ({"info_codes": 1}, "info_codes must be an integer >= 2, got 1"),
-                          ({"model": "dcgan", "info_codes": 20}, "info_codes applies to the infogan model only")):
-        with pytest.raises(ValueError, match=match):
-            tiny(data_dir, tmp_path / "x", **fields).validate()
+    assert preset_fields("pytorch-dcgan", {"model": "mlp"})["lr_g"] == 2e-4   # a preset without a fallback
+    preset_config().validate()

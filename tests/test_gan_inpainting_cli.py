@@ -29,7 +29,7 @@ def runs(data_dir, tmp_path_factory):
     assert main(["train", "--task", "inpaint", "--data-dir", str(data_dir), "--out", str(root / "inpaint"),
                  "--max-steps", "2", *TINY]) == 0
     assert main(["train", "--data-dir", str(data_dir), "--out", str(root / "gan"), "--max-steps", "1",
-                 "--latent-dim", "12", *TINY]) == 0
+                 "--latent-dim", "24", *TINY]) == 0
     return root
 
 

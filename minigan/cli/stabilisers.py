@@ -46,8 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "lr 5e-5; neither has spectral norm. Options given always win.")
     group.add_argument("--preset", choices=sorted(PRESETS), default=None,
                        help=f"the settings to start from (default {DEFAULT_PRESET}; --task inpaint: none): "
-                            "sngan-info: sngan-ema's recipe for --model infogan with --info-real-weight 1, the "
-                            "best measured (docs/stabilisers.md; with another --model, sngan-ema); "
+                            "sngan-info: sngan-ema's recipe for --model infogan with 20 codes, --info-real-weight 1 "
+                            "and batch 32, the best measured (docs/stabilisers.md; with another --model, "
+                            "sngan-ema); "
                             "sngan-ema: hinge, spectral norm, no D norm, lr D 1.6e-3 / G 8e-4, Adam (0, 0.9), "
                             "EMA 0.995 of G; sngan-ttur: the same D at "
                             "lr 8e-4 / 4e-4, no EMA; pytorch-dcgan: the PyTorch DCGAN example's (bce, Adam 2e-4 "

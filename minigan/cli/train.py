@@ -69,7 +69,8 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
     run.add_argument("--no-download", dest="download", action="store_const", const=False, default=None,
                      help="fail instead of downloading the dataset when it is not found")
     run.add_argument("--epochs", type=_positive_int, default=None, help="epochs in all (default 5)")
-    run.add_argument("--batch-size", type=_positive_int, default=None, help="(default 64)")
+    run.add_argument("--batch-size", type=_positive_int, default=None,
+                     help=f"{_recipe('batch_size', '64')[:-1]}; every other model: 64)")
     run.add_argument("--max-steps", type=_positive_int, default=None,
                      help="stop after this many generator steps in all (smoke tests; kept by --resume unless "
                           "given again)")
@@ -108,12 +109,12 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
                       help="weight of the code's mutual-information term (Q's cross-entropy on fakes) in D's and "
                            "G's losses (default 1, the paper's for a categorical code)")
     info.add_argument("--info-codes", type=_positive_int, default=None, metavar="K",
-                      help="categories of the code, read from the first K noise entries (default 10; at most "
-                           "--latent-dim)")
+                      help="categories of the code, read from the first K noise entries, at most --latent-dim "
+                           "(default 20, from --preset sngan-info; other presets: 10)")
     info.add_argument("--info-real-weight", type=_non_negative_float, default=None, metavar="W",
                       help="weight of Q's information on real images in D's loss: Q sorts real images into "
                            "confident, evenly used categories, so G's categories become the data's clusters "
-                           "(default 0: the paper's InfoGAN)")
+                           "(default 1, from --preset sngan-info; other presets: 0, the paper's InfoGAN)")
     return _run_train
 
 
