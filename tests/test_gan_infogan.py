@@ -16,7 +16,8 @@ from minigan.gan.info import batch_information, is_info_gan
 from minigan.gan.training.info_updater import InfoUpdater, code_grid_noise
 from minigan.gan.wasserstein import WassersteinLoss
 
-from test_gan_trainer import assert_same_tree, data_dir  # noqa: F401  (data_dir: the fixture)
+from test_gan_conditional_losses import _ce, _t
+from test_gan_trainer import data_dir  # noqa: F401  (the fixture)
 from test_gan_trainer import tiny as trainer_tiny
 
 
@@ -24,16 +25,6 @@ def tiny(data_dir, out, **kw):
     """test_gan_trainer's tiny run (64 images, batch 16 -> 4 steps per epoch) as an infogan: latent 12 (10 code
     entries and 2 more), grids of 2 per code."""
     return trainer_tiny(data_dir, out, **{"model": "infogan", "latent_dim": 12, "n_samples": 20, **kw})
-
-
-def _t(a, requires_grad=True):
-    return mg.tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
-
-
-def _ce(logits, labels):
-    shifted = logits - logits.max(1, keepdims=True)
-    logp = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
-    return -logp[np.arange(len(labels)), labels].mean()
 
 
 # ---- the models ------------------------------------------------------------------------------------------------
@@ -263,19 +254,7 @@ def test_info_weight_goes_into_the_loss_and_applies_to_infogan_only(data_dir, tm
         tiny(data_dir, tmp_path / "x", info_weight=-1.0).validate()
 
 
-@pytest.mark.parametrize("kw", [{}, {"loss": "hinge", "spectral_norm": True, "critic_norm": "none", "ema": 0.9,
-                                     "r1": 1.0, "r1_every": 2}])
-def test_resume_is_bit_identical(data_dir, tmp_path, kw):
-    straight = GANTrainer(tiny(data_dir, tmp_path / "straight", max_steps=6, **kw)).train()
-    GANTrainer(tiny(data_dir, tmp_path / "split", max_steps=3, **kw)).train()
-    resumed = resume(tmp_path / "split", max_steps=6)
-    assert straight.step == resumed.step == 6
-    a, b = load_checkpoint(tmp_path / "straight"), load_checkpoint(tmp_path / "split")
-    a["config"].pop("out"), b["config"].pop("out")
-    assert_same_tree(a, b)
-    strip = lambda run: [{k: v for k, v in json.loads(line).items() if k not in ("time", "images_per_s")}
-                         for line in (run / "log.jsonl").read_text().splitlines()]
-    assert strip(tmp_path / "straight") == strip(tmp_path / "split")
+# Resume: test_gan_trainer.py's test_resume_is_bit_identical runs infogan too (with EMA, SN, lazy R1, real term).
 
 
 def test_a_checkpoint_samples_like_any_unconditional_generator(data_dir, tmp_path):

@@ -67,7 +67,11 @@ def test_train_writes_log_grids_curves_and_checkpoint(data_dir, tmp_path):
 
 
 @pytest.mark.parametrize("model, kw", [("dcgan", {}),
-                                       ("mlp", {"width": 8, "loss": "lsgan", "n_critic": 2, "lr_d": 1e-3, "epochs": 4})])
+                                       ("mlp", {"width": 8, "loss": "lsgan", "n_critic": 2, "lr_d": 1e-3, "epochs": 4}),
+                                       ("infogan", {"latent_dim": 12}),
+                                       ("infogan", {"latent_dim": 12, "info_codes": 5, "loss": "hinge",
+                                                    "spectral_norm": True, "critic_norm": "none", "ema": 0.9,
+                                                    "r1": 1.0, "r1_every": 2, "info_real_weight": 0.5})])
 def test_resume_is_bit_identical(data_dir, tmp_path, model, kw):
     straight = GANTrainer(tiny(data_dir, tmp_path / "straight", model=model, max_steps=6, **kw)).train()
     GANTrainer(tiny(data_dir, tmp_path / "split", model=model, max_steps=3, **kw)).train()

@@ -34,7 +34,7 @@ from ..nn import functional as F
 from .labels import check_labels
 from .losses import GANLoss, build_loss
 
-__all__ = ["ACGANLoss", "class_loss", "build_conditional_loss"]
+__all__ = ["ACGANLoss", "class_loss", "build_conditional_loss", "checked_adversarial", "checked_weight"]
 
 
 def class_loss(class_logits: Tensor, labels, op: str = "class_loss") -> Tensor:
@@ -54,13 +54,9 @@ class ACGANLoss:
     """AC-GAN's losses: `adversarial` (a GANLoss) on the real/fake logits + `class_weight` * class cross-entropy."""
 
     def __init__(self, adversarial: GANLoss | None = None, class_weight: float = 1.0, fake_class_weight: float = 0.0):
-        adversarial = build_loss("bce") if adversarial is None else adversarial
-        if not isinstance(adversarial, GANLoss):
-            raise TypeError(f"ACGANLoss: adversarial must be a GANLoss (e.g. build_loss('hinge')), "
-                            f"got {type(adversarial).__name__}")
-        self.adversarial = adversarial
-        self.class_weight = _weight("class_weight", class_weight)
-        self.fake_class_weight = _weight("fake_class_weight", fake_class_weight)
+        self.adversarial = checked_adversarial(adversarial, "ACGANLoss")
+        self.class_weight = checked_weight("ACGANLoss", "class_weight", class_weight)
+        self.fake_class_weight = checked_weight("ACGANLoss", "fake_class_weight", fake_class_weight)
 
     def d_real(self, real_scores: Tensor, real_class_logits: Tensor, real_labels) -> Tensor:
         """D's loss on a real batch: adversarial + w * CE on the data's own classes."""
@@ -96,10 +92,21 @@ class ACGANLoss:
                 f"fake_class_weight={self.fake_class_weight!r})")
 
 
-def _weight(name: str, value) -> float:
+def checked_adversarial(adversarial: GANLoss | None, owner: str) -> GANLoss:
+    """The adversarial part of a loss that adds a head's term (`owner`: ACGANLoss, InfoGANLoss): a GANLoss, BCE
+    when None, else a TypeError naming the owner."""
+    adversarial = build_loss("bce") if adversarial is None else adversarial
+    if not isinstance(adversarial, GANLoss):
+        raise TypeError(f"{owner}: adversarial must be a GANLoss (e.g. build_loss('hinge')), "
+                        f"got {type(adversarial).__name__}")
+    return adversarial
+
+
+def checked_weight(owner: str, name: str, value) -> float:
+    """`value` as a float, which must be finite and >= 0 (a ValueError naming `owner` and `name` otherwise)."""
     weight = float(value)
     if not math.isfinite(weight) or weight < 0:
-        raise ValueError(f"ACGANLoss: {name} must be a finite number >= 0, got {value!r}")
+        raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
     return weight
 
 

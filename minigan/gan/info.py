@@ -40,8 +40,8 @@ from ..ops.reduce import logsumexp, mean
 from ..ops.reduce import sum as _sum
 from ..ops.shape import concat
 from .conditional import _check_images, _one_hot, _split_features
-from .conditional_losses import class_loss
-from .losses import GANLoss, build_loss
+from .conditional_losses import checked_adversarial, checked_weight, class_loss
+from .losses import GANLoss
 from .models import DCGANGenerator, dcgan_init_, register_model
 
 __all__ = ["InfoGenerator", "InfoDiscriminator", "InfoGANLoss", "batch_information", "is_info_gan", "NUM_CODES"]
@@ -125,12 +125,9 @@ class InfoGANLoss:
     (- `real_weight` * ``batch_information`` of Q on reals, when > 0)."""
 
     def __init__(self, adversarial: GANLoss | None = None, weight: float = 1.0, real_weight: float = 0.0):
-        adversarial = build_loss("bce") if adversarial is None else adversarial
-        if not isinstance(adversarial, GANLoss):
-            raise TypeError(f"InfoGANLoss: adversarial must be a GANLoss (e.g. build_loss('hinge')), "
-                            f"got {type(adversarial).__name__}")
-        self.adversarial = adversarial
-        self.weight, self.real_weight = _weight("weight", weight), _weight("real_weight", real_weight)
+        self.adversarial = checked_adversarial(adversarial, "InfoGANLoss")
+        self.weight = checked_weight("InfoGANLoss", "weight", weight)
+        self.real_weight = checked_weight("InfoGANLoss", "real_weight", real_weight)
 
     def d_real(self, real_scores: Tensor, code_logits: Tensor | None = None) -> Tensor:
         """D's loss on a real batch: the adversarial one, minus real_weight * Q's information on it (real
@@ -156,13 +153,6 @@ class InfoGANLoss:
 
     def __repr__(self) -> str:
         return f"InfoGANLoss({self.adversarial!r}, weight={self.weight!r}, real_weight={self.real_weight!r})"
-
-
-def _weight(name: str, value) -> float:
-    weight = float(value)
-    if not math.isfinite(weight) or weight < 0:
-        raise ValueError(f"InfoGANLoss: {name} must be a finite number >= 0, got {value!r}")
-    return weight
 
 
 @register_model("infogan", latent_dim=100, width=64)
