@@ -281,8 +281,8 @@ def test_cli_trains_resumes_samples_and_evaluates_an_infogan(data_dir, tmp_path,
     from minigan.cli import main
     run = tmp_path / "info"
     common = ["--width", "4", "--latent-dim", "24", "--batch-size", "16", "--progress", "none"]
-    argv = ["train", "--model", "infogan", "--info-weight", "0.5", "--info-real-weight", "0.25", "--data-dir", str(data_dir), "--out", str(run),
-            "--max-steps", "2", *common]
+    argv = ["train", "--model", "infogan", "--info-weight", "0.5", "--info-real-weight", "0.25",
+            "--data-dir", str(data_dir), "--out", str(run), "--max-steps", "2", *common]
     assert main(argv) == 0
     config = json.loads((run / "config.json").read_text())
     assert (config["model"], config["info_weight"], config["info_real_weight"], config["loss"]) == (

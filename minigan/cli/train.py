@@ -41,7 +41,8 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
                           "scores the generator (FID, Inception Score) every N epochs.")
     parser.epilog = "example: minigan train --model dcgan --epochs 5 --out runs/dcgan"
     model = parser.add_argument_group("model")
-    model.add_argument("--model", choices=sorted(MODELS), default=None, help=f"architecture {_recipe('model', 'dcgan')}")
+    model.add_argument("--model", choices=sorted(MODELS), default=None,
+                       help=f"architecture {_recipe('model', 'dcgan')}")
     model.add_argument("--latent-dim", type=_positive_int, default=None, help="noise size (default: 100)")
     model.add_argument("--width", type=_positive_int, default=None,
                        help="dcgan: base channels (default 64); mlp: first hidden layer units (default 256)")

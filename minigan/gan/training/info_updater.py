@@ -7,11 +7,11 @@
                                                           (- w_real * Q's information on x, when w_real > 0)
     G loss = loss.g(*D(fake), c)                                              adversarial + w * CE(Q, c)
 
-The loss is ``InfoGANLoss(adversarial, config.info_weight, config.info_real_weight)``. The codes come from the noise itself (no
-second draw), so the noise stream is the unconditional step's. Every issue-13 option (penalties on D's
-real/fake head, spectral norm, EMA, schedules) comes from the ``Stabilisers`` mixin. The per-epoch grid
-has one row per code, the same noise in every row but for which entry of the code block is largest,
-so a column shows one "style" in every category::
+The loss is ``InfoGANLoss(adversarial, config.info_weight, config.info_real_weight)``. The codes come
+from the noise itself (no second draw), so the noise stream is the unconditional step's. Every issue-13
+option (penalties on D's real/fake head, spectral norm, EMA, schedules) comes from the ``Stabilisers`` mixin.
+The per-epoch grid has one row per code, the same noise in every row but for which entry of the code block
+is largest, so a column shows one "style" in every category::
 
     GANTrainer(preset_config(model="infogan", out="runs/info")).train()   # picks this updater
 """
@@ -64,7 +64,7 @@ class InfoUpdater(Stabilisers, GANUpdater):
     @classmethod
     def from_config(cls, config, generator, discriminator, loss, device) -> "InfoUpdater":
         """The optimisers and stabilisers as for the DCGAN (``stabiliser_parts``); `loss` wrapped in InfoGANLoss
-        with config's info_weight."""
+        with config's info_weight and info_real_weight."""
         if isinstance(loss, GANLoss):
             loss = InfoGANLoss(loss, getattr(config, "info_weight", 1.0), getattr(config, "info_real_weight", 0.0))
         opt_g, opt_d, options = stabiliser_parts(config, generator, discriminator, device)
