@@ -324,3 +324,20 @@ def test_the_default_preset_is_infogan_and_other_models_start_from_sngan_ema():
         preset_config(model="cgan", info_real_weight=1.0).validate()   # given, it is an error
     assert preset_fields("pytorch-dcgan", {"model": "mlp"})["lr_g"] == 2e-4   # a preset without a fallback
     preset_config().validate()
+
+
+def test_info_codes_sets_the_categories_and_the_checkpoint_rebuilds_them(data_dir, tmp_path):
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", info_codes=4, n_samples=8, max_steps=2))
+    assert trainer.G.codes == trainer.D.codes == trainer.updater.codes == 4
+    assert trainer.fixed_noise.shape == (8, 12)   # 4 rows (codes) of 2
+    trainer.train()
+    G, state = load_generator(tmp_path / "run")
+    assert G.codes == 4 and state["model_config"]["codes"] == 4
+    np.testing.assert_array_equal(generate(G, 6, seed=1), generate(trainer.updater.generator, 6, seed=1))
+    with pytest.raises(ValueError, match="cannot change info_codes when resuming"):
+        resume(tmp_path / "run", info_codes=5)
+    for fields, match in (({"info_codes": 13}, r"latent_dim must be at least info_codes=13 .* got 12"),
+                          ({"info_codes": 1}, "info_codes must be an integer >= 2, got 1"),
+                          ({"model": "dcgan", "info_codes": 20}, "info_codes applies to the infogan model only")):
+        with pytest.raises(ValueError, match=match):
+            tiny(data_dir, tmp_path / "x", **fields).validate()
