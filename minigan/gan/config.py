@@ -23,7 +23,7 @@ FIXED_ON_RESUME = ("model", "latent_dim", "width", "dataset", "batch_size", "see
 FIXED_ON_RESUME += ("critic_norm", "gp_weight", "clip", "r1", "r1_every", "spectral_norm", "ema",  # issue 13
                     "lr_schedule")
 FIXED_ON_RESUME += ("class_weight", "fake_class_weight")   # issue 11: conditional models
-FIXED_ON_RESUME += ("info_weight", "info_real_weight", "info_codes")                        # InfoGAN's code term
+FIXED_ON_RESUME += ("info_weight", "info_real_weight", "info_codes")   # InfoGAN
 
 
 @dataclass
