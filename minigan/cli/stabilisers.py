@@ -48,11 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help=f"the settings to start from (default {DEFAULT_PRESET}; --task inpaint: none): "
                             "sngan-info: sngan-ema's recipe for --model infogan with 20 codes, --info-real-weight 1 "
                             "and batch 32, the best measured (docs/stabilisers.md; with another --model, "
-                            "sngan-ema); "
-                            "sngan-ema: hinge, spectral norm, no D norm, lr D 1.6e-3 / G 8e-4, Adam (0, 0.9), "
-                            "EMA 0.995 of G; sngan-ttur: the same D at "
-                            "lr 8e-4 / 4e-4, no EMA; pytorch-dcgan: the PyTorch DCGAN example's (bce, Adam 2e-4 "
-                            "(0.5, 0.999), batch 64, BatchNorm D, no EMA), the reference run")
+                            "sngan-ema); sngan-ema: hinge, spectral norm, no D norm, lr D 1.6e-3 / G 8e-4, Adam "
+                            "(0, 0.9), EMA 0.995 of G; sngan-ttur: the same D at lr 8e-4 / 4e-4, no EMA; "
+                            "pytorch-dcgan: the PyTorch DCGAN example's (bce, Adam 2e-4 (0.5, 0.999), batch 64, "
+                            "BatchNorm D, no EMA), the reference run")
     group.add_argument("--gp-weight", type=non_negative_float, default=None, metavar="LAMBDA",
                        help="wgan-gp: weight of the gradient penalty on interpolates (default 10)")
     group.add_argument("--clip", type=positive_float, default=None, metavar="C",

@@ -107,8 +107,7 @@ def _builder_options(name: str, model_config: dict) -> dict:
     a key the builder does not take is left out, so a checkpoint naming another model than it holds ends in
     the weights' mismatch message rather than a TypeError."""
     accepted = inspect.signature(MODELS[name]).parameters
-    options = {"latent_dim": model_config.get("latent_dim"), "width": model_config.get("width"), **model_config}
-    return {k: v for k, v in options.items() if k in accepted}
+    return {k: v for k, v in model_config.items() if k in accepted}   # a missing size: the model's default
 
 
 def load_generator(path: str | os.PathLike, device: "str | Device" = "cpu"):
