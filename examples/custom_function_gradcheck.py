@@ -59,7 +59,7 @@ class ArraySwish(Swish):
     """A correct first derivative computed on raw arrays: the graph cannot see through it."""
 
     def backward(self, gy):
-        x = self.inputs[0].data
+        x = self.inputs[0].array
         s = 1 / (1 + get_array_module(x).exp(-x))
         return gy * Tensor(s + x * s * (1 - s))  # a constant as far as double backward knows
 

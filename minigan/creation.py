@@ -19,7 +19,7 @@ def _shape(size) -> tuple:
 def tensor(data: Any, requires_grad: bool = False, device: "str | Device | None" = None, dtype=None) -> Tensor:
     """A new leaf tensor. Python floats become float32; NumPy arrays keep their dtype."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     xp_in = backend.get_array_module(data)
     if xp_in is np and not isinstance(data, np.ndarray):
         arr = np.asarray(data)

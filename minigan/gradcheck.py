@@ -53,13 +53,13 @@ def _flat_outputs(fn: Callable, inputs: Sequence) -> np.ndarray:
         outs = _outputs(fn, inputs)
     if not outs:
         return np.zeros(0)
-    return np.concatenate([backend.as_numpy(o.data).reshape(-1).astype(np.float64) for o in outs])
+    return np.concatenate([backend.as_numpy(o.array).reshape(-1).astype(np.float64) for o in outs])
 
 
 def _numerical(fn: Callable, inputs: tuple, i: int, eps: float, directions: np.ndarray | None) -> np.ndarray:
     """Central differences: (n_out, n_in) for the full Jacobian, or (1, n_in) along `directions`."""
     x = inputs[i]
-    data = x.data
+    data = x.array
     columns = []
     # element by element through an index (a reshape(-1) of a non-contiguous array is a copy)
     for index in np.ndindex(*x.shape):
@@ -87,7 +87,7 @@ def _analytical(outputs: tuple, xs: list, rows, n_rows: int) -> list[np.ndarray]
                   retain_graph=True, allow_unused=True)
         for slot, g in enumerate(gs):
             if g is not None:
-                result[slot][r] = backend.as_numpy(g.data).reshape(-1)
+                result[slot][r] = backend.as_numpy(g.array).reshape(-1)
     return result
 
 

@@ -71,7 +71,7 @@ class _Encoder:
                 return {"__float__": repr(obj)}
             return obj
         if isinstance(obj, Tensor):
-            return {"__array__": self._add_array(obj.data, where)}
+            return {"__array__": self._add_array(obj.array, where)}
         if _is_array(obj):
             return {"__array__": self._add_array(obj, where)}
         if isinstance(obj, np.generic):

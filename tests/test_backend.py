@@ -92,7 +92,7 @@ class _FakeCudaArray:
 
 def _fake_cuda_tensor(shape, index=0):
     t = mg.zeros(shape)
-    t.data = _FakeCudaArray(shape, index)
+    t.array = _FakeCudaArray(shape, index)
     return t
 
 
@@ -136,7 +136,7 @@ def test_tensor_knows_its_device_and_moves(device):
     assert isinstance(x.numpy(), np.ndarray)  # always a host array
     assert x.to(device) is x
     on_cpu = x.cpu()
-    assert on_cpu.device == "cpu" and isinstance(on_cpu.data, np.ndarray)
+    assert on_cpu.device == "cpu" and isinstance(on_cpu.array, np.ndarray)
     (on_cpu * 3).sum().backward()  # the gradient flows back to the original device
     assert x.grad.device == device
     np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
@@ -167,7 +167,7 @@ def test_tensor_factory_dtypes(device):
     x = mg.tensor([1.0, 2.0], requires_grad=True, device=device)
     assert x.requires_grad and x.is_leaf and x.device == device
     copy = mg.tensor(x)
-    assert not copy.requires_grad and copy.data is not x.data
+    assert not copy.requires_grad and copy.array is not x.array
 
 
 @pytest.mark.parametrize("factory, expected", [

@@ -29,7 +29,7 @@ class ArrayCube(Cube):
 
     def backward(self, gy):
         (x,) = self.inputs
-        return gy * Tensor(3 * x.data ** 2)
+        return gy * Tensor(3 * x.array ** 2)
 
 
 class WrongSecondInput(Function):
@@ -99,9 +99,9 @@ def test_input_checks(make):
 
 def test_non_contiguous_input(make):
     x = make(np.arange(6.0).reshape(2, 3) / 5)
-    xt = mg.tensor(x.data.T, requires_grad=True)  # tensor() copies, so make a view by hand:
-    xt.data = xt.xp.ascontiguousarray(xt.data).T.copy().T
-    assert not xt.data.flags.c_contiguous
+    xt = mg.tensor(x.array.T, requires_grad=True)  # tensor() copies, so make a view by hand:
+    xt.array = xt.xp.ascontiguousarray(xt.array).T.copy().T
+    assert not xt.array.flags.c_contiguous
     assert mg.gradcheck(lambda t: (t * t).sum(axis=0), [xt])
 
 

@@ -29,10 +29,10 @@ def test_feature_major_is_a_transposed_view_of_a_batch_last_block_and_not_c_orde
 def test_the_ops_that_produce_it():
     # a convolution's output and a wide Linear's output (features > batch) are feature-major views
     y = conv2d(mg.randn(4, 2, 6, 6), mg.randn(3, 2, 3, 3))
-    assert layout.is_feature_major(y.data)
+    assert layout.is_feature_major(y.array)
     lin = nn.Linear(4, 16)
-    assert layout.is_feature_major(lin(mg.randn(8, 4)).data)
-    assert layout.is_c_order(lin.weight.data)  # parameters never are
+    assert layout.is_feature_major(lin(mg.randn(8, 4)).array)
+    assert layout.is_c_order(lin.weight.array)  # parameters never are
 
 
 def test_empty_like_layout_keeps_the_layout():
@@ -71,7 +71,7 @@ def test_a_conv_inputs_leaf_gradient_is_c_order_and_exact():
     gy = np.random.default_rng(2).standard_normal((6, 4, 4, 4))
     conv2d(x, w, stride=2, padding=1).backward(mg.tensor(gy))
     (expected,) = mg.grad(conv2d(x, w, stride=2, padding=1), x, mg.tensor(gy))
-    assert x.grad.data.flags.c_contiguous
+    assert x.grad.array.flags.c_contiguous
     np.testing.assert_array_equal(x.grad.numpy(), expected.numpy())
 
 
@@ -84,5 +84,5 @@ def test_every_parameter_gradient_is_c_order_after_a_discriminator_step():
     real = mg.randn(64, 1, 28, 28)
     fake = G(mg.randn(64, G.latent_dim)).detach()
     (D(real).sum() + D(fake).sum()).backward()
-    grads = [(name, p.grad.data) for name, p in D.named_parameters()]
+    grads = [(name, p.grad.array) for name, p in D.named_parameters()]
     assert grads and all(g.flags.c_contiguous for _, g in grads), [n for n, g in grads if not g.flags.c_contiguous]

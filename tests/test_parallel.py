@@ -65,15 +65,15 @@ def test_dcgan_blocks_give_the_same_bits_threaded(monkeypatch):
     up, bn1 = nn.ConvTranspose2d(8, 4, 4, 2, 1), nn.BatchNorm1d(32)
     lin = nn.Linear(4 * 8 * 8, 32)
     params = [p for m in (conv, bn, up, bn1, lin) for p in m.parameters()]
-    init = [p.data.copy() for p in params]
+    init = [p.array.copy() for p in params]
 
     def run():
         for p, v in zip(params, init):
-            p.data[...] = v
+            p.array[...] = v
             p.grad = None
         for m in (bn, bn1):
-            m.running_mean.data[...] = 0
-            m.running_var.data[...] = 1
+            m.running_mean.array[...] = 0
+            m.running_var.array[...] = 1
         x = mg.tensor(x0, requires_grad=True)
         h = nn.functional.leaky_relu(bn(conv(x)), 0.2)
         z = nn.functional.relu(up(h))

@@ -24,7 +24,7 @@ class Cube(Function):
 
 class NonlinearGy(Cube):
     def backward(self, gy):
-        return super().backward(gy) + Tensor(np.abs(gy.data) * 1e-3)  # depends on |gy|: not linear
+        return super().backward(gy) + Tensor(np.abs(gy.array) * 1e-3)  # depends on |gy|: not linear
 
 
 class Float64Out(Cube):
@@ -34,7 +34,7 @@ class Float64Out(Cube):
 
 class ArrayBackward(Cube):
     def backward(self, gy):
-        return gy * Tensor(3 * self.inputs[0].data ** 2)
+        return gy * Tensor(3 * self.inputs[0].array ** 2)
 
 
 def test_available_devices_lists_the_cpu_first():

@@ -105,7 +105,7 @@ def check_gradients(f: "Function", inputs: tuple, grads: tuple) -> None:
     for i, g in enumerate(grads):
         if g is None:
             continue
-        data = g.data
+        data = g.array
         xp = g.xp
         if data.dtype.kind in "fc" and not bool(xp.isfinite(data).all()):
             kind = "nan" if bool(xp.isnan(data).any()) else "inf"

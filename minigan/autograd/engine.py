@@ -24,7 +24,7 @@ def _as_grad_tensor(g, like: Tensor) -> Tensor:
     """The gradient given for output `like`: ones for None; same shape, device and dtype."""
     if g is None:
         with like.device.scope():
-            return Tensor(like.xp.ones_like(like.data))
+            return Tensor(like.xp.ones_like(like.array))
     if not isinstance(g, Tensor):
         arr = g if _is_cupy_array(g) else np.asarray(g)
         g = Tensor(backend.to_device(arr, like.device))
@@ -32,8 +32,8 @@ def _as_grad_tensor(g, like: Tensor) -> Tensor:
         raise RuntimeError(f"backward: gradient has shape {g.shape} but the tensor has shape {like.shape}")
     if g.device != like.device:
         raise DeviceError(f"backward: gradient is on {g.device} but the tensor is on {like.device}")
-    if g.data.dtype != like.data.dtype:
-        g = astype(g, like.data.dtype)
+    if g.array.dtype != like.array.dtype:
+        g = astype(g, like.array.dtype)
     return g
 
 
@@ -44,8 +44,8 @@ def _fit_grad(fn: Function, x: Tensor, gx) -> Tensor:
     if gx.shape != x.shape:
         raise RuntimeError(
             f"{fn.name}.backward returned a gradient of shape {gx.shape} for an input of shape {x.shape}")
-    if gx.data.dtype != x.data.dtype:
-        gx = astype(gx, x.data.dtype)
+    if gx.array.dtype != x.array.dtype:
+        gx = astype(gx, x.array.dtype)
     return gx
 
 
@@ -57,7 +57,7 @@ def _accumulate(store: dict, t: Tensor, g: Tensor) -> None:
     elif _GradMode.enabled:
         store[key] = (t, entry[1] + g)
     else:
-        store[key] = (t, Tensor(entry[1].data + g.data))
+        store[key] = (t, Tensor(entry[1].array + g.array))
 
 
 def _store_grad(t: Tensor, g: Tensor, create_graph: bool, handed_out: set) -> None:
@@ -74,13 +74,13 @@ def _store_grad(t: Tensor, g: Tensor, create_graph: bool, handed_out: set) -> No
     if create_graph:
         t._grad = g if t._grad is None else t._grad + g
     elif t._grad is None:
-        data = g.data
+        data = g.array
         if data.base is not None or id(data) in handed_out or not data.flags.c_contiguous:
             data = layout.c_order_copy(data)  # a feature-major array in tiles (fast)
         handed_out.add(id(data))
         t._grad = Tensor(data)
     else:
-        t._grad = Tensor(t._grad.data + g.data)
+        t._grad = Tensor(t._grad.array + g.array)
 
 
 def _run_hooks(t: Tensor, g: Tensor) -> Tensor:
@@ -155,7 +155,7 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
             if not t._requires_grad:
                 raise RuntimeError("backward: a tensor given as output does not require grad and has no grad_fn")
             g = _as_grad_tensor(g, t)
-            handed_out.add(id(g.data))
+            handed_out.add(id(g.array))
             _accumulate(grads, t, g)
             if t.creator is None:
                 leaves[id(t)] = t
@@ -212,8 +212,8 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
                     continue
                 # inline fast paths (this loop runs once per graph edge): a Tensor of the right shape
                 # and dtype needs no fitting, and a first gradient no accumulation
-                xd = x.data
-                if type(gx) is not Tensor or gx.data.shape != xd.shape or gx.data.dtype != xd.dtype:
+                xd = x.array
+                if type(gx) is not Tensor or gx.array.shape != xd.shape or gx.array.dtype != xd.dtype:
                     gx = _fit_grad(f, x, gx)
                 key = id(x)
                 if key in grads:
@@ -262,7 +262,7 @@ def backward(tensors: "Tensor | Sequence[Tensor]", grad_tensors: "Tensor | Seque
     if len(grad_tensors) != len(tensors):
         raise ValueError(f"backward: {len(grad_tensors)} gradients for {len(tensors)} tensors")
     for t, g in zip(tensors, grad_tensors):
-        if g is None and t.data.size != 1:
+        if g is None and t.array.size != 1:
             raise RuntimeError(
                 f"backward: grad can be created implicitly only for scalar outputs, got shape {t.shape}; "
                 "pass gradient= a tensor of that shape")
@@ -292,7 +292,7 @@ def grad(outputs: "Tensor | Sequence[Tensor]", inputs: "Tensor | Sequence[Tensor
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
     for o, g in zip(outputs, grad_outputs):
-        if g is None and o.data.size != 1:
+        if g is None and o.array.size != 1:
             raise RuntimeError(
                 f"grad: grad can be created implicitly only for scalar outputs, got shape {o.shape}; "
                 "pass grad_outputs=")

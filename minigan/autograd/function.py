@@ -63,7 +63,7 @@ class Function:
         tensors = tuple([x if isinstance(x, Tensor) else Tensor(x) for x in inputs])
         if len(tensors) > 1:
             for t in tensors:
-                if type(t.data) is not np.ndarray:  # all NumPy (the common case) is one device
+                if type(t.array) is not np.ndarray:  # all NumPy (the common case) is one device
                     _check_same_device(self, tensors)
                     break
         record = False
@@ -74,7 +74,7 @@ class Function:
                     break
         if record:
             self.inputs = tensors
-        ys = self.forward(*[t.data for t in tensors])
+        ys = self.forward(*[t.array for t in tensors])
         single = not isinstance(ys, tuple)
         outputs = (Tensor(ys),) if single else tuple([Tensor(y) for y in ys])
         if record:
@@ -90,12 +90,12 @@ class Function:
             if not single:
                 self._output_meta = tuple([(o.shape, o.dtype) for o in outputs])
             for o in outputs:
-                if o.data.dtype.kind in "fc":
+                if o.array.dtype.kind in "fc":
                     o._requires_grad = True
                     o.creator = self
                     o.generation = gen + 1
             if self._save_outputs:
-                self._saved_outputs = tuple([o.data for o in outputs])
+                self._saved_outputs = tuple([o.array for o in outputs])
         return outputs[0] if single else outputs
 
     def save_outputs(self) -> None:
@@ -119,7 +119,7 @@ class Function:
             o = ref()
             if o is None:
                 o = Tensor(saved[i])
-                if _is_float(o.data.dtype):
+                if _is_float(o.array.dtype):
                     o._requires_grad = True
                     o.creator = self
                     o.generation = self.generation + 1
@@ -150,7 +150,7 @@ class Function:
 
 def _check_same_device(fn: Function, tensors: Sequence[Tensor]) -> None:
     for t in tensors:
-        if type(t.data) is not np.ndarray:
+        if type(t.array) is not np.ndarray:
             break
     else:
         return  # all NumPy: the common case costs one type check per input
@@ -194,6 +194,6 @@ class AsType(Function):
 
 def astype(x: Tensor, dtype) -> Tensor:
     """A differentiable cast: ``astype(x, "float64")``; the same tensor when the dtype already matches."""
-    if np.dtype(dtype) == x.data.dtype:
+    if np.dtype(dtype) == x.array.dtype:
         return x
     return AsType(dtype)(x)

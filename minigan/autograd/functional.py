@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import tensor as _tensor_module
+from . import tensor_math as _tensor_module
 from .engine import grad as _grad
 from .grad_mode import enable_grad
 from .tensor import Tensor
@@ -50,7 +50,7 @@ def _grad_preprocess(inputs: tuple, create_graph: bool) -> tuple:
         if create_graph and x.requires_grad:
             out.append(x * 1.0)
         else:
-            out.append(Tensor(x.data, requires_grad=True))
+            out.append(Tensor(x.array, requires_grad=True))
     return tuple(out)
 
 
@@ -60,7 +60,7 @@ def _postprocess(values: tuple, create_graph: bool) -> tuple:
 
 def _zeros_like(x: Tensor) -> Tensor:
     with x.device.scope():
-        return Tensor(x.xp.zeros_like(x.data))
+        return Tensor(x.xp.zeros_like(x.array))
 
 
 def _autograd_grad(outputs: tuple, inputs: tuple, grad_outputs: tuple, create_graph: bool) -> tuple:
@@ -91,7 +91,7 @@ def _check_v(v, outputs: tuple, fn_name: str, what: str) -> tuple:
             raise RuntimeError(f"{fn_name}: v may be omitted only when the function returns a single "
                                f"one-element tensor, got shapes {[o.shape for o in outputs]}")
         with outputs[0].device.scope():
-            return (Tensor(outputs[0].xp.ones_like(outputs[0].data)),)
+            return (Tensor(outputs[0].xp.ones_like(outputs[0].array)),)
     _, vs = _as_tuple(v, "v", fn_name)
     if len(vs) != len(outputs):
         raise RuntimeError(f"{fn_name}: v has {len(vs)} entries for {len(outputs)} {what}")
@@ -146,14 +146,14 @@ def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     if v is None:
         if len(inputs) != 1 or inputs[0].size != 1:
             raise RuntimeError("jvp: v may be omitted only for a single one-element input")
-        vs = (Tensor(inputs[0].xp.ones_like(inputs[0].data)),)
+        vs = (Tensor(inputs[0].xp.ones_like(inputs[0].array)),)
     else:
         vs = _check_v(v, inputs, "jvp", "inputs")
     # u is a dummy cotangent; J^T u is linear in it, and its vjp along v is J v
     us = []
     for o in outputs:
         with o.device.scope():
-            us.append(Tensor(o.xp.zeros_like(o.data), requires_grad=True))
+            us.append(Tensor(o.xp.zeros_like(o.array), requires_grad=True))
     with enable_grad():
         grad_inputs = _autograd_grad(outputs, inputs, tuple(us), create_graph=True)
     if strict:
@@ -230,7 +230,7 @@ def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = F
             raise RuntimeError(f"hessian: func must return a single one-element tensor, got shapes "
                                f"{[o.shape for o in outs]}")
         out = outs[0]
-        ones = Tensor(out.xp.ones_like(out.data))
+        ones = Tensor(out.xp.ones_like(out.array))
         grads = _autograd_grad((out,), xs, (ones,), create_graph=True)
         return _fill_none(grads, xs, strict, "hessian", "the output")
 
@@ -268,12 +268,12 @@ def _vhp(func: Callable, inputs, v, create_graph: bool, strict: bool, name: str)
         raise RuntimeError(f"{name}: func must return a single one-element tensor, got shapes "
                            f"{[o.shape for o in outputs]}")
     if v is None and len(inputs) == 1 and inputs[0].size == 1:
-        vs = (Tensor(inputs[0].xp.ones_like(inputs[0].data)),)
+        vs = (Tensor(inputs[0].xp.ones_like(inputs[0].array)),)
     else:
         vs = _check_v(v, inputs, name, "inputs")
     out = outputs[0]
     with enable_grad():
-        grads = _autograd_grad((out,), inputs, (Tensor(out.xp.ones_like(out.data)),), create_graph=True)
+        grads = _autograd_grad((out,), inputs, (Tensor(out.xp.ones_like(out.array)),), create_graph=True)
     grads = _fill_none(grads, inputs, strict, name, "the output")
     pairs = [(g, vi) for g, vi in zip(grads, vs) if g.requires_grad]
     hv = (_grad([g for g, _ in pairs], list(inputs), grad_outputs=[vi for _, vi in pairs],

@@ -1,9 +1,8 @@
 """Tensor: an array, its gradient and the Function that made it.
 
-The operators and methods a user calls (``x + y``, ``x.sum()``, ``x.relu()``) are
-written here in the class body so ``help(minigan.Tensor)`` lists them; each looks its op
-up in `minigan.ops` when called (Chainer's late binding), because the ops sit above the
-engine and the engine may not import them.
+This file holds the storage, the gradient and the autograd API. The operators and methods a
+user calls (``x + y``, ``x.sum()``, ``x[i]``) come from two base classes, `MathMethods`
+(tensor_math.py) and `ShapeMethods` (tensor_shape.py); ``help(minigan.Tensor)`` lists them all.
 """
 from __future__ import annotations
 
@@ -14,6 +13,8 @@ import numpy as np
 from .. import backend
 from ..backend import Device
 from .hooks import RemovableHandle
+from .tensor_math import MathMethods
+from .tensor_shape import ShapeMethods
 
 if TYPE_CHECKING:
     from .function import Function
@@ -30,14 +31,16 @@ def _is_float(dtype) -> bool:
 # ---- Tensor -------------------------------------------------------------------------------
 
 
-class Tensor:
+class Tensor(MathMethods, ShapeMethods):
     """An array with a gradient and the function that made it.
 
-    ``data`` is a NumPy or CuPy array; ``creator`` is the `Function` whose output
-    this is (None for leaves); ``generation`` orders the backward pass.
+    ``array`` is the NumPy or CuPy array (Chainer's name); ``data`` is PyTorch's: the
+    same storage as a Tensor outside the graph, so ``nn.init.normal_(m.weight.data, 0, 0.02)``
+    and ``p.data.clamp_(-c, c)`` work as they do there. ``creator`` is the `Function` whose
+    output this is (None for leaves); ``generation`` orders the backward pass.
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "creator", "generation", "_retains_grad",
+    __slots__ = ("array", "_grad", "_requires_grad", "creator", "generation", "_retains_grad",
                  "_hooks", "name", "_writes", "__weakref__")
     # Make `ndarray + tensor` defer to Tensor.__radd__ instead of looping element-wise.
     __array_ufunc__ = None
@@ -46,7 +49,7 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None):
         if type(data) is not np.ndarray:  # the hot path (every op output) skips all of this
             if isinstance(data, Tensor):
-                data = data.data
+                data = data.array
             elif isinstance(data, np.generic):
                 # NumPy turns 0-d results into scalars; keep an array (writable, with its dtype)
                 data = np.asarray(data)
@@ -54,7 +57,7 @@ class Tensor:
                 data = np.asarray(data)  # Python numbers and lists: floats become float32
                 if data.dtype == np.float64:
                     data = data.astype(DEFAULT_DTYPE)
-        self.data = data
+        self.array = data
         self._grad: Tensor | None = None
         self._requires_grad = False
         self.creator: Function | None = None
@@ -66,30 +69,48 @@ class Tensor:
         if requires_grad:
             self.requires_grad = True
 
+    @property
+    def data(self) -> "Tensor":
+        """This tensor's storage as a Tensor outside the graph (PyTorch's ``.data``).
+
+        Writes through it (``t.data.mul_(2)``, ``t.data[0] = 1``) change this tensor without
+        being recorded and without bumping its version counter, as in PyTorch; the raw
+        NumPy/CuPy array is ``t.array``.
+        """
+        return Tensor(self.array)
+
+    @data.setter
+    def data(self, value: "Tensor | Any") -> None:
+        """``t.data = other`` swaps in other's storage (shape and dtype may change, as in PyTorch)."""
+        array = value.array if isinstance(value, Tensor) else value
+        if not isinstance(array, np.ndarray) and not _is_cupy_array(array):
+            raise TypeError(f"Tensor.data must be set to a Tensor or an array, got {type(value).__name__}")
+        self.array = array
+
     # -- descriptive properties
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self.array.size
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self) -> Device:
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def xp(self):
-        return backend.get_array_module(self.data)
+        return backend.get_array_module(self.array)
 
     @property
     def is_leaf(self) -> bool:
@@ -111,9 +132,9 @@ class Tensor:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
-            if value.data.shape != self.data.shape:
+            if value.array.shape != self.array.shape:
                 raise RuntimeError(f"assigned grad has shape {value.shape} but the tensor has shape {self.shape}")
-            if (type(value.data) is not np.ndarray or type(self.data) is not np.ndarray) \
+            if (type(value.array) is not np.ndarray or type(self.array) is not np.ndarray) \
                     and value.device != self.device:  # two NumPy arrays: both on the CPU, nothing to ask
                 raise RuntimeError(f"assigned grad is on {value.device} but the tensor is on {self.device}")
         self._grad = value
@@ -124,9 +145,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if value and not _is_float(self.data.dtype):
+        if value and not _is_float(self.array.dtype):
             raise TypeError(
-                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+                f"only floating-point tensors can require gradients, got dtype {self.array.dtype}")
         if not value and self.creator is not None:
             raise RuntimeError("requires_grad can only be switched off on leaf tensors; use detach()")
         self._requires_grad = bool(value)
@@ -138,16 +159,16 @@ class Tensor:
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __repr__(self) -> str:
-        body = np.array2string(backend.as_numpy(self.data), separator=", ", precision=4,
+        body = np.array2string(backend.as_numpy(self.array), separator=", ", precision=4,
                                threshold=50, prefix="tensor(")
         extras = []
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")
-        if self.data.dtype != DEFAULT_DTYPE:
-            extras.append(f"dtype={self.data.dtype}")
+        if self.array.dtype != DEFAULT_DTYPE:
+            extras.append(f"dtype={self.array.dtype}")
         if self.creator is not None:
             extras.append(f"grad_fn=<{type(self.creator).__name__}Backward>")
         elif self._requires_grad:
@@ -159,12 +180,12 @@ class Tensor:
     # -- conversions
     def numpy(self) -> np.ndarray:
         """A host NumPy array (copied from the GPU when needed); never part of the graph."""
-        return backend.as_numpy(self.data)
+        return backend.as_numpy(self.array)
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.reshape(()).item()
+        return self.array.reshape(()).item()
 
     def tolist(self):
         return self.numpy().tolist()
@@ -176,7 +197,7 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"the truth value of a tensor with shape {self.shape} is ambiguous")
         return bool(self.item())
 
@@ -186,7 +207,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph; it shares the version counter (as in PyTorch)."""
-        out = Tensor(self.data)
+        out = Tensor(self.array)
         if self._writes is None:
             self._writes = []
         out._writes = self._writes
@@ -208,7 +229,7 @@ class Tensor:
                                      "nor a dtype ('float32', 'float64', ...)") from None
             device, dtype = None, device  # t.to(np.float64) or t.to("float64")
         out = self
-        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+        if dtype is not None and np.dtype(dtype) != self.array.dtype:
             out = out.astype(dtype)
         if device is not None and Device(device) != out.device:
             from .function import ToDevice  # circle: Function builds Tensors, so function.py imports this file
@@ -219,141 +240,6 @@ class Tensor:
     def cuda(self, index: int | None = None) -> "Tensor": return self.to("cuda" if index is None else f"cuda:{index}")
     def float(self) -> "Tensor": return self.to(dtype=np.float32)
     def double(self) -> "Tensor": return self.to(dtype=np.float64)
-
-    # -- operators and methods: each calls its op in minigan.ops (bound late, see `_ops` below)
-    def __add__(self, other): return _ops.add(self, other)
-    def __radd__(self, other): return _ops.add(other, self)
-    def __sub__(self, other): return _ops.sub(self, other)
-    def __rsub__(self, other): return _ops.sub(other, self)
-    def __mul__(self, other): return _ops.mul(self, other)
-    def __rmul__(self, other): return _ops.mul(other, self)
-    def __truediv__(self, other): return _ops.div(self, other)
-    def __rtruediv__(self, other): return _ops.div(other, self)
-    def __pow__(self, other): return _ops.pow(self, other)
-    def __rpow__(self, other): return _ops.pow(other, self)
-    def __matmul__(self, other): return _ops.matmul(self, other)
-    def __rmatmul__(self, other): return _ops.matmul(other, self)
-    def __neg__(self): return _ops.neg(self)
-    def __pos__(self): return self
-    def __abs__(self): return _ops.abs(self)
-    # comparisons give plain boolean tensors, outside the graph
-    def __eq__(self, other): return _ops.eq(self, other)  # type: ignore[override]
-    def __ne__(self, other): return _ops.ne(self, other)  # type: ignore[override]
-    def __lt__(self, other): return _ops.lt(self, other)
-    def __le__(self, other): return _ops.le(self, other)
-    def __gt__(self, other): return _ops.gt(self, other)
-    def __ge__(self, other): return _ops.ge(self, other)
-    __hash__ = object.__hash__  # __eq__ is element-wise, identity stays the hash (as in PyTorch)
-    def __getitem__(self, key): return _ops.getitem(self, key)
-
-    def astype(self, dtype) -> "Tensor":
-        """A differentiable cast (the same tensor if the dtype already matches)."""
-        from .function import astype  # circle: Function builds Tensors, so function.py imports this file
-        return astype(self, dtype)
-
-    def exp(self): return _ops.exp(self)
-    def log(self): return _ops.log(self)
-    def sqrt(self): return _ops.sqrt(self)
-    def abs(self): return _ops.abs(self)
-    def sign(self): return _ops.sign(self)
-    def neg(self): return _ops.neg(self)
-    def pow(self, exponent): return _ops.pow(self, exponent)
-    def maximum(self, other): return _ops.maximum(self, other)
-    def minimum(self, other): return _ops.minimum(self, other)
-    def clip(self, min=None, max=None): return _ops.clip(self, min, max)  # noqa: A002 - torch's names
-    clamp = clip
-    def relu(self): return _ops.relu(self)
-    def leaky_relu(self, negative_slope: float = 0.01): return _ops.leaky_relu(self, negative_slope)
-    def sigmoid(self): return _ops.sigmoid(self)
-    def tanh(self): return _ops.tanh(self)
-    def softplus(self): return _ops.softplus(self)
-    def log_sigmoid(self): return _ops.log_sigmoid(self)
-    def softmax(self, axis: int | None = None, *, dim: int | None = None): return _ops.softmax(self, axis, dim=dim)
-    def log_softmax(self, axis: int | None = None, *, dim: int | None = None):
-        return _ops.log_softmax(self, axis, dim=dim)
-    def sin(self): return _ops.sin(self)
-    def cos(self): return _ops.cos(self)
-    def clone(self): return _ops.clone(self)
-    def where(self, condition, other): return _ops.where(condition, self, other)  # torch's x.where(cond, y)
-
-    # reductions take NumPy's axis=/keepdims= or PyTorch's dim=/keepdim= (ops/reduce.py: resolve_dim)
-    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
-        return _ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
-    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
-        return _ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
-    def var(self, axis=None, keepdims: bool = False, unbiased: bool = False, correction: int | None = None, *,
-            dim=None, keepdim: bool | None = None):
-        return _ops.var(self, axis, keepdims, unbiased, correction, dim=dim, keepdim=keepdim)
-    def std(self, axis=None, keepdims: bool = False, unbiased: bool = False, correction: int | None = None, *,
-            dim=None, keepdim: bool | None = None):
-        return _ops.std(self, axis, keepdims, unbiased, correction, dim=dim, keepdim=keepdim)
-    def norm(self, p: "float | str" = 2, dim=None, keepdim: bool = False, *, axis=None, keepdims: bool | None = None):
-        return _ops.norm(self, p, dim, keepdim, axis=axis, keepdims=keepdims)
-    def max(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
-        return _ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
-    def min(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
-        return _ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
-    def logsumexp(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
-        return _ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
-    def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
-        return _ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
-    def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
-        return _ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def numel(self) -> int:
-        """The number of elements (PyTorch's name for `size`)."""
-        return self.data.size
-
-    def t(self) -> "Tensor":
-        """PyTorch's t(): a matrix transposed; 0-d and 1-d tensors come back as they are."""
-        if self.ndim > 2:
-            raise ValueError(f"t() expects a tensor of at most 2 dimensions, got shape {self.shape}; use mT or permute")
-        return self if self.ndim < 2 else _ops.transpose(self)
-
-    def reshape(self, *shape): return _ops.reshape(self, *shape)
-    view = reshape
-    def flatten(self, start_dim: int = 0, end_dim: int = -1): return _ops.flatten(self, start_dim, end_dim)
-    def permute(self, *axes): return _ops.permute(self, *axes)
-    def transpose(self, dim0: int | None = None, dim1: int | None = None): return _ops.transpose(self, dim0, dim1)
-    def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
-    def expand(self, *shape): return _ops.expand(self, *shape)
-    def sum_to(self, shape): return _ops.sum_to(self, shape)
-    def squeeze(self, dim=None, *, axis=None): return _ops.squeeze(self, dim, axis=axis)
-    def unsqueeze(self, dim: int | None = None, *, axis: int | None = None): return _ops.unsqueeze(self, dim, axis=axis)
-    def split(self, split_size_or_sections, dim: int = 0, *, axis: int | None = None):
-        return _ops.split(self, split_size_or_sections, dim, axis=axis)
-    def pad(self, pad_width, value: float = 0.0): return _ops.pad(self, pad_width, value)
-    def matmul(self, other): return _ops.matmul(self, other)
-
-    @property
-    def T(self) -> "Tensor":
-        """All axes reversed."""
-        return _ops.transpose(self)
-
-    @property
-    def mT(self) -> "Tensor":
-        """The last two axes swapped (a batch of matrices transposed)."""
-        return _ops.transpose(self, -1, -2)
-
-    # -- in-place operations and the version counter (ops/inplace.py, autograd/version.py)
-    @property
-    def _version(self) -> int:
-        """How many times this tensor was changed in place (PyTorch's ``t._version``)."""
-        return 0 if self._writes is None else len(self._writes)
-
-    def __setitem__(self, key, value) -> None:
-        """``t[key] = value``; inside the graph the gradient flows to `value` and to t outside `key`."""
-        _ops.setitem(self, key, value)
-
-    def add_(self, other, alpha: float = 1) -> "Tensor": return _ops.add_(self, other, alpha)
-    def sub_(self, other, alpha: float = 1) -> "Tensor": return _ops.sub_(self, other, alpha)
-    def mul_(self, other) -> "Tensor": return _ops.mul_(self, other)
-    def div_(self, other) -> "Tensor": return _ops.div_(self, other)
-    def zero_(self) -> "Tensor": return _ops.zero_(self)
-    def fill_(self, value) -> "Tensor": return _ops.fill_(self, value)
-    def clamp_(self, min=None, max=None) -> "Tensor": return _ops.clamp_(self, min, max)  # noqa: A002
-    clip_ = clamp_
-    def copy_(self, src) -> "Tensor": return _ops.copy_(self, src)
 
     # -- autograd API
     def retain_grad(self) -> None:
@@ -384,11 +270,6 @@ class Tensor:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
         from .engine import backward  # circle: the engine works on Tensors, so engine.py imports this file
         backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph)
-
-
-# minigan.ops, bound by ops/__init__.py when it is imported. The ops sit above the engine, so
-# this file may not import them; the methods above look each op up here when they are called.
-_ops: Any = None
 
 
 def _is_cupy_array(obj) -> bool:

@@ -11,7 +11,7 @@ PyTorch's error instead of computing a wrong gradient from the new values::
     # RuntimeError: one of the variables needed for gradient computation has been modified
     # by an inplace operation: tensor of shape (3,) ... is at version 1; expected version 0
 
-Optimisers update ``p.data`` arrays directly, as ``p.data`` does in PyTorch: those writes
+Optimisers update ``p.array`` arrays directly, as ``p.array`` does in PyTorch: those writes
 are not versioned (and cost nothing).
 
 minigan's Functions keep every input (``self.inputs``), and the graph reaches a tensor's

@@ -59,11 +59,11 @@ class EMA:
                 if name != src_name or avg.shape != p.shape:
                     raise RuntimeError(f"EMA: the source module no longer matches its average ({src_name} "
                                        f"{tuple(p.shape)} vs {name} {tuple(avg.shape)})")
-                a = avg.data
-                a += (1.0 - d) * (p.data.astype(a.dtype, copy=False) - a)  # lerp towards p
+                a = avg.array
+                a += (1.0 - d) * (p.array.astype(a.dtype, copy=False) - a)  # lerp towards p
             for (name, avg), (_, b) in zip(self.module.named_buffers(), self.source.named_buffers()):
                 if avg is not None and b is not None:
-                    avg.data[...] = b.data
+                    avg.array[...] = b.array
         self.num_updates += 1
 
     def __call__(self, *args, **kwargs):

@@ -66,7 +66,7 @@ class InfoGenerator(nn.Module):
     def codes_of(self, z: Tensor):
         """The category each noise row asks for: argmax of its first `codes` entries (int64 array, shape (N,))."""
         self._check_noise(z)
-        data = z.data if isinstance(z, Tensor) else z
+        data = z.array if isinstance(z, Tensor) else z
         return data[:, :self.codes].argmax(axis=1)
 
     def forward(self, z: Tensor) -> Tensor:

@@ -40,7 +40,7 @@ def check_labels(labels, num_classes: int, batch: int, op: str, *, device: "str 
     if labels is None:
         raise TypeError(f"{op}: labels are required (one class index per sample, shape ({batch},)); "
                         f"this is a conditional model")
-    data = labels.data if isinstance(labels, Tensor) else labels
+    data = labels.array if isinstance(labels, Tensor) else labels
     if not hasattr(data, "dtype"):  # a list or tuple
         data = np.asarray(data)
     shape, dtype = tuple(data.shape), str(data.dtype)
@@ -101,7 +101,7 @@ def uniform_labels(n: int, num_classes: int = NUM_CLASSES, *, device: "str | Dev
     n, num_classes = _count(n), _count(num_classes, "num_classes")
     u = creation.rand(n, dtype=np.float64, device=device)
     # floor(u * K) with u < 1 in float64 stays below K; the int cast happens on the device
-    return Tensor((u.data * num_classes).astype(np.int64))
+    return Tensor((u.array * num_classes).astype(np.int64))
 
 
 def conditional_grid_inputs(num_classes: int, per_row: int, latent_dim: int, *, seed: int | None = 0

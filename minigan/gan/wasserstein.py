@@ -47,4 +47,4 @@ def clip_weights_(parameters: "Module | Iterable[Tensor]", clip: float = 0.01) -
     with no_grad():
         for p in params:
             xp = p.xp
-            xp.clip(p.data, -clip, clip, out=p.data)
+            xp.clip(p.array, -clip, clip, out=p.array)

@@ -56,9 +56,9 @@ def register_affine(module, shape: tuple, affine: bool, bias: bool, device=None,
 def reset_affine(module) -> None:
     """Back to weight = 1, bias = 0, for whichever of them the layer has."""
     if module.weight is not None:
-        module.weight.data[...] = 1
+        module.weight.array[...] = 1
     if module.bias is not None:
-        module.bias.data[...] = 0
+        module.bias.array[...] = 0
 
 
 def _ntuple(n: int, name: str):

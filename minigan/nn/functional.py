@@ -67,7 +67,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     if beta != 1:
         out = out * (1.0 / beta)
     if threshold is not None:
-        linear_part = bx.data > threshold
+        linear_part = bx.array > threshold
         if linear_part.any():
             out = where(linear_part, input, out)
     return out

@@ -1,6 +1,6 @@
 """Weight initialisation, in place, with PyTorch's names, formulas and defaults.
 
-Every function fills ``tensor.data`` in place (the Parameter object and its array
+Every function fills ``tensor.array`` in place (the Parameter object and its array
 are kept, so an optimiser bound to them keeps working), keeps the tensor's dtype
 (a float32 weight never silently becomes float64), records no graph, and draws
 from minigan's seeded generator for the tensor's device, so
@@ -27,7 +27,7 @@ def _check(tensor) -> Tensor:
 
 
 def _fill(tensor: Tensor, values) -> Tensor:
-    """Write `values` (an array or scalar) into tensor.data in place, cast to its dtype (Tensor.copy_)."""
+    """Write `values` (an array or scalar) into tensor.array in place, cast to its dtype (Tensor.copy_)."""
     with no_grad():
         return tensor.copy_(values)
 

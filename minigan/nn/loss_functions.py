@@ -52,7 +52,7 @@ def _same_shape(name: str, input: Tensor, target: Tensor) -> None:
 def _float_target(name: str, input: Tensor, target) -> Tensor:
     target = _as_tensor(target, input)
     if not _is_float(target.dtype):
-        target = Tensor(target.data.astype(input.dtype))
+        target = Tensor(target.array.astype(input.dtype))
     _same_shape(name, input, target)
     return target
 
@@ -97,7 +97,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_av
 
 
 def _shape_of(t):
-    return None if t is None else tuple(np.shape(t.data if isinstance(t, Tensor) else t))
+    return None if t is None else tuple(np.shape(t.array if isinstance(t, Tensor) else t))
 
 
 # ---- binary cross-entropy on probabilities --------------------------------------------------
@@ -110,7 +110,7 @@ def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, 
     reduction = _reduction(name, reduction, size_average, reduce)
     input = _as_tensor(input)
     target = _float_target(name, input, target)
-    data = input.data
+    data = input.array
     if data.size and bool(((data < 0) | (data > 1)).any()):
         raise ValueError(f"{name}: all elements of input should be between 0 and 1")
     if weight is None:
@@ -168,7 +168,7 @@ def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None, reduct
     ad = _abs(d)
     if beta == 0:
         return _reduce(ad, reduction)
-    loss = where(ad.data < beta, d * d * (0.5 / beta), ad - 0.5 * beta)
+    loss = where(ad.array < beta, d * d * (0.5 / beta), ad - 0.5 * beta)
     return _reduce(loss, reduction)
 
 
@@ -182,7 +182,7 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
         raise ValueError(f"{name}: delta must be positive, got {delta}")
     d = input - target
     ad = _abs(d)
-    loss = where(ad.data < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
+    loss = where(ad.array < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
     return _weighted(name, loss, weight, input, reduction)
 
 
@@ -217,7 +217,7 @@ def _nll_from_log_probs(name: str, logp2: Tensor, target: Tensor, c: int, weight
     differentiable to any order.
     """
     xp = logp2.xp
-    t = target.data.reshape(-1)
+    t = target.array.reshape(-1)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{name}: class-index targets must be integers, got dtype {t.dtype} "
                         "(float targets of the input's shape are class probabilities)")
@@ -229,7 +229,7 @@ def _nll_from_log_probs(name: str, logp2: Tensor, target: Tensor, c: int, weight
     rows = xp.arange(t.size)
     w_rows = xp.ones(t.size, dtype=logp2.dtype)
     if weight is not None:
-        w = weight.data if isinstance(weight, Tensor) else xp.asarray(weight)
+        w = weight.array if isinstance(weight, Tensor) else xp.asarray(weight)
         if w.shape != (c,):
             raise ValueError(f"{name}: weight must have shape ({c},), got {tuple(w.shape)}")
         w_rows = w.astype(logp2.dtype, copy=False)[valid_t]
@@ -282,7 +282,7 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None, ignore_
     xp = input.xp
     w = None
     if weight is not None:
-        w = weight.data if isinstance(weight, Tensor) else xp.asarray(weight)
+        w = weight.array if isinstance(weight, Tensor) else xp.asarray(weight)
         if w.shape != (c,):
             raise ValueError(f"{name}: weight must have shape ({c},), got {tuple(w.shape)}")
         w = w.astype(input.dtype, copy=False)
@@ -339,7 +339,7 @@ def kl_div(input: Tensor, target, size_average=None, reduce=None, reduction: str
         loss = exp(target) * (target - input)
     else:
         # xlogy(t, t) - t * x, with 0 log 0 = 0 (the gradient of t is taken where t > 0)
-        positive = target.data > 0
+        positive = target.array > 0
         safe = where(positive, target, 1.0)
         loss = where(positive, target * log(safe), 0.0) - target * input
     out = _reduce(loss, reduction)

@@ -329,9 +329,9 @@ class Module(StateDictMixin, DeviceMixin):
             if set_to_none:
                 p.grad = None
             elif p.grad.creator is not None:
-                p.grad = Tensor(p.grad.xp.zeros_like(p.grad.data))
+                p.grad = Tensor(p.grad.xp.zeros_like(p.grad.array))
             else:
-                p.grad.data[...] = 0
+                p.grad.array[...] = 0
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
         """Call ``fn`` on every child (recursively) and then on this module; e.g. custom init."""

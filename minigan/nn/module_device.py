@@ -6,7 +6,7 @@ replaced, so an optimiser built before ``to()`` keeps working.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, Self
+from typing import Any, Callable
 
 import numpy as np
 
@@ -51,7 +51,7 @@ def _parse_to(*args, **kwargs) -> tuple[Device | None, Any]:
 class DeviceMixin:
     """`to`, `cpu`, `cuda`, `float`, `double`, `type` for Module (which provides `modules()`)."""
 
-    def _apply_arrays(self, convert: Callable[[Any, bool], Any]) -> Self:
+    def _apply_arrays(self, convert: Callable[[Any, bool], Any]) -> "DeviceMixin":
         """Replace the array inside every parameter, gradient and buffer, keeping the objects.
 
         Optimisers hold the Parameter objects, so they keep working after ``to()``.
@@ -63,14 +63,14 @@ class DeviceMixin:
                 if t is None or id(t) in seen:
                     continue
                 seen.add(id(t))
-                floating = t.data.dtype.kind in "fc"
-                t.data = convert(t.data, floating)
+                floating = t.array.dtype.kind in "fc"
+                t.array = convert(t.array, floating)
                 if t.grad is not None:
-                    g = convert(t.grad.data, floating)
+                    g = convert(t.grad.array, floating)
                     t.grad = Tensor(g)
         return self
 
-    def to(self, *args, **kwargs) -> Self:
+    def to(self, *args, **kwargs) -> "DeviceMixin":
         """Move parameters and buffers to a device and/or cast floating ones to a dtype, in place.
 
         ``model.to("cuda")``, ``model.to("float64")``, ``model.to("cpu", dtype=np.float32)``,
@@ -87,19 +87,19 @@ class DeviceMixin:
 
         return self._apply_arrays(convert)
 
-    def cpu(self) -> Self:
+    def cpu(self) -> "DeviceMixin":
         return self.to("cpu")
 
-    def cuda(self, device: int | str | None = None) -> Self:
+    def cuda(self, device: int | str | None = None) -> "DeviceMixin":
         if device is None:
             return self.to("cuda")
         return self.to(device if isinstance(device, (str, Device)) else f"cuda:{int(device)}")
 
-    def float(self) -> Self:
+    def float(self) -> "DeviceMixin":
         return self.to(dtype=np.float32)
 
-    def double(self) -> Self:
+    def double(self) -> "DeviceMixin":
         return self.to(dtype=np.float64)
 
-    def type(self, dst_type) -> Self:
+    def type(self, dst_type) -> "DeviceMixin":
         return self.to(dtype=dst_type)

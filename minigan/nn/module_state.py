@@ -33,10 +33,10 @@ class StateDictMixin:
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
         for name, param in self._parameters.items():
             if param is not None:
-                destination[prefix + name] = param if keep_vars else _host_copy(param.data)
+                destination[prefix + name] = param if keep_vars else _host_copy(param.array)
         for name, buf in self._buffers.items():
             if buf is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buf if keep_vars else _host_copy(buf.data)
+                destination[prefix + name] = buf if keep_vars else _host_copy(buf.array)
 
     def state_dict(self, *args, destination: dict | None = None, prefix: str = "",
                    keep_vars: bool = False) -> "OrderedDict[str, Any]":
@@ -103,7 +103,7 @@ class StateDictMixin:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors))
         for target, array in values:
-            dst = target.data
+            dst = target.array
             src = backend.to_device(array, backend.device_of(dst))
             xp = backend.get_array_module(dst)
             dst[...] = xp.asarray(src).astype(dst.dtype, copy=False)
@@ -118,7 +118,7 @@ def _host_copy(array) -> np.ndarray:
 def _as_array(value):
     """A NumPy/CuPy array from a state-dict value, or None when it is not array-like."""
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     if isinstance(value, np.ndarray) or backend.get_array_module(value) is not np:
         return value
     if isinstance(value, (int, float, bool, np.generic)):

@@ -24,7 +24,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty((0,), dtype=dtype or DEFAULT_DTYPE)
         elif isinstance(data, Tensor):
-            data = data.data
+            data = data.array
             if dtype is not None and np.dtype(dtype) != data.dtype:
                 data = data.astype(dtype)
         else:
@@ -44,15 +44,15 @@ class Parameter(Tensor):
 
     def __reduce_ex__(self, protocol):
         # deepcopy / pickle: a new Parameter with a copy of the array (CuPy arrays pickle too).
-        return (_rebuild_parameter, (self.data, self.requires_grad, self.name))
+        return (_rebuild_parameter, (self.array, self.requires_grad, self.name))
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        out = Parameter(Tensor(self.data.copy()), requires_grad=self.requires_grad)
+        out = Parameter(Tensor(self.array.copy()), requires_grad=self.requires_grad)
         out.name = self.name
         if self.grad is not None:
-            out.grad = Tensor(self.grad.data.copy())
+            out.grad = Tensor(self.grad.array.copy())
         memo[id(self)] = out
         return out
 

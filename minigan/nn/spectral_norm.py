@@ -59,13 +59,13 @@ class SpectralNorm:
         v = getattr(module, self.name + "_v")
         mat = self.reshape_weight_to_matrix(weight)
         if do_power_iteration:
-            m = mat.data
+            m = mat.array
             for _ in range(self.n_power_iterations):
                 # in place, so the buffers (and the state dict) hold the latest estimate
-                v.data[...] = _normalize(m.T @ u.data, self.eps)
-                u.data[...] = _normalize(m @ v.data, self.eps)
+                v.array[...] = _normalize(m.T @ u.array, self.eps)
+                u.array[...] = _normalize(m @ v.array, self.eps)
         # copies: later in-place updates of the buffers must not change this forward's graph
-        u_c, v_c = Tensor(u.data.copy()), Tensor(v.data.copy())
+        u_c, v_c = Tensor(u.array.copy()), Tensor(v.array.copy())
         sigma = (u_c * (mat @ v_c)).sum()
         return weight / sigma
 
@@ -74,7 +74,7 @@ class SpectralNorm:
             weight = self.compute_weight(module, do_power_iteration=False)
         for suffix in ("", "_u", "_v", "_orig"):
             delattr(module, self.name + suffix)
-        module.register_parameter(self.name, Parameter(Tensor(weight.data.copy())))
+        module.register_parameter(self.name, Parameter(Tensor(weight.array.copy())))
 
     def __call__(self, module: Module, inputs) -> None:
         setattr(module, self.name, self.compute_weight(module, do_power_iteration=module.training))
@@ -93,11 +93,11 @@ class SpectralNorm:
         # u, v start random and normalised, as PyTorch's (not yet power-iterated)
         u = randn(h, dtype=weight.dtype, device=weight.device)
         v = randn(w, dtype=weight.dtype, device=weight.device)
-        u.data[...] = _normalize(u.data, eps)
-        v.data[...] = _normalize(v.data, eps)
+        u.array[...] = _normalize(u.array, eps)
+        v.array[...] = _normalize(v.array, eps)
         delattr(module, name)
         module.register_parameter(name + "_orig", weight)
-        setattr(module, name, Tensor(weight.data))
+        setattr(module, name, Tensor(weight.array))
         module.register_buffer(name + "_u", u)
         module.register_buffer(name + "_v", v)
         module.register_forward_pre_hook(fn)

@@ -27,7 +27,7 @@ def _as_list(parameters) -> list:
 
 def get_total_norm(tensors: Iterable, norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
     """The norm of all the given arrays' elements together (each tensor's norm, then the norm of those)."""
-    arrays = [t.data if isinstance(t, Tensor) else t for t in _as_list(tensors)]
+    arrays = [t.array if isinstance(t, Tensor) else t for t in _as_list(tensors)]
     arrays = [a for a in arrays if a is not None]
     norm_type = float(norm_type)
     if not arrays:
@@ -72,7 +72,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     if coef < 1.0 or not math.isfinite(coef):
         with no_grad():
             for p in params:
-                g = p.grad.data
+                g = p.grad.array
                 p.grad = Tensor(g * g.dtype.type(coef))
     return total
 
@@ -88,7 +88,7 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     v = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:
-            g = p.grad.data
+            g = p.grad.array
             p.grad = Tensor(backend.get_array_module(g).clip(g, -v, v).astype(g.dtype, copy=False))
 
 
@@ -102,7 +102,7 @@ def parameters_to_vector(parameters) -> Tensor:
 
 def vector_to_parameters(vec: Tensor, parameters) -> None:
     """Copy consecutive slices of the 1-D `vec` into the parameters' arrays (in place)."""
-    data = vec.data if isinstance(vec, Tensor) else vec
+    data = vec.array if isinstance(vec, Tensor) else vec
     if data.ndim != 1:
         raise TypeError(f"expected a 1-D vector, got shape {tuple(data.shape)}")
     params = _as_list(parameters)
@@ -112,5 +112,5 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     offset = 0
     for p in params:
         n = p.size
-        p.data[...] = data[offset:offset + n].reshape(p.shape)
+        p.array[...] = data[offset:offset + n].reshape(p.shape)
         offset += n

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from ..autograd import tensor as _tensor_module
+from ..autograd import tensor as _tensor_module, tensor_math as _tensor_math, tensor_shape as _tensor_shape
 from . import activation, arith, inplace, linalg, reduce, shape, trig
 from .activation import leaky_relu, log_sigmoid, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from .arith import (abs, add, astype, clamp, clip, div, eq, exp, ge, gt, le, log, lt, maximum, minimum, mul, ne,
@@ -18,4 +18,4 @@ from .trig import cos, sin
 
 
 # Tensor's methods (written in its class body) call the ops through this binding.
-_tensor_module._ops = sys.modules[__name__]
+_tensor_module._ops = _tensor_math._ops = _tensor_shape._ops = sys.modules[__name__]

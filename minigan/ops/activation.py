@@ -54,7 +54,7 @@ class ReLU(Function):
         return y
 
     def backward(self, gy):
-        return _MaskScale(self.outputs[0].data, 0.0, from_values=True)(gy)
+        return _MaskScale(self.outputs[0].array, 0.0, from_values=True)(gy)
 
 
 def relu(x: Tensor) -> Tensor:

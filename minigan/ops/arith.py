@@ -22,7 +22,7 @@ def as_operand(x, like: Tensor) -> Tensor:
     """
     if isinstance(x, Tensor):
         return x
-    like_dtype = like.data.dtype
+    like_dtype = like.array.dtype
     if isinstance(x, (bool, int, float, np.number)):
         dtype = like_dtype
         if not _is_float(dtype):
@@ -30,7 +30,7 @@ def as_operand(x, like: Tensor) -> Tensor:
                 dtype = np.dtype(DEFAULT_DTYPE)
             elif dtype.kind == "b" and not isinstance(x, (bool, np.bool_)):
                 dtype = np.dtype(np.int64)
-        if type(like.data) is np.ndarray:
+        if type(like.array) is np.ndarray:
             return Tensor(np.asarray(x, dtype=dtype))
         with like.device.scope():  # a fill kernel, not a blocking host-to-device copy
             return Tensor(like.xp.full((), x, dtype=dtype))
@@ -38,7 +38,7 @@ def as_operand(x, like: Tensor) -> Tensor:
         arr = x
     else:
         arr = np.asarray(x)
-        if type(like.data) is not np.ndarray:
+        if type(like.array) is not np.ndarray:
             arr = backend.to_device(arr, like.device)
     if _is_float(like_dtype) and arr.dtype != like_dtype:
         arr = arr.astype(like_dtype)
@@ -52,12 +52,12 @@ def _pair(a, b) -> tuple[Tensor, Tensor]:
         a = as_operand(a, b)
     elif not isinstance(b, Tensor):
         b = as_operand(b, a)
-    if a.data.dtype != b.data.dtype:
-        a_float, b_float = _is_float(a.data.dtype), _is_float(b.data.dtype)
+    if a.array.dtype != b.array.dtype:
+        a_float, b_float = _is_float(a.array.dtype), _is_float(b.array.dtype)
         if a_float and not b_float:
-            b = Tensor(b.data.astype(a.data.dtype))
+            b = Tensor(b.array.astype(a.array.dtype))
         elif b_float and not a_float:
-            a = Tensor(a.data.astype(b.data.dtype))
+            a = Tensor(a.array.astype(b.array.dtype))
     return a, b
 
 
@@ -263,10 +263,10 @@ def mul(a, b) -> Tensor:
 def div(a, b) -> Tensor:
     """True division; integer operands give float32 (not NumPy's float64)."""
     a, b = _pair(a, b)
-    if not _is_float(a.data.dtype):
-        a = Tensor(a.data.astype(DEFAULT_DTYPE))
-    if not _is_float(b.data.dtype):
-        b = Tensor(b.data.astype(a.data.dtype))
+    if not _is_float(a.array.dtype):
+        a = Tensor(a.array.astype(DEFAULT_DTYPE))
+    if not _is_float(b.array.dtype):
+        b = Tensor(b.array.astype(a.array.dtype))
     return Div()(a, b)
 
 
@@ -310,7 +310,7 @@ def where(cond, a, b) -> Tensor:
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(a)
     a, b = _pair(a, b)
-    return Where(cond.data if isinstance(cond, Tensor) else cond)(a, b)
+    return Where(cond.array if isinstance(cond, Tensor) else cond)(a, b)
 
 
 def maximum(a, b) -> Tensor:
@@ -336,10 +336,10 @@ def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - mirrors torch
     out = x
     if min is not None:
         lower = as_operand(min, x)
-        out = where(out.data < lower.data, lower, out)
+        out = where(out.array < lower.array, lower, out)
     if max is not None:
         upper = as_operand(max, x)
-        out = where(out.data > upper.data, upper, out)
+        out = where(out.array > upper.array, upper, out)
     return out
 
 
@@ -352,7 +352,7 @@ clamp = clip
 def _compare(op):
     def compare(a, b) -> Tensor:
         a, b = _pair(a, b)
-        return Tensor(op(a.data, b.data))
+        return Tensor(op(a.array, b.array))
 
     return compare
 

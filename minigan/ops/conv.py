@@ -148,7 +148,7 @@ class Conv2d(Function):
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_input_grad
         # both gradients read gy in batch-last order: transpose it once (free if it already is)
-        gy_cn = batch_last(gy.data) if need[0] and need[1] else None
+        gy_cn = batch_last(gy.array) if need[0] and need[1] else None
         gx = ConvTranspose2d(self.params, x.shape[2:], gy_cn)(gy, w) if need[0] else None
         gw = Conv2dWeightGrad(self.params, w.shape[2:], self.cols, gy_cn)(x, gy) if need[1] else None
         if len(need) == 2:
@@ -178,7 +178,7 @@ class ConvTranspose2d(Function):
         gx = gw = None
         if need[0] or need[1]:
             # both gradients read the same columns of gy: compute them once
-            cols = _columns(gy.data, w.shape[2:], self.params, x.shape[2:])
+            cols = _columns(gy.array, w.shape[2:], self.params, x.shape[2:])
             if need[0]:
                 gx = Conv2d(self.params, x.shape[2:], cols)(gy, w)
             if need[1]:

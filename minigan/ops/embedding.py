@@ -57,7 +57,7 @@ def embedding(input, weight: Tensor, padding_idx: int | None = None, max_norm: f
     ``padding_idx`` rows get no gradient; ``max_norm`` renormalises the looked-up
     rows of ``weight`` in place first, as PyTorch does.
     """
-    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    idx = input.array if isinstance(input, Tensor) else np.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     n = weight.shape[0]
@@ -76,16 +76,16 @@ def embedding(input, weight: Tensor, padding_idx: int | None = None, max_norm: f
     if max_norm is not None:
         with no_grad():
             rows = weight.xp.unique(idx)
-            sel = weight.data[rows]
+            sel = weight.array[rows]
             norms = (abs(sel) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
             scale = weight.xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(weight.dtype)
-            weight.data[rows] = sel * scale[:, None]
+            weight.array[rows] = sel * scale[:, None]
     return Embedding(idx, padding_idx)(weight)
 
 
 def one_hot(tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding with a trailing class dimension, as torch.nn.functional.one_hot."""
-    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    idx = tensor.array if isinstance(tensor, Tensor) else np.asarray(tensor)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected an integer tensor, got dtype {idx.dtype}")
     xp = backend.get_array_module(idx)

@@ -107,8 +107,8 @@ def instance_norm(input: Tensor, running_mean=None, running_var=None, weight: Te
     factor = float(momentum)
     for running, stat, scale in ((running_mean, mu, 1.0), (running_var, var, spatial / (spatial - 1))):
         if running is not None:
-            r = running.data if isinstance(running, Tensor) else running
-            batch = stat.data.reshape(n, c).mean(axis=0) * scale
+            r = running.array if isinstance(running, Tensor) else running
+            batch = stat.array.reshape(n, c).mean(axis=0) * scale
             r *= 1.0 - factor
             r += (batch * factor).astype(r.dtype, copy=False)
     return _affine(y, weight, bias)

@@ -4,7 +4,7 @@ Each one bumps the tensor's version counter (see `minigan.autograd.version`), so
 backward that would read the old value raises instead of returning a wrong gradient.
 
 - Outside the graph (grad mode off, or nothing involved requires grad) the new value is
-  written into ``x.data`` itself, as NumPy would: `nn.init` and manual updates under
+  written into ``x.array`` itself, as NumPy would: `nn.init` and manual updates under
   ``no_grad()`` work this way.
 - Inside the graph the op is differentiable: it is computed out of place from a tensor
   that takes over x's history, and x becomes its output (x gets the new array, so the
@@ -77,7 +77,7 @@ def _inplace(t: Tensor, op: str, compute, operands: tuple = ()) -> Tensor:
     if recording and t.creator is None and t._requires_grad:
         raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation. "
                            "Wrap the update in `with minigan.no_grad():`, or work on a clone().")
-    if recording and t.data.base is not None:
+    if recording and t.array.base is not None:
         raise RuntimeError(f"{op}: this tensor's array (shape {t.shape}) is a view of another array (a reshape, "
                            "transpose or slice, perhaps of another tensor's); in-place changes of views are not "
                            "versioned inside the graph: clone() it first or use the out-of-place op")
@@ -87,19 +87,19 @@ def _inplace(t: Tensor, op: str, compute, operands: tuple = ()) -> Tensor:
             new = compute(t)
         _check_result(t, new, op)
         try:
-            t.data[...] = new.data
+            t.array[...] = new.array
         except ValueError as exc:  # a read-only broadcast array
             raise ValueError(f"{op}: cannot write into this tensor's array ({exc}); clone() it first") from None
         return t
     # the old history moves to `old`; t becomes the output of the op computed from it
-    old = Tensor(t.data)
+    old = Tensor(t.array)
     old._requires_grad, old.creator, old.generation = t._requires_grad, t.creator, t.generation
     old._writes = list(t._writes)  # a Function that saved t as its output sees the write and raises
     if t.creator is not None:
         t.creator._outputs = tuple(weakref.ref(old) if r() is t else r for r in t.creator._outputs)
     new = compute(old)
     _check_result(t, new, op)
-    t.data = new.data
+    t.array = new.array
     if new.creator is not None:
         t.creator, t.generation, t._requires_grad = new.creator, new.generation, True
         new.creator._outputs = (weakref.ref(t),)
@@ -113,7 +113,7 @@ def _check_result(t: Tensor, new: Tensor, op: str) -> None:
     if t.dtype.kind in "biu" and new.dtype.kind in "fc":
         raise TypeError(f"{op}: result type {new.dtype} cannot be cast to the tensor's dtype {t.dtype}")
     if new.dtype != t.dtype:
-        new.data = new.data.astype(t.dtype)
+        new.array = new.array.astype(t.dtype)
 
 
 def setitem(t: Tensor, key, value) -> Tensor:
@@ -122,7 +122,7 @@ def setitem(t: Tensor, key, value) -> Tensor:
     key = prepare_key(t, key)
     if not _recording(t, (value,)):  # the fast path: nn.init and writes under no_grad()
         bump_version(t)
-        t.data[key] = value.data
+        t.array[key] = value.array
         return t
     return _inplace(t, "setitem", lambda old: SetItem(key)(old, value), (value,))
 

@@ -264,8 +264,8 @@ def batch_norm_eval(x: Tensor, running_mean, running_var, gamma: Tensor | None, 
     xp = x.xp
     c = x.shape[1]
     bshape = (1, c) + (1,) * (x.ndim - 2)
-    rm = running_mean.data if isinstance(running_mean, Tensor) else running_mean
-    rv = running_var.data if isinstance(running_var, Tensor) else running_var
+    rm = running_mean.array if isinstance(running_mean, Tensor) else running_mean
+    rv = running_var.array if isinstance(running_var, Tensor) else running_var
     inv_std = (1.0 / xp.sqrt(rv + eps)).astype(x.dtype, copy=False)
     if gamma is None:
         scale = Tensor(inv_std)
@@ -337,11 +337,11 @@ def batch_norm(input: Tensor, running_mean, running_var, weight: Tensor | None =
         else:
             factor = float(momentum)
         if running_mean is not None:
-            rm = running_mean.data if isinstance(running_mean, Tensor) else running_mean
+            rm = running_mean.array if isinstance(running_mean, Tensor) else running_mean
             rm *= 1.0 - factor
             rm += (batch_mean * factor).astype(rm.dtype, copy=False)
         if running_var is not None:
-            rv = running_var.data if isinstance(running_var, Tensor) else running_var
+            rv = running_var.array if isinstance(running_var, Tensor) else running_var
             rv *= 1.0 - factor
             rv += (batch_var * (factor * m / (m - 1))).astype(rv.dtype, copy=False)
     return y

@@ -127,8 +127,8 @@ def norm(x: Tensor, p: "float | str" = 2, dim=None, keepdim: bool = False, *, ax
     if p == 2:
         squares = Sum(axes, keepdim)(x * x)
         # sqrt'(0) is infinite; where the norm is 0 take the subgradient 0 instead (torch does)
-        zero = squares.data == 0
-        safe = arith.where(zero, Tensor(squares.xp.ones_like(squares.data)), squares)
+        zero = squares.array == 0
+        safe = arith.where(zero, Tensor(squares.xp.ones_like(squares.array)), squares)
         return arith.where(zero, squares, arith.pow_scalar(safe, 0.5))
     return arith.pow_scalar(Sum(axes, keepdim)(arith.pow_scalar(arith.abs(x), p)), 1.0 / p)
 
@@ -146,9 +146,9 @@ class _Extreme(Function):
 
     def backward(self, gy):
         x, = self.inputs
-        y = self.outputs[0].data
+        y = self.outputs[0].array
         shape = _kept_shape(x.shape, self.axes)
-        mask = x.data == y.reshape(shape)
+        mask = x.array == y.reshape(shape)
         weight = mask / mask.sum(axis=self.axes, keepdims=True)
         g = reshape(gy, shape) if not self.keepdims else gy
         return broadcast_to(g, x.shape) * Tensor(weight.astype(x.dtype, copy=False))
@@ -177,7 +177,7 @@ def logsumexp(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim
     """log(sum(exp(x))) over `axis` (or ``dim=``), shifted by the (constant) max, so it never overflows."""
     axis, keepdims = resolve_dim("logsumexp", axis, dim, keepdims, keepdim)
     axes = _axes(axis, x.ndim, "logsumexp")
-    shift = x.data.max(axis=axes, keepdims=True)
+    shift = x.array.max(axis=axes, keepdims=True)
     xp = backend.get_array_module(shift)
     shift = xp.where(xp.isfinite(shift), shift, 0)
     shifted = x - Tensor(shift)
@@ -189,11 +189,11 @@ def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False, *, dim: i
            keepdim: bool | None = None) -> Tensor:
     """Indices of the largest values along `axis` (or ``dim=``); None: of the flattened tensor."""
     axis, keepdims = resolve_dim("argmax", axis, dim, keepdims, keepdim)
-    return Tensor(x.data.argmax(axis=axis, keepdims=keepdims) if axis is not None else x.data.argmax())
+    return Tensor(x.array.argmax(axis=axis, keepdims=keepdims) if axis is not None else x.array.argmax())
 
 
 def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
            keepdim: bool | None = None) -> Tensor:
     """Indices of the smallest values along `axis` (or ``dim=``); None: of the flattened tensor."""
     axis, keepdims = resolve_dim("argmin", axis, dim, keepdims, keepdim)
-    return Tensor(x.data.argmin(axis=axis, keepdims=keepdims) if axis is not None else x.data.argmin())
+    return Tensor(x.array.argmin(axis=axis, keepdims=keepdims) if axis is not None else x.array.argmin())

@@ -279,9 +279,9 @@ def pad(x: Tensor, pad_width, value: float = 0.0) -> Tensor:
 def _index_key(key):
     """Tensors inside an index become their arrays."""
     if isinstance(key, Tensor):
-        return key.data
+        return key.array
     if isinstance(key, tuple):
-        return tuple(k.data if isinstance(k, Tensor) else np.asarray(k) if isinstance(k, list) else k
+        return tuple(k.array if isinstance(k, Tensor) else np.asarray(k) if isinstance(k, list) else k
                      for k in key)
     if isinstance(key, list):
         return np.asarray(key)
@@ -335,9 +335,9 @@ def _never_repeats(key) -> bool:
 
 
 def prepare_key(x: Tensor, key):
-    """An index for `x.data`: tensors become arrays, on `x`'s device (getitem and setitem share it)."""
+    """An index for `x.array`: tensors become arrays, on `x`'s device (getitem and setitem share it)."""
     key = _index_key(key)
-    if type(x.data) is not np.ndarray:  # CuPy wants its index arrays on the GPU too
+    if type(x.array) is not np.ndarray:  # CuPy wants its index arrays on the GPU too
         device = x.device
         move = lambda k: backend.to_device(k, device) if isinstance(k, np.ndarray) else k  # noqa: E731
         key = tuple(move(k) for k in key) if isinstance(key, tuple) else move(key)

@@ -93,7 +93,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = Tensor(_xp(p.data).zeros_like(p.data))
+                    p.grad = Tensor(_xp(p.array).zeros_like(p.array))
 
     # -- stepping
     def step(self, closure: Callable[[], Any] | None = None):
@@ -182,7 +182,7 @@ class Optimizer:
 
 def _export(v):
     if isinstance(v, Tensor):
-        v = v.data
+        v = v.array
     if hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, np.generic):
         return backend.as_numpy(v).copy()
     return v
@@ -190,7 +190,7 @@ def _export(v):
 
 def _import(v, p: Tensor):
     if isinstance(v, Tensor):
-        v = v.data
+        v = v.array
     if isinstance(v, np.generic):
         return v.item()
     if hasattr(v, "shape") and hasattr(v, "dtype"):
@@ -198,7 +198,7 @@ def _import(v, p: Tensor):
         if arr.ndim == 0 and arr.dtype.kind in "iu":
             return int(arr)
         if arr.dtype.kind == "f":
-            arr = arr.astype(p.data.dtype)
+            arr = arr.astype(p.array.dtype)
         return backend.to_device(arr.copy(), p.device) if p.device.type != "cpu" else arr.copy()
     return v
 
@@ -230,10 +230,10 @@ def _check_nonneg(name: str, value) -> None:
 
 
 def _grad_array(opt: Optimizer, p: Tensor):
-    g = p.grad.data
-    if g.shape != p.data.shape:
+    g = p.grad.array
+    if g.shape != p.array.shape:
         raise RuntimeError(f"{type(opt).__name__}: gradient of shape {g.shape} for a parameter of shape "
-                           f"{p.data.shape}")
+                           f"{p.array.shape}")
     return g
 
 
@@ -242,7 +242,7 @@ def _with_grads(opt: Optimizer, group: dict):
     for p in group["params"]:
         if p.grad is None:
             continue
-        data = p.data
+        data = p.array
         yield p, data, _xp(data), _grad_array(opt, p)
 
 

@@ -122,7 +122,7 @@ class InpaintingGenerator(nn.Module):
         if images.ndim != 4 or images.shape[1:] != size or masks.shape != images.shape:
             raise ValueError(f"InpaintingGenerator: images and masks must both be (N, 1, {self.image_size}, "
                              f"{self.image_size}), got images {images.shape} and masks {masks.shape}")
-        return images, masks, masks.data != 0
+        return images, masks, masks.array != 0
 
     def _noise(self, z: Tensor | None, code: Tensor) -> Tensor:
         n = code.shape[0]

@@ -256,7 +256,7 @@ class Stabilisers:
         found = super().non_finite_parameter()
         if found is None and self.ema is not None:
             for pname, p in self.ema.module.named_parameters():
-                if not bool(p.xp.isfinite(p.data).all()):
+                if not bool(p.xp.isfinite(p.array).all()):
                     return f"EMA generator parameter {pname}"
         return found
 

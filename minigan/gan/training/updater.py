@@ -67,7 +67,7 @@ def grad_norm(parameters) -> float:
     total = 0.0
     for p in parameters:
         if p.grad is not None:
-            g = p.grad.data
+            g = p.grad.array
             xp = backend.get_array_module(g)
             g = xp.ascontiguousarray(g).ravel()
             whole = g.size - g.size % _NORM_BLOCK
@@ -99,7 +99,7 @@ def frozen(module) -> Iterator[None]:
 
 def mean_sigmoid(scores: Tensor) -> float:
     """Mean of sigmoid(scores): D's average belief that its input is real."""
-    x = backend.as_numpy(scores.data).astype(np.float64)
+    x = backend.as_numpy(scores.array).astype(np.float64)
     return float(np.mean(0.5 * (np.tanh(0.5 * x) + 1.0)))
 
 
@@ -151,7 +151,7 @@ class Updater:
         """'module parameter' of the first parameter holding NaN or inf, else None."""
         for name, module in self.modules.items():
             for pname, p in module.named_parameters():
-                if not bool(p.xp.isfinite(p.data).all()):
+                if not bool(p.xp.isfinite(p.array).all()):
                     return f"{name} parameter {pname}"
         return None
 

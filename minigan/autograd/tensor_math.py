@@ -1,0 +1,98 @@
+"""Tensor's arithmetic: operators, element-wise functions, casts and reductions.
+
+A base class of `Tensor` (autograd/tensor.py), split out so each file stays readable; every
+method looks its op up in `minigan.ops` when called (Chainer's late binding), because the ops
+sit above the engine and the engine may not import them. ``help(minigan.Tensor)`` lists them all.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["MathMethods"]
+
+
+class MathMethods:
+    """Operators, element-wise maths, casts and reductions of a Tensor (each calls its op in minigan.ops)."""
+
+    __slots__ = ()
+
+    def __add__(self, other): return _ops.add(self, other)
+    def __radd__(self, other): return _ops.add(other, self)
+    def __sub__(self, other): return _ops.sub(self, other)
+    def __rsub__(self, other): return _ops.sub(other, self)
+    def __mul__(self, other): return _ops.mul(self, other)
+    def __rmul__(self, other): return _ops.mul(other, self)
+    def __truediv__(self, other): return _ops.div(self, other)
+    def __rtruediv__(self, other): return _ops.div(other, self)
+    def __pow__(self, other): return _ops.pow(self, other)
+    def __rpow__(self, other): return _ops.pow(other, self)
+    def __matmul__(self, other): return _ops.matmul(self, other)
+    def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __neg__(self): return _ops.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops.abs(self)
+    # comparisons give plain boolean tensors, outside the graph
+    def __eq__(self, other): return _ops.eq(self, other)  # type: ignore[override]
+    def __ne__(self, other): return _ops.ne(self, other)  # type: ignore[override]
+    def __lt__(self, other): return _ops.lt(self, other)
+    def __le__(self, other): return _ops.le(self, other)
+    def __gt__(self, other): return _ops.gt(self, other)
+    def __ge__(self, other): return _ops.ge(self, other)
+    __hash__ = object.__hash__  # __eq__ is element-wise, identity stays the hash (as in PyTorch)
+
+    def astype(self, dtype) -> "Tensor":
+        """A differentiable cast (the same tensor if the dtype already matches)."""
+        from .function import astype  # circle: Function builds Tensors, so function.py imports this file
+        return astype(self, dtype)
+
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def sqrt(self): return _ops.sqrt(self)
+    def abs(self): return _ops.abs(self)
+    def sign(self): return _ops.sign(self)
+    def neg(self): return _ops.neg(self)
+    def pow(self, exponent): return _ops.pow(self, exponent)
+    def maximum(self, other): return _ops.maximum(self, other)
+    def minimum(self, other): return _ops.minimum(self, other)
+    def clip(self, min=None, max=None): return _ops.clip(self, min, max)  # noqa: A002 - torch's names
+    clamp = clip
+    def relu(self): return _ops.relu(self)
+    def leaky_relu(self, negative_slope: float = 0.01): return _ops.leaky_relu(self, negative_slope)
+    def sigmoid(self): return _ops.sigmoid(self)
+    def tanh(self): return _ops.tanh(self)
+    def softplus(self): return _ops.softplus(self)
+    def log_sigmoid(self): return _ops.log_sigmoid(self)
+    def softmax(self, axis: int | None = None, *, dim: int | None = None): return _ops.softmax(self, axis, dim=dim)
+    def log_softmax(self, axis: int | None = None, *, dim: int | None = None):
+        return _ops.log_softmax(self, axis, dim=dim)
+    def sin(self): return _ops.sin(self)
+    def cos(self): return _ops.cos(self)
+    def clone(self): return _ops.clone(self)
+    def where(self, condition, other): return _ops.where(condition, self, other)  # torch's x.where(cond, y)
+
+    # reductions take NumPy's axis=/keepdims= or PyTorch's dim=/keepdim= (ops/reduce.py: resolve_dim)
+    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
+        return _ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
+        return _ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def var(self, axis=None, keepdims: bool = False, unbiased: bool = False, correction: int | None = None, *,
+            dim=None, keepdim: bool | None = None):
+        return _ops.var(self, axis, keepdims, unbiased, correction, dim=dim, keepdim=keepdim)
+    def std(self, axis=None, keepdims: bool = False, unbiased: bool = False, correction: int | None = None, *,
+            dim=None, keepdim: bool | None = None):
+        return _ops.std(self, axis, keepdims, unbiased, correction, dim=dim, keepdim=keepdim)
+    def norm(self, p: "float | str" = 2, dim=None, keepdim: bool = False, *, axis=None, keepdims: bool | None = None):
+        return _ops.norm(self, p, dim, keepdim, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
+        return _ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def min(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
+        return _ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def logsumexp(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
+        return _ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
+        return _ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
+        return _ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+# minigan.ops, bound by ops/__init__.py when it is imported (see the module docstring).
+_ops: Any = None

@@ -1,0 +1,236 @@
+"""minigan/gan/training/: the loop, updaters and extensions, plugged together; issue-14 trainer fixes."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigan
+from minigan import nn, optim
+
+from minigan.gan import GANTrainer, NonFiniteLossError, TrainConfig, load_checkpoint, resume
+from minigan import load as load_state
+from minigan.data import DataLoader, load_dataset
+from minigan.gan.training import (Extension, GANUpdater, JSONLLog, Snapshot, Trainer, Updater,
+                                  remove_stale_temp_files)
+from minigan.gan.training.updater import batch_images
+from tests.gan.test_trainer import NaNAt, data_dir, tiny  # noqa: F401  (data_dir is a fixture)
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "checkpoint-dcgan-before-issue10.npz"
+
+
+def steps(run):
+    return [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()]
+
+
+# ---- extending without touching the loop ---------------------------------------------------
+
+class CountEpochs(Extension):
+    def __init__(self):
+        self.events = []
+
+    def after_step(self, trainer, record):
+        self.events.append(("step", record["step"]))
+
+    def epoch_end(self, trainer):
+        self.events.append(("epoch", trainer.epoch + 1))
+
+
+class RecordsRealMean(GANUpdater):
+    log_keys = GANUpdater.log_keys + ("real_mean",)
+
+    def step(self, batches):
+        record = super().step(batches)
+        record["real_mean"] = float(np.mean(np.asarray(batches[-1][0])))
+        return record
+
+
+def test_a_user_extension_and_updater_plug_in(data_dir, tmp_path):
+    counter = CountEpochs()
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", max_steps=5), updater_class=RecordsRealMean,
+                         extensions=[counter])
+    result = trainer.train()
+    assert isinstance(trainer.updater, RecordsRealMean) and result.step == 5
+    assert counter.events == [("step", 1), ("step", 2), ("step", 3), ("step", 4), ("epoch", 1), ("step", 5)]
+    records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert all(-1 <= r["real_mean"] <= 1 for r in records) and len(records) == 5
+
+
+class MeanImage(Updater):
+    """Not a GAN: a (784,) parameter fitted to the mean image by SGD, one batch per step."""
+
+    log_keys = ("loss",)
+
+    def __init__(self):
+        self.net = nn.Linear(1, 784, bias=False)
+        super().__init__({"net": self.net}, {"optimizer": optim.SGD(self.net.parameters(), lr=0.5)})
+
+    def step(self, batches):
+        x = batch_images(batches[0])
+        x = (x if isinstance(x, minigan.Tensor) else minigan.tensor(x)).reshape(x.shape[0], 784)
+        guess = self.net(minigan.ones(x.shape[0], 1))
+        loss = ((guess - x) ** 2).mean()
+        self.optimizers["optimizer"].zero_grad()
+        loss.backward()
+        self.optimizers["optimizer"].step()
+        return {"loss": float(loss.item())}
+
+
+def test_the_loop_runs_any_updater_and_resumes_it(data_dir, tmp_path):
+    def trainer(max_steps):
+        minigan.manual_seed(0)
+        loader = DataLoader(load_dataset("mnist", "train", data_dir=str(data_dir)), batch_size=16, seed=0)
+        return Trainer(MeanImage(), loader, epochs=3, max_steps=max_steps, run_dir=tmp_path / "run",
+                       extensions=[JSONLLog(), Snapshot(every=2)])
+
+    straight = trainer(None)
+    straight.run_dir = tmp_path / "straight"
+    assert straight.train().step == 12 and straight.epoch == 3
+    first = trainer(5)
+    first.train()
+    state = load_state(tmp_path / "run" / "checkpoint.npz")
+    second = trainer(None)
+    second.updater.load_state_dict(state)
+    second.load_position(state)
+    assert second.step == 5 and second.train().step == 12
+    assert np.array_equal(straight.updater.net.weight.numpy(), second.updater.net.weight.numpy())
+    assert steps(tmp_path / "run") == list(range(1, 13)) == steps(tmp_path / "straight")
+    losses = [json.loads(line)["loss"] for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert losses[-1] < losses[0]
+
+
+def test_a_checkpoint_written_before_the_refactor_still_loads_and_resumes(data_dir, tmp_path):
+    run = tmp_path / "old"
+    run.mkdir()
+    (run / "checkpoint.npz").write_bytes(FIXTURE.read_bytes())
+    saved = load_checkpoint(run)
+    trainer = GANTrainer.from_checkpoint(run, data_dir=str(data_dir), max_steps=5)
+    assert (trainer.step, trainer.epoch, trainer.batch) == (saved["step"], saved["epoch"], saved["batch"]) == (3, 0, 3)
+    mine = trainer.state_dict()
+    for part in ("generator", "discriminator"):
+        assert set(mine[part]) == set(saved[part])
+        for key in saved[part]:
+            assert np.array_equal(np.asarray(mine[part][key]), saved[part][key]), f"{part}.{key}"
+    assert trainer.opt_g.state_dict()["state"].keys() == saved["optimizer_g"]["state"].keys()
+    assert np.array_equal(trainer.fixed_noise, saved["fixed_noise"])
+    assert trainer.train().step == 5 and load_checkpoint(run)["step"] == 5
+
+
+# ---- issue 14, item 5: stop conditions survive a resume ------------------------------------
+
+def test_max_steps_is_kept_on_resume_unless_given_again(data_dir, tmp_path):
+    run = tmp_path / "run"
+    trainer = GANTrainer(tiny(data_dir, run, max_steps=5, epochs=4))
+    original = trainer.train_step
+
+    def stop_in_step_2(batches):
+        if trainer.step == 1:
+            trainer.request_stop()
+        return original(batches)
+
+    trainer.train_step = stop_in_step_2
+    assert trainer.train().step == 2
+    resumed = GANTrainer.from_checkpoint(run)
+    assert resumed.config.max_steps == 5 and resumed.train().step == 5  # not all 4 epochs (16 steps)
+    assert "--max-steps 5" in trainer.resume_hint
+    assert json.loads((run / "config.json").read_text())["max_steps"] == 5
+    assert resume(run, max_steps=7).step == 7
+
+
+# ---- issue 14, item 6: stale temp files of our naming, and nothing else --------------------
+
+def test_resume_removes_only_our_stale_temp_files(data_dir, tmp_path, capsys):
+    run = tmp_path / "run"
+    GANTrainer(tiny(data_dir, run, max_steps=1)).train()
+    dead = 2 ** 22 + 12345  # above the default pid_max: no such process
+    stale = [f".checkpoint.npz.{dead}.1f2e3d4c.tmp", f".log.jsonl.{dead}.0a0b0c0d.part",
+             f".samples_epoch_001.png.{dead}.deadbeef.part"]
+    keep = [".checkpoint.npz.notapid.1f2e3d4c.tmp", f".mydata.npy.{dead}.1f2e3d4c.tmp", "notes.tmp",
+            f".checkpoint.npz.{os.getpid()}.1f2e3d4c.tmp", f"checkpoint.npz.{dead}.1f2e3d4c.tmp"]
+    for name in stale + keep:
+        (run / name).write_bytes(b"x" * 10)
+    resume(run, max_steps=2)
+    left = {p.name for p in run.iterdir()}
+    assert not left & set(stale) and set(keep) <= left
+    assert f"removed .checkpoint.npz.{dead}.1f2e3d4c.tmp" in capsys.readouterr().err
+    assert remove_stale_temp_files(run) == []
+
+
+# ---- issue 14, item 8: NaN message, no NumPy warnings, a second signal stops at once -------
+
+def test_the_nan_message_counts_batches_from_1_like_the_log(data_dir, tmp_path):
+    with pytest.raises(NonFiniteLossError, match=r"at step 1 \(epoch 1, batch 1\)"):
+        GANTrainer(tiny(data_dir, tmp_path / "a"), loss=NaNAt(bad_call=1)).train()
+    with pytest.raises(NonFiniteLossError, match=r"at step 6 \(epoch 2, batch 2\)"):
+        GANTrainer(tiny(data_dir, tmp_path / "b"), loss=NaNAt(bad_call=6)).train()
+
+
+def test_no_numpy_warnings_on_the_way_to_a_nan(data_dir, tmp_path):
+    run = tmp_path / "run"
+    GANTrainer(tiny(data_dir, run, model="mlp", width=8, max_steps=2)).train()
+    trainer = GANTrainer.from_checkpoint(run, lr_d=1e38, lr_g=1e38, checkpoint_every=1, epochs=50, max_steps=200)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(NonFiniteLossError):
+            trainer.train()
+    assert [w for w in caught if issubclass(w.category, RuntimeWarning)] == []
+
+
+def test_a_second_signal_while_saving_stops_at_once_without_saving(data_dir, tmp_path, monkeypatch, capsys):
+    from minigan.gan import checkpoint as ckpt
+    run = tmp_path / "run"
+    trainer = GANTrainer(tiny(data_dir, run, checkpoint_every=2))
+    original = trainer.train_step
+
+    sent = []
+
+    def first_signal_in_step_3(batches):
+        if trainer.step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+            sent.append(1)
+        return original(batches)
+
+    real_save = ckpt.save_checkpoint
+
+    def save(path, state):
+        if sent:  # the final save: a second SIGTERM arrives in the middle of it
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real_save(path, state)
+
+    trainer.train_step = first_signal_in_step_3
+    monkeypatch.setattr(ckpt, "save_checkpoint", save)
+    with pytest.raises(KeyboardInterrupt) as info:
+        trainer.train()
+    assert info.value.signum == signal.SIGTERM
+    assert load_checkpoint(run)["step"] == 2  # the step-3 checkpoint was never written
+    err = capsys.readouterr().err
+    assert "SIGTERM: finishing step 3" in err and "stopped while saving after step 3 without saving" in err
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+
+
+# ---- the logged gradient norm ----------------------------------------------------------------
+
+@pytest.mark.parametrize("sizes", [(1,), (4095,), (4096,), (4097, 3), (8192 * 3 + 5, 100, 7)])
+def test_grad_norm_matches_a_float64_norm_and_ignores_the_layout(sizes):
+    from minigan.gan.training.updater import grad_norm
+
+    rng = np.random.default_rng(len(sizes))
+    params = []
+    for n in sizes:
+        p = nn.Parameter(minigan.tensor(np.zeros(n, dtype=np.float32)))
+        p.grad = minigan.tensor((rng.standard_normal(n) * 10.0 ** rng.uniform(-3, 3)).astype(np.float32))
+        params.append(p)
+    params.append(nn.Parameter(minigan.tensor(np.zeros(3, dtype=np.float32))))  # no gradient: skipped
+    exact = np.sqrt(sum(np.sum(p.grad.numpy().astype(np.float64) ** 2) for p in params if p.grad is not None))
+    assert grad_norm(params) == pytest.approx(exact, rel=1e-6)
+
+    # a 2-D gradient arriving feature-major (transposed storage) gives the same bits as its C-ordered copy
+    g = rng.standard_normal((300, 70)).astype(np.float32)
+    c, f = nn.Parameter(minigan.tensor(g)), nn.Parameter(minigan.tensor(g))
+    c.grad, f.grad = minigan.tensor(np.ascontiguousarray(g)), minigan.tensor(np.asfortranarray(g))
+    assert grad_norm([c]) == grad_norm([f])
