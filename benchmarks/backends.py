@@ -114,7 +114,7 @@ class MiniganBackend(Backend):
 
 def build_minigan_models(b: MiniganBackend, model: str, seed: int = 0):
     """minigan's G and D from `minigan.gan.models.build_models`, seeded, in training mode."""
-    from minigan.gan.models import build_models
+    from minigan.gan.families.unconditional.models import build_models
     b.mg.manual_seed(seed)
     G, D = build_models(model)
     G, D = b.module(G), b.module(D)
@@ -140,7 +140,7 @@ class MiniganGANStep:
     """
 
     def __init__(self, b: MiniganBackend, model: str, batch: int, seed: int = 0):
-        from minigan.gan.losses import BCELoss
+        from minigan.gan.core.losses import BCELoss
         from minigan.gan.training import GANUpdater
         self.b = b
         self.G, self.D, self.models_from = b.build_models(model, seed)

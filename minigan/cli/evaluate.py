@@ -10,10 +10,10 @@ import numpy as np
 
 from .. import __version__, evaluation
 from ..data import DATASETS
-from ..gan.checkpoint import load_generator
-from ..gan.class_report import evaluate_class_samples, format_class_report
-from ..gan.labels import class_order_labels, is_conditional
-from ..gan.sampling import generate, interleave_classes, labels_path
+from ..gan.core.checkpoint import load_generator
+from ..gan.families.conditional.report import evaluate_class_samples, format_class_report
+from ..gan.families.conditional.labels import class_order_labels, is_conditional
+from ..gan.core.sampling import generate, interleave_classes, labels_path
 from . import inpaint as inpainting
 from .registry import CommandError, Handler, UsageError, command, write_report
 from .validators import channels, device, non_negative_int, positive_float, positive_int

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from ..data import DATASETS, load_dataset
-from ..gan.checkpoint import load_checkpoint
-from ..gan.inpainting import (MASK_KINDS, MaskSampler, check_images, checkpoint_task, evaluate_inpainting,
-                              format_inpainting_report, inpaint, load_images, load_masks,
-                              load_inpainting_generator, save_inpainting_grid)
-from ..gan.sampling import save_npy
+from ..gan.core.checkpoint import load_checkpoint
+from ..gan.families.inpainting import (MASK_KINDS, MaskSampler, check_images, checkpoint_task, evaluate_inpainting,
+                                       format_inpainting_report, inpaint, load_images, load_masks,
+                                       load_inpainting_generator, save_inpainting_grid)
+from ..gan.core.sampling import save_npy
 from .registry import CommandError, Handler, UsageError, command, write_report
 from .validators import device, non_negative_int, positive_int
 

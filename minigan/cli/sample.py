@@ -9,9 +9,9 @@ import sys
 import numpy as np
 
 from .. import __version__, backend
-from ..gan.checkpoint import load_generator
-from ..gan.labels import is_conditional, sampling_labels
-from ..gan.sampling import labels_path, sample_generator
+from ..gan.core.checkpoint import load_generator
+from ..gan.families.conditional.labels import is_conditional, sampling_labels
+from ..gan.core.sampling import labels_path, sample_generator
 from .registry import CommandError, Handler, UsageError, command
 from .validators import device as _device
 from .validators import non_negative_int as _non_negative_int

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..gan.lr_schedules import parse_lr_schedule
+from ..gan.core.lr_schedules import parse_lr_schedule
 from ..gan.presets import DEFAULT_PRESET, PRESETS, preset_fields
 from ..gan.training.stabilised_updater import CRITIC_NORMS
 from .registry import UsageError

@@ -27,8 +27,8 @@ import numpy as np
 
 from .. import evaluation
 from ..atomic import atomic_write
-from ..gan.checkpoint import CHECKPOINT_NAME, load_generator
-from ..gan.sampling import generate
+from ..gan.core.checkpoint import CHECKPOINT_NAME, load_generator
+from ..gan.core.sampling import generate
 from ..gan.trainer import GANTrainer, TrainConfig
 from ..gan.presets import DEFAULT_PRESET, PRESETS, preset_fields
 from .registry import Handler, UsageError, command

@@ -5,12 +5,12 @@ import argparse
 import signal
 
 from ..data import DATASETS
-from ..gan.losses import G_LOSSES, LOSSES
-from ..gan.models import MODELS
-from ..gan.inpaint_trainer import InpaintTrainer, inpaint_config
-from ..gan.inpainting import MASK_KINDS, RECONSTRUCTIONS, checkpoint_task
+from ..gan.core.losses import G_LOSSES, LOSSES
+from ..gan.families.unconditional.models import MODELS
+from ..gan.families.inpainting.trainer import InpaintTrainer, inpaint_config
+from ..gan.families.inpainting import MASK_KINDS, RECONSTRUCTIONS, checkpoint_task
 from ..gan.trainer import GANTrainer, TrainConfig
-from ..gan.checkpoint import load_checkpoint
+from ..gan.core.checkpoint import load_checkpoint
 from ..gan.presets import DEFAULT_PRESET, PRESETS
 from . import stabilisers
 from .registry import Handler, UsageError, command

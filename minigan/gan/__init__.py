@@ -5,17 +5,18 @@
     GANTrainer(TrainConfig(model="dcgan", out="runs/ref")).train()          # the PyTorch DCGAN reference
     images = sample_checkpoint("runs/dcgan", n=10000)     # (10000, 1, 28, 28) float32 in [-1, 1]
 """
-from .checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, load_generator
-from .losses import LOSSES, BCELoss, GANLoss, HingeLoss, LSGANLoss, build_loss
-from .models import (MODELS, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, build_models,
-                     dcgan_init_, model_defaults, register_model)
-from .conditional import ACGANDiscriminator, ConcatDiscriminator, ConditionalGenerator, ProjectionDiscriminator
-from .conditional_losses import ACGANLoss, build_conditional_loss, class_loss
-from .info import InfoDiscriminator, InfoGANLoss, InfoGenerator
-from .labels import (check_labels, class_order_labels, conditional_grid_inputs, is_conditional, sampling_labels,
-                     single_class_labels, uniform_labels)
-from .plotting import make_grid, plot_losses, read_png, save_grid, write_png
-from .sampling import evaluate_generator, generate, sample_checkpoint
+from .core.checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, load_generator
+from .core.losses import LOSSES, BCELoss, GANLoss, HingeLoss, LSGANLoss, build_loss
+from .families.unconditional.models import (MODELS, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator,
+                                            MLPGenerator, build_models, dcgan_init_, model_defaults, register_model)
+from .families.conditional.models import (ACGANDiscriminator, ConcatDiscriminator, ConditionalGenerator,
+                                          ProjectionDiscriminator)
+from .families.conditional.losses import ACGANLoss, build_conditional_loss, class_loss
+from .families.infogan.models import InfoDiscriminator, InfoGANLoss, InfoGenerator
+from .families.conditional.labels import (check_labels, class_order_labels, conditional_grid_inputs, is_conditional,
+                                          sampling_labels, single_class_labels, uniform_labels)
+from .core.plotting import make_grid, plot_losses, read_png, save_grid, write_png
+from .core.sampling import evaluate_generator, generate, sample_checkpoint
 from .config import TrainConfig
 from .presets import DEFAULT_PRESET, PRESETS, preset_config, preset_fields
 from .trainer import GANTrainer, NonFiniteLossError, TrainResult, default_run_dir, resume

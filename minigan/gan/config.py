@@ -8,12 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backend import Device
-from .losses import G_LOSSES, LOSSES, build_loss
-from .lr_schedules import parse_lr_schedule
-from .info import NUM_CODES
-from .models import MODELS
-from .inpainting.losses import RECONSTRUCTIONS
-from .inpainting.masks import MASK_KINDS
+from .core.losses import G_LOSSES, LOSSES, build_loss
+from .core.lr_schedules import parse_lr_schedule
+from .families.infogan.models import NUM_CODES
+from .families.unconditional.models import MODELS
+from .families.inpainting.losses import RECONSTRUCTIONS
+from .families.inpainting.masks import MASK_KINDS
 
 __all__ = ["TrainConfig", "FIXED_ON_RESUME", "TASKS", "INPAINT_MODEL"]
 

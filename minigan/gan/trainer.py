@@ -30,22 +30,22 @@ from ..atomic import write_json
 from ..backend import Device
 from ..data import DataLoader, load_dataset
 from ..evaluation import evaluate_samples, load_classifier
-from . import checkpoint as ckpt
-from .class_report import evaluate_class_samples
+from .core import checkpoint as ckpt
+from .families.conditional.report import evaluate_class_samples
 from .config import FIXED_ON_RESUME, TrainConfig
-from .inpainting.checkpoint import checkpoint_task
-from .info import is_info_gan
-from .labels import is_conditional
-from .losses import GANLoss, build_loss
-from .models import MODELS, build_models, model_defaults
-from .plotting import save_grid
-from .sampling import interleave_classes
+from .families.inpainting.checkpoint import checkpoint_task
+from .families.infogan.models import is_info_gan
+from .families.conditional.labels import is_conditional
+from .core.losses import GANLoss, build_loss
+from .families.unconditional.models import MODELS, build_models, model_defaults
+from .core.plotting import save_grid
+from .core.sampling import interleave_classes
 from .training import (Evaluation, JSONLLog, LossCurves, NonFiniteLossError, Progress, SampleGrid, Snapshot,
                        StopOnSignal, Trainer, TrainResult)
 from .training.extensions import LOG_NAME, METRICS_NAME
 from .training.stabilised_updater import StabilisedUpdater
-from .training.conditional_updater import ConditionalUpdater
-from .training.info_updater import InfoUpdater
+from .families.conditional.step import ConditionalUpdater
+from .families.infogan.step import InfoUpdater
 
 __all__ = ["TrainConfig", "GANTrainer", "TrainResult", "NonFiniteLossError", "resume", "default_run_dir"]
 

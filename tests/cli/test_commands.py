@@ -168,7 +168,7 @@ def test_runtime_errors_exit_1_without_a_traceback(trained_run, tmp_path):
 
 
 def test_nan_loss_exits_1_with_the_step(data_dir, tmp_path, monkeypatch, capsys):
-    from minigan.gan import losses
+    from minigan.gan.core import losses
 
     calls = {"n": 0}
     original = losses.BCELoss.g

@@ -15,7 +15,7 @@ import pytest
 import minigan as mg
 import minigan.nn.functional as F
 from minigan import optim
-from minigan.gan.models import build_models
+from minigan.gan.families.unconditional.models import build_models
 
 LONG = pytest.mark.skipif(not os.environ.get("MINIGAN_LONG_TESTS"),
                           reason="long fault test: set MINIGAN_LONG_TESTS=1")

@@ -5,7 +5,7 @@ import functools
 import numpy as np
 import pytest
 
-from minigan.gan.class_metrics import class_accuracy, class_metrics, per_class_fid
+from minigan.gan.families.conditional.metrics import class_accuracy, class_metrics, per_class_fid
 from minigan.evaluation import classifier_outputs, fid_from_features, load_classifier
 
 

@@ -6,7 +6,7 @@ from hypothesis import given, strategies as st
 
 import minigan as mg
 from minigan.gan import ACGANLoss, BCELoss, HingeLoss, LSGANLoss, build_conditional_loss, build_loss, class_loss
-from minigan.gan.wasserstein import WassersteinLoss
+from minigan.gan.training.hooks import WassersteinLoss
 
 ADVERSARIAL = [BCELoss(), BCELoss(g_loss="minimax", label_smoothing=0.1), LSGANLoss(), HingeLoss(), WassersteinLoss()]
 

@@ -6,7 +6,7 @@ import pytest
 import minigan as mg
 import minigan.nn as nn
 from minigan import optim
-from minigan.gan.regularizers import gradient_penalty
+from minigan.gan.core.penalties import gradient_penalty
 from minigan.gan import (MODELS, ACGANDiscriminator, ConcatDiscriminator, ConditionalGenerator,
                          ProjectionDiscriminator, build_conditional_loss, build_models, is_conditional,
                          model_defaults, uniform_labels)

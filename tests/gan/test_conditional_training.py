@@ -9,8 +9,8 @@ import pytest
 from minigan.gan import (ACGANLoss, BCELoss, CheckpointError, GANTrainer, NonFiniteLossError,
                          build_models, class_order_labels, generate, load_checkpoint, read_png, resume,
                          sample_checkpoint, single_class_labels)
-from minigan.gan.sampling import labels_path, sample_generator
-from minigan.gan.training.conditional_updater import ConditionalUpdater
+from minigan.gan.core.sampling import labels_path, sample_generator
+from minigan.gan.families.conditional.step import ConditionalUpdater
 
 from tests.gan.test_trainer import assert_same_tree, data_dir  # noqa: F401  (data_dir: the fixture)
 from tests.gan.test_trainer import tiny as trainer_tiny
@@ -232,7 +232,7 @@ def test_unconditional_samples_remove_a_stale_labels_file(tmp_path):
 
 
 def test_interleave_classes_mixes_class_order_for_grids_and_inception_score_splits():
-    from minigan.gan.sampling import interleave_classes
+    from minigan.gan.core.sampling import interleave_classes
     labels = class_order_labels(30)
     np.testing.assert_array_equal(labels[interleave_classes(labels)], np.tile(np.arange(10), 3))
     odd = np.array([3, 3, 3, 1, 1, 0])

@@ -5,7 +5,7 @@ import pytest
 
 import minigan as mg
 from minigan import nn
-from minigan.gan.ema import EMA
+from minigan.gan.core.ema import EMA
 
 
 def _model():

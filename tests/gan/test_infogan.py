@@ -12,9 +12,9 @@ import minigan as mg
 from minigan.gan import (BCELoss, GANTrainer, HingeLoss, InfoDiscriminator, InfoGANLoss, InfoGenerator,
                          LSGANLoss, build_loss, build_models, generate, load_checkpoint, load_generator, read_png,
                          resume)
-from minigan.gan.info import batch_information, is_info_gan
-from minigan.gan.training.info_updater import InfoUpdater, code_grid_noise
-from minigan.gan.wasserstein import WassersteinLoss
+from minigan.gan.families.infogan.models import batch_information, is_info_gan
+from minigan.gan.families.infogan.step import InfoUpdater, code_grid_noise
+from minigan.gan.training.hooks import WassersteinLoss
 
 from tests.gan.test_conditional_losses import _ce, _t
 from tests.gan.test_trainer import data_dir  # noqa: F401  (the fixture)

@@ -6,8 +6,8 @@ import pytest
 
 import minigan
 from minigan.gan import DCGANGenerator
-from minigan.gan.inpainting import (InpaintingGenerator, MaskSampler, check_images, inpaint, load_images,
-                                    load_masks, mask_images)
+from minigan.gan.families.inpainting import (InpaintingGenerator, MaskSampler, check_images, inpaint, load_images,
+                                             load_masks, mask_images)
 
 
 def data(n=7, seed=0):

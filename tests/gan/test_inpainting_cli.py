@@ -9,7 +9,7 @@ import pytest
 from minigan.cli import main
 from minigan.data import load_dataset, write_fake_dataset
 from minigan.gan import load_checkpoint, read_png
-from minigan.gan.inpainting import fixed_mask
+from minigan.gan.families.inpainting import fixed_mask
 from tests.gan.test_trainer import assert_same_tree
 
 TINY = ["--width", "4", "--batch-size", "16", "--samples", "8", "--progress", "none"]

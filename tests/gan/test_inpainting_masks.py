@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigan
-from minigan.gan.inpainting import MASK_KINDS, MaskSampler, check_masks, fixed_mask
+from minigan.gan.families.inpainting import MASK_KINDS, MaskSampler, check_masks, fixed_mask
 
 
 def test_fixed_regions_are_the_documented_rows_and_columns():

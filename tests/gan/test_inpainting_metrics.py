@@ -10,8 +10,8 @@ import minigan
 from minigan.gan import make_grid, read_png
 from minigan import evaluation as gan_metrics
 from minigan.evaluation import load_classifier
-from minigan.gan.inpainting import (MaskSampler, evaluate_inpainting, format_inpainting_report, hidden_l1,
-                                    hidden_psnr, inpainting_grid, save_inpainting_grid)
+from minigan.gan.families.inpainting import (MaskSampler, evaluate_inpainting, format_inpainting_report, hidden_l1,
+                                             hidden_psnr, inpainting_grid, save_inpainting_grid)
 
 
 def triple(n=5, seed=0):

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 import minigan
 from minigan.gan import DCGANDiscriminator
-from minigan.gan.inpainting import (NOISE_MODES, InpaintingDiscriminator, InpaintingGenerator, MaskSampler,
-                                    build_inpainting_models)
+from minigan.gan.families.inpainting import (NOISE_MODES, InpaintingDiscriminator, InpaintingGenerator, MaskSampler,
+                                             build_inpainting_models)
 
 
 def batch(n: int = 4, seed: int = 0, dtype=np.float32):

@@ -11,9 +11,9 @@ import pytest
 import minigan
 from minigan.data import write_fake_dataset
 from minigan.gan import GANTrainer, NonFiniteLossError, TrainConfig, load_checkpoint, read_png
-from minigan.gan.inpaint_trainer import InpaintTrainer
-from minigan.gan.inpainting import MaskSampler, inpaint, load_inpainting_generator
-from minigan.gan.training.inpaint_updater import MASK_STATE, InpaintUpdater, mask_seed
+from minigan.gan.families.inpainting.trainer import InpaintTrainer
+from minigan.gan.families.inpainting import MaskSampler, inpaint, load_inpainting_generator
+from minigan.gan.families.inpainting.step import MASK_STATE, InpaintUpdater, mask_seed
 from minigan.serialization import CheckpointError
 from tests.gan.test_trainer import assert_same_tree
 

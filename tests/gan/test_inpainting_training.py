@@ -13,8 +13,8 @@ import numpy as np
 
 import minigan
 from minigan import backend
-from minigan.gan.inpainting import InpaintingLoss, MaskSampler, build_inpainting_models
-from minigan.gan.training.inpaint_updater import InpaintUpdater
+from minigan.gan.families.inpainting import InpaintingLoss, MaskSampler, build_inpainting_models
+from minigan.gan.families.inpainting.step import InpaintUpdater
 
 
 def synthetic_images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

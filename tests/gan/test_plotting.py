@@ -51,7 +51,7 @@ def test_plot_losses(tmp_path, monkeypatch, capsys):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # Without matplotlib: one warning line, no plot, no exception.
     import builtins
-    import minigan.gan.plotting as plotting
+    import minigan.gan.core.plotting as plotting
     real_import = builtins.__import__
 
     def no_matplotlib(name, *args, **kwargs):

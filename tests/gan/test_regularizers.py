@@ -8,9 +8,9 @@ from hypothesis import given, strategies as st
 import minigan as mg
 from minigan import nn
 from minigan.nn import functional as F
-from minigan.gan.regularizers import check_per_sample_critic, gradient_penalty, input_gradient_norms, r1_penalty
-from minigan.gan.wasserstein import (WassersteinLoss, clip_weights_, wasserstein_critic_loss,
-                                     wasserstein_generator_loss)
+from minigan.gan.core.penalties import check_per_sample_critic, gradient_penalty, input_gradient_norms, r1_penalty
+from minigan.gan.training.hooks import (WassersteinLoss, clip_weights_, wasserstein_critic_loss,
+                                        wasserstein_generator_loss)
 
 
 def _t(a, requires_grad=True):

@@ -16,11 +16,11 @@ from minigan.autograd import Tensor, no_grad
 from minigan.cli import main
 from minigan.data import write_fake_dataset
 from minigan.gan import CheckpointError, GANTrainer, TrainConfig, generate, load_checkpoint, load_generator, resume
-from minigan.gan.inpaint_trainer import InpaintTrainer
-from minigan.gan.inpainting import inpaint, load_inpainting_generator
-from minigan.gan.labels import class_order_labels, uniform_labels
-from minigan.gan.training.conditional_updater import ConditionalUpdater
-from minigan.gan.training.inpaint_updater import InpaintUpdater
+from minigan.gan.families.inpainting.trainer import InpaintTrainer
+from minigan.gan.families.inpainting import inpaint, load_inpainting_generator
+from minigan.gan.families.conditional.labels import class_order_labels, uniform_labels
+from minigan.gan.families.conditional.step import ConditionalUpdater
+from minigan.gan.families.inpainting.step import InpaintUpdater
 from minigan.gan.training.updater import frozen, grad_norm, mean_sigmoid
 
 from tests.gan.test_trainer import assert_same_tree

@@ -8,8 +8,8 @@ import pytest
 
 from minigan import nn
 from minigan.gan import GANTrainer, TrainConfig, load_checkpoint, load_generator, resume
-from minigan.gan.lr_schedules import parse_lr_schedule
-from minigan.gan.sampling import generate
+from minigan.gan.core.lr_schedules import parse_lr_schedule
+from minigan.gan.core.sampling import generate
 from minigan.gan.training.stabilised_updater import loss_defaults, set_critic_norm, spectral_norm_all
 from minigan.gan.training.updater import GANUpdater
 from minigan.optim import lr_scheduler

@@ -182,7 +182,7 @@ def test_no_numpy_warnings_on_the_way_to_a_nan(data_dir, tmp_path):
 
 
 def test_a_second_signal_while_saving_stops_at_once_without_saving(data_dir, tmp_path, monkeypatch, capsys):
-    from minigan.gan import checkpoint as ckpt
+    from minigan.gan.core import checkpoint as ckpt
     run = tmp_path / "run"
     trainer = GANTrainer(tiny(data_dir, run, checkpoint_every=2))
     original = trainer.train_step

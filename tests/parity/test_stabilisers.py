@@ -157,7 +157,7 @@ def _torch_input_grad(critic, x):
 
 @pytest.mark.parametrize("penalty", ["wgan-gp", "r1"])
 def test_gradient_penalty_and_its_parameter_gradient(penalty):
-    from minigan.gan.regularizers import gradient_penalty, r1_penalty
+    from minigan.gan.core.penalties import gradient_penalty, r1_penalty
     torch.manual_seed(0)
     tcritic = _randomise_affine(_conv_critic(tnn).double(), seed=7)
     with torch.no_grad():

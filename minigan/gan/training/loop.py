@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from ... import backend
-from .. import checkpoint as ckpt
-from ..checkpoint import CHECKPOINT_NAME
+from ..core import checkpoint as ckpt
+from ..core.checkpoint import CHECKPOINT_NAME
 from .stale import remove_stale_temp_files
 from .updater import NonFiniteLoss, Updater, batch_images
 

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 from ... import nn, optim
 from ...autograd import Tensor
-from ..checkpoint import CheckpointError
-from ..ema import EMA
-from ..lr_schedules import parse_lr_schedule
-from ..regularizers import check_per_sample_critic, gradient_penalty, r1_penalty
-from ..wasserstein import clip_weights_
+from ..core.checkpoint import CheckpointError
+from ..core.ema import EMA
+from ..core.lr_schedules import parse_lr_schedule
+from ..core.penalties import check_per_sample_critic, gradient_penalty, r1_penalty
+from .hooks import clip_weights_
 from .extensions import Extension
 from .updater import GANUpdater
 

@@ -37,9 +37,9 @@ import numpy as np
 from ... import backend, creation, optim
 from ...autograd import Tensor, no_grad
 from ...backend import Device
-from ..checkpoint import CheckpointError, load_module_state
-from ..losses import GANLoss
-from ..sampling import generate
+from ..core.checkpoint import CheckpointError, load_module_state
+from ..core.losses import GANLoss
+from ..core.sampling import generate
 
 __all__ = ["Updater", "GANUpdater", "NonFiniteLoss", "grad_norm", "mean_sigmoid", "batch_images"]
 

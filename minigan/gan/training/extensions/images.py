@@ -1,7 +1,7 @@
 """Pictures of a run: a sample grid from fixed noise every epoch, and the loss curves."""
 from __future__ import annotations
 
-from ...plotting import plot_losses
+from ...core.plotting import plot_losses
 from .base import Extension
 
 __all__ = ["SampleGrid", "LossCurves", "LOSS_PLOT_NAME"]

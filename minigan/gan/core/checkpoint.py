@@ -16,10 +16,10 @@ import inspect
 import os
 from pathlib import Path
 
-from .. import backend, serialization
-from ..backend import Device
-from ..serialization import CheckpointError
-from .models import MODELS, build_models
+from ... import backend, serialization
+from ...backend import Device
+from ...serialization import CheckpointError
+from ..families.unconditional.models import MODELS, build_models
 
 __all__ = ["CHECKPOINT_NAME", "CheckpointError", "resolve_checkpoint", "save_checkpoint", "load_checkpoint",
            "load_module_state", "load_generator", "sampling_weights"]

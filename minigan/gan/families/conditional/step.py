@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd import Tensor
-from ..conditional import ACGANDiscriminator
-from ..conditional_losses import ACGANLoss
-from ..labels import check_labels, class_order_labels, conditional_grid_inputs, uniform_labels
-from ..losses import GANLoss
-from ..sampling import generate
-from .stabilised_updater import Stabilisers, stabiliser_parts
-from .updater import GANUpdater
+from ....autograd import Tensor
+from .models import ACGANDiscriminator
+from .losses import ACGANLoss
+from .labels import check_labels, class_order_labels, conditional_grid_inputs, uniform_labels
+from ...core.losses import GANLoss
+from ...core.sampling import generate
+from ...training.stabilised_updater import Stabilisers, stabiliser_parts
+from ...training.updater import GANUpdater
 
 __all__ = ["ConditionalUpdater"]
 

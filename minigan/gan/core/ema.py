@@ -20,8 +20,8 @@ import copy
 import math
 from typing import Any
 
-from ..autograd import no_grad
-from ..nn import Module
+from ...autograd import no_grad
+from ...nn import Module
 
 __all__ = ["EMA"]
 

@@ -16,9 +16,9 @@ the adversarial term); the Context Encoder used 0.999 / 0.001.
 """
 from __future__ import annotations
 
-from ...autograd import Tensor
-from ...nn import functional as F
-from ..losses import GANLoss, build_loss
+from ....autograd import Tensor
+from ....nn import functional as F
+from ...core.losses import GANLoss, build_loss
 
 __all__ = ["RECONSTRUCTIONS", "reconstruction_loss", "InpaintingLoss"]
 

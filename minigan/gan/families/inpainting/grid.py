@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..plotting import make_grid, write_png
+from ...core.plotting import make_grid, write_png
 from .api import check_images, mask_images
 
 __all__ = ["inpainting_grid", "save_inpainting_grid"]

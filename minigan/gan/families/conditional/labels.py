@@ -17,10 +17,10 @@ import numbers
 
 import numpy as np
 
-from .. import backend, creation
-from ..autograd import Tensor
-from ..backend import Device
-from ..data.datasets import NUM_CLASSES
+from .... import backend, creation
+from ....autograd import Tensor
+from ....backend import Device
+from ....data.datasets import NUM_CLASSES
 
 __all__ = ["check_labels", "is_conditional", "class_order_labels", "single_class_labels", "uniform_labels",
            "conditional_grid_inputs", "sampling_labels"]

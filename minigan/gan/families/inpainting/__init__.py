@@ -12,7 +12,7 @@ from .grid import inpainting_grid, save_inpainting_grid
 from .losses import RECONSTRUCTIONS, InpaintingLoss, reconstruction_loss
 from .masks import FIXED_MASKS, MASK_KINDS, MaskSampler, check_masks, fixed_mask
 from .metrics import evaluate_inpainting, format_inpainting_report, hidden_l1, hidden_psnr
-from .model import NOISE_MODES, InpaintingDiscriminator, InpaintingGenerator, build_inpainting_models
+from .models import NOISE_MODES, InpaintingDiscriminator, InpaintingGenerator, build_inpainting_models
 
 __all__ = [
     "check_images", "inpaint", "load_images", "load_masks", "mask_images",

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 
-from ... import backend
-from ...backend import Device
-from ..checkpoint import CheckpointError, load_checkpoint, load_module_state, resolve_checkpoint, sampling_weights
-from .model import InpaintingGenerator
+from .... import backend
+from ....backend import Device
+from ...core.checkpoint import (CheckpointError, load_checkpoint, load_module_state, resolve_checkpoint,
+                                sampling_weights)
+from .models import InpaintingGenerator
 
 __all__ = ["INPAINT_TASK", "checkpoint_task", "load_inpainting_generator"]
 

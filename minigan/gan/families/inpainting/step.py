@@ -24,13 +24,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ... import creation
-from ...autograd import Tensor
-from ..checkpoint import CheckpointError
-from ..inpainting import InpaintingLoss, MaskSampler, inpaint
-from ..losses import GANLoss
-from .stabilised_updater import Stabilisers, stabiliser_parts
-from .updater import GANUpdater, frozen, grad_norm, mean_sigmoid
+from .... import creation
+from ....autograd import Tensor
+from ...core.checkpoint import CheckpointError
+from . import InpaintingLoss, MaskSampler, inpaint
+from ...core.losses import GANLoss
+from ...training.stabilised_updater import Stabilisers, stabiliser_parts
+from ...training.updater import GANUpdater, frozen, grad_norm, mean_sigmoid
 
 __all__ = ["InpaintUpdater", "mask_seed", "MASK_STATE"]
 

@@ -33,17 +33,17 @@ from __future__ import annotations
 import math
 import numbers
 
-from .. import nn
-from ..autograd import Tensor
-from ..ops.activation import log_softmax
-from ..ops.arith import exp
-from ..ops.reduce import logsumexp, mean
-from ..ops.reduce import sum as _sum
-from ..ops.shape import concat
-from .conditional import _check_images, _one_hot, _split_features
-from .conditional_losses import checked_adversarial, checked_weight, class_loss
-from .losses import GANLoss
-from .models import DCGANGenerator, dcgan_init_, register_model
+from .... import nn
+from ....autograd import Tensor
+from ....ops.activation import log_softmax
+from ....ops.arith import exp
+from ....ops.reduce import logsumexp, mean
+from ....ops.reduce import sum as _sum
+from ....ops.shape import concat
+from ..conditional.models import _check_images, _one_hot, _split_features
+from ..conditional.losses import checked_adversarial, checked_weight, class_loss
+from ...core.losses import GANLoss
+from ..unconditional.models import DCGANGenerator, dcgan_init_, register_model
 
 __all__ = ["InfoGenerator", "InfoDiscriminator", "InfoGANLoss", "batch_information", "is_info_gan", "NUM_CODES"]
 

@@ -23,9 +23,9 @@ wgan   D: E[D(G(z))] - E[D(x)];                           G: -E[D(G(z))]   (Arjo
 """
 from __future__ import annotations
 
-from .. import creation
-from ..autograd import Tensor
-from ..nn import functional as F
+from ... import creation
+from ...autograd import Tensor
+from ...nn import functional as F
 
 __all__ = ["GANLoss", "BCELoss", "LSGANLoss", "HingeLoss", "WassersteinLoss", "LOSSES", "G_LOSSES", "build_loss"]
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-from ..autograd import Tensor, no_grad
-from ..nn import Module
-from .losses import WassersteinLoss  # defined beside the other GANLosses; exported here too
+from ...autograd import Tensor, no_grad
+from ...nn import Module
+from ..core.losses import WassersteinLoss  # defined beside the other GANLosses; exported here too
 
 __all__ = ["wasserstein_critic_loss", "wasserstein_generator_loss", "WassersteinLoss", "clip_weights_"]
 

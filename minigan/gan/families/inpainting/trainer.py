@@ -23,18 +23,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import backend
-from ..backend import Device
-from ..data import load_dataset
-from ..data.datasets import NUM_CLASSES
-from ..evaluation import evaluate_samples
-from . import checkpoint as ckpt
-from .config import INPAINT_MODEL, TrainConfig
-from .inpainting import INPAINT_TASK, MaskSampler, build_inpainting_models, evaluate_inpainting, save_inpainting_grid
-from .losses import build_loss
-from .trainer import EVAL_BATCH_SIZE, EVAL_SEED, GANTrainer, default_run_dir
-from .training import Evaluation, JSONLLog, LossCurves, Progress, SampleGrid, Snapshot, StopOnSignal, Trainer
-from .training.inpaint_updater import InpaintUpdater, mask_seed
+from .... import backend
+from ....backend import Device
+from ....data import load_dataset
+from ....data.datasets import NUM_CLASSES
+from ....evaluation import evaluate_samples
+from ...core import checkpoint as ckpt
+from ...config import INPAINT_MODEL, TrainConfig
+from . import INPAINT_TASK, MaskSampler, build_inpainting_models, evaluate_inpainting, save_inpainting_grid
+from ...core.losses import build_loss
+from ...trainer import EVAL_BATCH_SIZE, EVAL_SEED, GANTrainer, default_run_dir
+from ...training import Evaluation, JSONLLog, LossCurves, Progress, SampleGrid, Snapshot, StopOnSignal, Trainer
+from .step import InpaintUpdater, mask_seed
 
 __all__ = ["InpaintTrainer", "inpaint_config", "DEFAULT_WIDTH", "GRID_PER_ROW"]
 

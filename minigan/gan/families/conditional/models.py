@@ -25,17 +25,17 @@ Every model checks its labels with `minigan.gan.labels.check_labels` (integers, 
 """
 from __future__ import annotations
 
-from .. import nn
-from ..autograd import Tensor
-from ..data.datasets import NUM_CLASSES
-from ..nn import functional as F
-from ..nn import init
-from ..ops.conv import conv2d
-from ..ops.linalg import matmul
-from ..ops.reduce import sum as _sum
-from ..ops.shape import concat, getitem, permute, reshape, transpose
+from .... import nn
+from ....autograd import Tensor
+from ....data.datasets import NUM_CLASSES
+from ....nn import functional as F
+from ....nn import init
+from ....ops.conv import conv2d
+from ....ops.linalg import matmul
+from ....ops.reduce import sum as _sum
+from ....ops.shape import concat, getitem, permute, reshape, transpose
 from .labels import check_labels
-from .models import DCGANDiscriminator, DCGANGenerator, dcgan_init_, register_model
+from ..unconditional.models import DCGANDiscriminator, DCGANGenerator, dcgan_init_, register_model
 
 __all__ = ["ConditionalGenerator", "ProjectionDiscriminator", "ConcatDiscriminator", "ACGANDiscriminator",
            "LABEL_CODES", "NUM_CLASSES"]

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd import Tensor, no_grad
-from ..conditional_losses import class_loss
-from ..info import InfoGANLoss
-from ..losses import GANLoss
-from .stabilised_updater import Stabilisers, stabiliser_parts
-from .updater import GANUpdater
+from ....autograd import Tensor, no_grad
+from ..conditional.losses import class_loss
+from .models import InfoGANLoss
+from ...core.losses import GANLoss
+from ...training.stabilised_updater import Stabilisers, stabiliser_parts
+from ...training.updater import GANUpdater
 
 __all__ = ["InfoUpdater", "code_grid_noise"]
 

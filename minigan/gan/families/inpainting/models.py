@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import creation, nn
-from ...autograd import Tensor
-from ...ops import concat, where
-from ..models import DCGANDiscriminator, dcgan_init_
+from .... import creation, nn
+from ....autograd import Tensor
+from ....ops import concat, where
+from ..unconditional.models import DCGANDiscriminator, dcgan_init_
 
 __all__ = ["NOISE_MODES", "InpaintingGenerator", "InpaintingDiscriminator", "build_inpainting_models"]
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from ..autograd import Tensor, grad
-from ..creation import rand
-from ..nn import BatchNorm1d, BatchNorm2d, Module
-from ..ops.reduce import sum as _sum
-from ..ops.shape import reshape
+from ...autograd import Tensor, grad
+from ...creation import rand
+from ...nn import BatchNorm1d, BatchNorm2d, Module
+from ...ops.reduce import sum as _sum
+from ...ops.shape import reshape
 
 __all__ = ["gradient_penalty", "r1_penalty", "input_gradient_norms", "check_per_sample_critic"]
 

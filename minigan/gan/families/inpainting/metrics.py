@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ... import evaluation as metrics
-from ...evaluation import load_classifier
+from .... import evaluation as metrics
+from ....evaluation import load_classifier
 from .api import check_images, mask_images
 from .masks import check_masks
 

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .. import nn
-from ..nn import init
+from .... import nn
+from ....nn import init
 
 __all__ = ["MODELS", "register_model", "build_models", "model_defaults", "dcgan_init_",
            "DCGANGenerator", "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator"]

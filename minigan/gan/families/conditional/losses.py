@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import math
 
-from ..autograd import Tensor
-from ..nn import functional as F
+from ....autograd import Tensor
+from ....nn import functional as F
 from .labels import check_labels
-from .losses import GANLoss, build_loss
+from ...core.losses import GANLoss, build_loss
 
 __all__ = ["ACGANLoss", "class_loss", "build_conditional_loss", "checked_adversarial", "checked_weight"]
 

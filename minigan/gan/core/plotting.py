@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..atomic import atomic_write
+from ...atomic import atomic_write
 
 __all__ = ["write_png", "read_png", "make_grid", "save_grid", "plot_losses"]
 

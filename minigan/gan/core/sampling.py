@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from .. import creation
-from ..atomic import atomic_write
-from ..autograd import no_grad
-from ..backend import Device
-from ..evaluation import DEFAULT_N, evaluate_samples
+from ... import creation
+from ...atomic import atomic_write
+from ...autograd import no_grad
+from ...backend import Device
+from ...evaluation import DEFAULT_N, evaluate_samples
 from .checkpoint import load_generator
-from .labels import sampling_labels
+from ..families.conditional.labels import sampling_labels
 from .plotting import save_grid
 
 __all__ = ["generate", "sample_checkpoint", "sample_generator", "evaluate_generator", "save_npy", "labels_path",

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ... import creation
-from ...autograd import no_grad
-from ...backend import Device
-from ...evaluation import prepare_samples
+from .... import creation
+from ....autograd import no_grad
+from ....backend import Device
+from ....evaluation import prepare_samples
 from .masks import check_masks
 
 __all__ = ["inpaint", "check_images", "mask_images", "load_images", "load_masks"]

@@ -5,7 +5,7 @@
 """
 from __future__ import annotations
 
-from ..optim import lr_scheduler
+from ...optim import lr_scheduler
 
 __all__ = ["parse_lr_schedule"]
 
