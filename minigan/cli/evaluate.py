@@ -10,10 +10,9 @@ import numpy as np
 
 from .. import __version__, evaluation
 from ..data import DATASETS
-from ..gan.core.checkpoint import load_generator
+from ..gan import get_family, load_generator
+from ..gan.core.sampling import interleave_classes, labels_path
 from ..gan.families.conditional.report import evaluate_class_samples, format_class_report
-from ..gan.families.conditional.labels import class_order_labels, is_conditional
-from ..gan.core.sampling import generate, interleave_classes, labels_path
 from . import inpaint as inpainting
 from .registry import CommandError, Handler, UsageError, command, write_report
 from .validators import channels, device, non_negative_int, positive_float, positive_int
@@ -84,12 +83,14 @@ def _train_classifier(parser: argparse.ArgumentParser) -> Handler:
 
 
 def _checkpoint_run(checkpoint, device: str):
-    """(generator in eval mode, the run's dataset or None, the run's data dir if it still exists or None)."""
+    """(generator in eval mode, its family, the run's dataset or None, the run's data dir if it still exists or
+    None)."""
     generator, state = load_generator(checkpoint, device=device)
     config = state.get("config") if isinstance(state, dict) else None
     config = config if isinstance(config, dict) else {}
     data_dir = config.get("data_dir")
-    return generator, config.get("dataset"), (data_dir if data_dir and Path(data_dir).is_dir() else None)
+    return (generator, get_family(state["model"]), config.get("dataset"),
+            (data_dir if data_dir and Path(data_dir).is_dir() else None))
 
 
 def _samples_labels(samples: str, n: int):
@@ -115,7 +116,8 @@ def run_eval(args) -> int:
     if args.inpaint is not None or inpainting.is_inpainting_checkpoint(args.checkpoint):
         return inpainting.run_inpaint_eval(args)
     dataset, data_dir = args.dataset, args.data_dir
-    labels = None   # the classes the samples were drawn for (conditional models, issue 11)
+    labels = None   # the classes the samples were drawn for (a conditional family's)
+    family = None
     try:
         if args.samples is not None:
             samples = evaluation.load_samples(args.samples)
@@ -129,37 +131,41 @@ def run_eval(args) -> int:
             source = {"samples": str(args.samples)}
             if labels is not None:
                 source["labels"] = str(labels_path(args.samples))
+            dataset = dataset or "mnist"
+            classifier = args.classifier
+            if labels is not None:  # one classifier for both reports
+                classifier = evaluation.load_classifier(classifier or dataset, device=args.device)
+            mixed = samples if labels is None else samples[interleave_classes(labels)]  # IS splits: every class
+            result = evaluation.evaluate_samples(mixed, dataset, classifier=classifier,
+                                                 reference=args.reference, baseline=not args.no_baseline,
+                                                 data_dir=data_dir, device=args.device, batch_size=args.batch_size)
+            if labels is not None:
+                result.update(evaluate_class_samples(samples, labels, dataset, classifier=classifier,
+                                                     data_dir=data_dir, device=args.device,
+                                                     batch_size=args.batch_size, baseline=not args.no_baseline))
         else:
-            generator, run_dataset, run_data_dir = _checkpoint_run(args.checkpoint, args.device)
-            dataset = dataset or run_dataset
+            generator, family, run_dataset, run_data_dir = _checkpoint_run(args.checkpoint, args.device)
+            dataset = dataset or run_dataset or "mnist"
             data_dir = data_dir or run_data_dir
             n = args.n or evaluation.DEFAULT_N
-            if is_conditional(generator):
-                try:
-                    labels = class_order_labels(n, generator.num_classes)
-                except ValueError as exc:
-                    raise UsageError(f"--n: {exc} ({args.checkpoint} holds a conditional model)") from None
-            samples = generate(generator, n, device=args.device, seed=args.seed, batch_size=args.batch_size,
-                               labels=labels)
+            try:
+                result = family.evaluate_generator(generator, n, dataset=dataset, seed=args.seed, device=args.device,
+                                                   batch_size=args.batch_size, classifier=args.classifier,
+                                                   reference=args.reference, baseline=not args.no_baseline,
+                                                   data_dir=data_dir)
+            except ValueError as exc:
+                if "multiple of" in str(exc):
+                    raise UsageError(f"--n: {exc} ({args.checkpoint} holds a {family.name} model)") from None
+                raise
             source = {"checkpoint": str(args.checkpoint), "seed": args.seed}
-        dataset = dataset or "mnist"
-        classifier = args.classifier
-        if labels is not None:  # one classifier for both reports
-            classifier = evaluation.load_classifier(classifier or dataset, device=args.device)
-        mixed = samples if labels is None else samples[interleave_classes(labels)]  # IS splits hold every class
-        result = evaluation.evaluate_samples(mixed, dataset, classifier=classifier,
-                                             reference=args.reference, baseline=not args.no_baseline,
-                                             data_dir=data_dir, device=args.device, batch_size=args.batch_size)
-        if labels is not None:
-            result.update(evaluate_class_samples(samples, labels, dataset, classifier=classifier, data_dir=data_dir,
-                                                 device=args.device, batch_size=args.batch_size,
-                                                 baseline=not args.no_baseline))
     except _EVAL_ERRORS as error:
         raise CommandError(str(error)) from None
     result.update(source)
     print(evaluation.format_report(result))
-    if labels is not None:
-        print(format_class_report(result))
+    extra = family.format_report(result) if family is not None else (
+        format_class_report(result) if labels is not None else "")
+    if extra:
+        print(extra)
     if args.json:
         write_report(args.json, result)
     return 0

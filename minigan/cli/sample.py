@@ -9,8 +9,7 @@ import sys
 import numpy as np
 
 from .. import __version__, backend
-from ..gan.core.checkpoint import load_generator
-from ..gan.families.conditional.labels import is_conditional, sampling_labels
+from ..gan import get_family, load_generator
 from ..gan.core.sampling import labels_path, sample_generator
 from .registry import CommandError, Handler, UsageError, command
 from .validators import device as _device
@@ -43,17 +42,16 @@ def _run_sample(args: argparse.Namespace) -> int:
         raise CommandError(f"the folder of --out {args.out} does not exist")
     G, state = load_generator(args.checkpoint, device=args.device)
     try:  # N not a multiple of 10, --class out of range or for an unconditional model: usage errors
-        labels = sampling_labels(G, args.n, class_index=args.class_index)
+        labels = get_family(state["model"]).sampling_labels(G, args.n, args.class_index)
     except ValueError as exc:
-        kind = "a conditional" if is_conditional(G) else "an unconditional"
-        raise UsageError(f"{exc} ({args.checkpoint} holds {kind} {state.get('model')!r} model)") from None
+        raise UsageError(f"{exc} ({args.checkpoint} holds a {state.get('model')!r} model)") from None
     images, labels = sample_generator(G, args.n, out=args.out, grid=args.grid, seed=args.seed, device=args.device,
                                       batch_size=args.batch_size, labels=labels)
     print(f"wrote {images.shape[0]} images {tuple(images.shape)} {images.dtype} in "
           f"[{float(images.min()):.3f}, {float(images.max()):.3f}] to {args.out}")
     if labels is not None:
         classes = (f"class {args.class_index}" if args.class_index is not None
-                   else f"{args.n // G.num_classes} per class in class order")
+                   else f"{args.n // len(np.unique(labels))} per class in class order")
         print(f"labels: {labels_path(args.out)} ({classes})")
     if args.grid:
         print(f"grid: {args.grid}")

@@ -1,21 +1,20 @@
-"""``minigan train``'s issue-13 options: Wasserstein losses, penalties, spectral norm, EMA, lr schedules, presets.
+"""``minigan train``'s stabiliser options: Wasserstein losses, penalties, spectral norm, EMA, lr schedules, presets.
 
-One argument group (`add_arguments`), and `config_options(args, given)`, which turns the parsed
-options into TrainConfig fields by ``gan.presets.preset_fields``: the --preset (default sngan-info for
-the GAN task), then the loss's own defaults (wgan-gp: n_critic 5, Adam (0, 0.9), lr 4e-4, a LayerNorm
-critic, no spectral norm; wgan: n_critic 5, RMSprop 5e-5), then every option given on the command line,
-which always wins::
+One argument group (`add_arguments`), and `config_options(args, given)`, which adds the group's given
+options (and --preset) to the TrainConfig fields; ``TrainConfig.resolved`` applies the one rule: the
+options given, then the loss's own defaults (wgan-gp: n_critic 5, Adam (0, 0.9), lr 4e-4, a LayerNorm
+critic, no spectral norm; wgan: n_critic 5, RMSprop 5e-5), then the --preset or the family's recipe::
 
     minigan train --loss wgan-gp --ema 0.999 --lr-schedule cosine
-    minigan train --preset pytorch-dcgan            # the trainer's defaults before issue 13, exactly
+    minigan train --preset pytorch-dcgan            # the PyTorch DCGAN example's settings
 """
 from __future__ import annotations
 
 import argparse
 
+from ..gan.core.critic import CRITIC_NORMS
 from ..gan.core.lr_schedules import parse_lr_schedule
-from ..gan.presets import DEFAULT_PRESET, PRESETS, preset_fields
-from ..gan.training.stabilised_updater import CRITIC_NORMS
+from ..gan.presets import PRESETS
 from .registry import UsageError
 from .validators import non_negative_float, open_unit_float, positive_float, positive_int
 
@@ -45,10 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(0, 0.9), lr 4e-4 (the paper's 1e-4 is too slow for 5 epochs), a layer-norm critic; wgan RMSprop "
         "lr 5e-5; neither has spectral norm. Options given always win.")
     group.add_argument("--preset", choices=sorted(PRESETS), default=None,
-                       help=f"the settings to start from (default {DEFAULT_PRESET}; --task inpaint: none): "
+                       help="a named recipe to start from instead of the family's own (default: none): "
                             "sngan-info: sngan-ema's recipe for --model infogan with 20 codes, --info-real-weight 1 "
-                            "and batch 32, the best measured (docs/stabilisers.md; with another --model, "
-                            "sngan-ema); sngan-ema: hinge, spectral norm, no D norm, lr D 1.6e-3 / G 8e-4, Adam "
+                            "and batch 32 (what the defaults train; with another --model, sngan-ema); sngan-ema: hinge, spectral norm, no D norm, lr D 1.6e-3 / G 8e-4, Adam "
                             "(0, 0.9), EMA 0.995 of G; sngan-ttur: the same D at lr 8e-4 / 4e-4, no EMA; "
                             "pytorch-dcgan: the PyTorch DCGAN example's (bce, Adam 2e-4 (0.5, 0.999), batch 64, "
                             "BatchNorm D, no EMA), the reference run")
@@ -58,20 +56,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="wgan: clip the critic's weights to [-C, C] after each critic step (default 0.01)")
     group.add_argument("--critic-norm", choices=CRITIC_NORMS, default=None,
                        help="replace D's BatchNorm: layer (GroupNorm(1, C)), instance, none, or keep batch "
-                            "(default: the preset's, none for sngan-info and sngan-ema; layer for wgan-gp, batch for "
-                            "wgan; a gradient penalty refuses batch)")
+                            "(default none; layer for wgan-gp, batch for wgan and --preset pytorch-dcgan; a gradient "
+                            "penalty refuses batch)")
     group.add_argument("--r1", type=non_negative_float, default=None, metavar="GAMMA",
                        help="R1 penalty gamma/2 E||grad D(x)||^2 on real images, any loss (default 0: off)")
     group.add_argument("--r1-every", type=positive_int, default=None, metavar="K",
                        help="lazy R1: apply it every K critic steps, scaled by K (default 1)")
     group.add_argument("--spectral-norm", action="store_const", const=True, default=None,
-                       help="spectral normalisation on every conv and linear layer of D (on in the default "
-                            "presets sngan-info and sngan-ema; off for wgan-gp, wgan and --preset pytorch-dcgan)")
+                       help="spectral normalisation on every conv and linear layer of D (on by default; off for "
+                            "wgan-gp, wgan and --preset pytorch-dcgan)")
     group.add_argument("--no-spectral-norm", dest="spectral_norm", action="store_const", const=False,
                        help="no spectral normalisation, whatever the preset")
     group.add_argument("--ema", type=open_unit_float, default=None, metavar="DECAY",
                        help="keep an EMA of G's weights (e.g. 0.999); samples, grids, eval and the checkpoint's "
-                            "generator for `minigan eval` use it (default: the preset's)")
+                            "generator for `minigan eval` use it (default 0.995; off for --preset pytorch-dcgan)")
     group.add_argument("--no-ema", dest="ema", action="store_const", const=_NO_EMA,
                        help="no EMA of G, whatever the preset")
     group.add_argument("--lr-schedule", type=lr_schedule, default=None, metavar="SPEC",
@@ -80,13 +78,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_options(args: argparse.Namespace, given: dict, resuming: bool) -> dict:
-    """TrainConfig fields from the preset, the loss's defaults and `given` (the general options given),
-    plus this group's given options. On resume only the options given count (the saved config does the rest)."""
+    """`given` (the general options given) plus this group's given options and --preset, as TrainConfig fields.
+    On resume only the options given count (the saved config does the rest)."""
     mine = {field: getattr(args, dest) for dest, field in OPTIONS.items() if getattr(args, dest, None) is not None}
     if mine.get("ema") is _NO_EMA:
         mine["ema"] = None  # given: off (None would read as "not given" above)
+    preset = getattr(args, "preset", None)
     if resuming:
-        if getattr(args, "preset", None):
+        if preset:
             raise UsageError("--preset cannot be combined with --resume (the run keeps its saved settings)")
         return {**given, **mine}
-    return preset_fields(getattr(args, "preset", None), {**given, **mine})
+    if "ema" in mine and mine["ema"] is None:
+        mine["ema"] = 0   # TrainConfig reads None as "not given": 0 turns the average off
+    return {**given, **mine, "preset": preset}

@@ -27,10 +27,9 @@ import numpy as np
 
 from .. import evaluation
 from ..atomic import atomic_write
-from ..gan.core.checkpoint import CHECKPOINT_NAME, load_generator
+from ..gan import CHECKPOINT_NAME, GANTrainer, TrainConfig, load_generator
 from ..gan.core.sampling import generate
-from ..gan.trainer import GANTrainer, TrainConfig
-from ..gan.presets import DEFAULT_PRESET, PRESETS, preset_fields
+from ..gan.presets import PRESETS
 from .registry import Handler, UsageError, command
 from .stabilisers import OPTIONS as STABILISER_OPTIONS
 from .train import _TRAIN_OPTIONS, _train
@@ -132,10 +131,11 @@ def score_checkpoint(run_dir: Path, n: int, dataset: str, data_dir, device_name:
 
 
 def run_fields(base: dict, setting: dict) -> dict:
-    """The TrainConfig fields of one run: base's "preset" (None: minigan train's default), then base and the
-    setting, by the rule `minigan train` uses (gan.presets.preset_fields)."""
+    """The TrainConfig fields of one run: base's "preset" (None: the family's recipe), base and the setting,
+    resolved by the rule `minigan train` uses (TrainConfig.resolved)."""
     given = {k: v for k, v in {**base, **setting}.items() if k != "preset"}
-    return preset_fields(base.get("preset"), given)
+    resolved = TrainConfig(preset=base.get("preset"), **given).resolved()
+    return {**{k: v for k, v in resolved.to_dict().items() if k not in ("version", "options")}, **resolved.options}
 
 
 def run_one(setting: dict, base: dict, run_dir: Path, eval_n: int) -> dict:
@@ -241,7 +241,7 @@ def _sweep(parser: argparse.ArgumentParser) -> Handler:
                         help="run K combinations drawn at random (with --seed) instead of all")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of --random's draw (default 0)")
     parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
-                        help=f"the settings every run starts from, as for minigan train (default {DEFAULT_PRESET})")
+                        help="the settings every run starts from, as for minigan train (default: the family's own)")
     parser.add_argument("--out", required=True, metavar="DIR", help="sweep folder: run folders and results")
     parser.add_argument("--epochs", type=positive_int, default=1, help="epochs per run (default 1)")
     parser.add_argument("--max-steps", type=positive_int, default=None, help="stop each run after N steps")
@@ -260,7 +260,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
             "checkpoint_every": 0, "preset": args.preset}
     try:  # a setting that TrainConfig refuses is a usage error before anything trains
         for setting in settings:
-            TrainConfig(**run_fields(base, setting)).validate()
+            TrainConfig(**run_fields(base, setting)).resolved().validate()
     except ValueError as exc:
         raise UsageError(f"--grid: {exc}") from None
     out = Path(args.out)

@@ -4,32 +4,30 @@ from __future__ import annotations
 import argparse
 import signal
 
+import dataclasses
+
 from ..data import DATASETS
+from ..gan import GANTrainer, TrainConfig, families, family_names, get_family
+from ..gan.config import COMMON_DEFAULTS, DEFAULT_MODEL
 from ..gan.core.losses import G_LOSSES, LOSSES
-from ..gan.families.unconditional.models import MODELS
-from ..gan.families.inpainting.trainer import InpaintTrainer, inpaint_config
-from ..gan.families.inpainting import MASK_KINDS, RECONSTRUCTIONS, checkpoint_task
-from ..gan.trainer import GANTrainer, TrainConfig
-from ..gan.core.checkpoint import load_checkpoint
-from ..gan.presets import DEFAULT_PRESET, PRESETS
 from . import stabilisers
 from .registry import Handler, UsageError, command
 from .validators import device as _device
-from .validators import non_negative_float as _non_negative_float
 from .validators import non_negative_int as _non_negative_int
 from .validators import positive_float as _positive_float
 from .validators import positive_int as _positive_int
 from .validators import unit_float as _unit_float
 
+
 def _recipe(field: str, reference: str) -> str:
-    """'(default X, from --preset sngan-ema; --preset pytorch-dcgan: Y)' for an option the default recipe sets."""
-    value = PRESETS[DEFAULT_PRESET].get(field)
+    """'(default X; --preset pytorch-dcgan: Y)' for an option the default recipe sets."""
+    value = COMMON_DEFAULTS.get(field)
     shown = f"{value:.1e}".replace(".0e", "e").replace("e-0", "e-") if isinstance(value, float) and value < 0.01 \
         else f"{value:g}" if isinstance(value, float) else value
-    return f"(default {shown}, from --preset {DEFAULT_PRESET}; --preset pytorch-dcgan: {reference})"
+    return f"(default {shown}; --preset pytorch-dcgan: {reference})"
 
 
-@command("train", help="train a GAN (default: the InfoGAN-coded DCGAN of --preset sngan-info on MNIST, on the CPU)")
+@command("train", help="train a GAN (default: the InfoGAN family on MNIST, on the CPU)")
 def _train(parser: argparse.ArgumentParser) -> Handler:
     # Defaults are None here and filled in from the preset (gan/presets.py) and TrainConfig, so a resumed
     # run can tell which options were given on the command line.
@@ -41,11 +39,13 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
                           "scores the generator (FID, Inception Score) every N epochs.")
     parser.epilog = "example: minigan train --model dcgan --epochs 5 --out runs/dcgan"
     model = parser.add_argument_group("model")
-    model.add_argument("--model", choices=sorted(MODELS), default=None,
-                       help=f"architecture {_recipe('model', 'dcgan')}")
+    model.add_argument("--model", choices=family_names(), default=None,
+                       help=f"the GAN family (default {DEFAULT_MODEL}): " +
+                            "; ".join(f"{f.name}: {f.help}" for f in families()))
     model.add_argument("--latent-dim", type=_positive_int, default=None, help="noise size (default: 100)")
     model.add_argument("--width", type=_positive_int, default=None,
-                       help="dcgan: base channels (default 64); mlp: first hidden layer units (default 256)")
+                       help="the models' width (default: the family's: " +
+                            ", ".join(f"{f.name} {f.defaults.get('width')}" for f in families()) + ")")
     objective = parser.add_argument_group("objective and optimiser")
     objective.add_argument("--loss", choices=list(LOSSES), default=None, help=f"GAN objective {_recipe('loss', 'bce')}")
     objective.add_argument("--g-loss", choices=list(G_LOSSES), default=None,
@@ -71,7 +71,7 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
                      help="fail instead of downloading the dataset when it is not found")
     run.add_argument("--epochs", type=_positive_int, default=None, help="epochs in all (default 5)")
     run.add_argument("--batch-size", type=_positive_int, default=None,
-                     help=f"{_recipe('batch_size', '64')[:-1]}; every other model: 64)")
+                     help="images per batch (default 64; the infogan family's recipe: 32)")
     run.add_argument("--max-steps", type=_positive_int, default=None,
                      help="stop after this many generator steps in all (smoke tests; kept by --resume unless "
                           "given again)")
@@ -96,68 +96,46 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
     evaluation.add_argument("--eval-n", type=_positive_int, default=None, metavar="N",
                             help="generated images per evaluation (default 10000; fewer is faster, FID is "
                                  "biased upwards at small N)")
-    stabilisers.add_arguments(parser)  # issue 13
-    _inpainting_arguments(parser)
-    conditional = parser.add_argument_group("conditional models (--model cgan, cgan-concat, acgan)")
-    conditional.add_argument("--class-weight", type=_non_negative_float, default=None, metavar="W",
-                             help="acgan (and --task inpaint --aux-classes): weight of the class cross-entropy "
-                                  "in D's and G's losses (default 1)")
-    conditional.add_argument("--fake-class-weight", type=_non_negative_float, default=None, metavar="W",
-                             help="acgan: weight of the class cross-entropy on fakes in D's loss (default 0: D's "
-                                  "classifier learns from real images only; the paper's loss: W = --class-weight)")
-    info = parser.add_argument_group("InfoGAN (--model infogan)")
-    info.add_argument("--info-weight", type=_non_negative_float, default=None, metavar="W",
-                      help="weight of the code's mutual-information term (Q's cross-entropy on fakes) in D's and "
-                           "G's losses (default 1, the paper's for a categorical code)")
-    info.add_argument("--info-codes", type=_positive_int, default=None, metavar="K",
-                      help="categories of the code, read from the first K noise entries, at most --latent-dim "
-                           "(default 20, from --preset sngan-info; other presets: 10)")
-    info.add_argument("--info-real-weight", type=_non_negative_float, default=None, metavar="W",
-                      help="weight of Q's information on real images in D's loss: Q sorts real images into "
-                           "confident, evenly used categories, so G's categories become the data's clusters "
-                           "(default 1, from --preset sngan-info; other presets: 0, the paper's InfoGAN)")
+    stabilisers.add_arguments(parser)
+    parser.add_argument_group("task").add_argument(
+        "--task", choices=sorted({f.task for f in families()}), default=None,
+        help="gan: noise -> image (default); another task picks the family that serves it (inpaint: --model "
+             "inpaint, an encoder-decoder that completes masked digits; complete images with `minigan inpaint`)")
+    add_family_arguments(parser)
     return _run_train
 
 
-# ---- issue 12: --task inpaint --------------------------------------------------------------------
-def _inpainting_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group(
-        "inpainting (--task inpaint)",
-        "an encoder-decoder G completes masked digits (visible pixels kept exactly), D judges whole images; "
-        "--width is G's base channels (default 32, D has twice as many); complete images afterwards with "
-        "`minigan inpaint`")
-    group.add_argument("--task", choices=["gan", "inpaint"], default=None,
-                       help="gan: noise -> image (default); inpaint: masked image -> completed image")
-    group.add_argument("--mask", choices=list(MASK_KINDS), default=None,
-                       help="training masks (default random: a mix of center, bottom-half, right-half and "
-                            "random-box, so one model serves every mask)")
-    group.add_argument("--rec-weight", type=_non_negative_float, default=None,
-                       help="weight of the reconstruction loss on the hidden pixels (default 100)")
-    group.add_argument("--adv-weight", type=_non_negative_float, default=None,
-                       help="weight of the adversarial loss (default 1; 0: a plain context autoencoder)")
-    group.add_argument("--rec-loss", choices=list(RECONSTRUCTIONS), default=None, help="(default l1)")
-    group.add_argument("--unet", dest="unet", action="store_const", const=True, default=None,
-                       help="U-Net skip connections in G (the default)")
-    group.add_argument("--no-unet", dest="unet", action="store_const", const=False, help="a plain encoder-decoder")
-    group.add_argument("--aux-classes", dest="aux_classes", action="store_const", const=True, default=None,
-                       help="give D an auxiliary class head: a class loss on real images and completions")
+def add_family_arguments(parser: argparse.ArgumentParser) -> None:
+    """One argument group per family with options of its own, generated from its Options dataclass; an
+    option several families share (--class-weight) is listed once, in the first family's group."""
+    seen: dict[str, list[str]] = {}
+    for family in families():
+        for f in dataclasses.fields(family.Options):
+            seen.setdefault(f.name, []).append(family.name)
+    done = set()
+    for family in families():
+        fields = [f for f in dataclasses.fields(family.Options) if f.name not in done]
+        if not fields:
+            continue
+        group = parser.add_argument_group(f"--model {family.name}", family.help)
+        for f in fields:
+            done.add(f.name)
+            flag = "--" + f.name.replace("_", "-")
+            users = seen[f.name]
+            applies = "" if len(users) == 1 else f" [--model {', '.join(users)}]"
+            text = f"{f.metadata.get('help', '')} (default {f.default}){applies}"
+            if f.type in (bool, "bool"):
+                group.add_argument(flag, dest=f.name, action="store_const", const=True, default=None, help=text)
+                group.add_argument("--no-" + f.name.replace("_", "-"), dest=f.name, action="store_const", const=False,
+                                   help=f"the opposite of {flag}")
+                continue
+            kind = {"int": _positive_int, "float": float, "str": str}.get(str(f.type), str)
+            group.add_argument(flag, dest=f.name, type=kind, default=None, choices=f.metadata.get("choices"),
+                               metavar=f.metadata.get("metavar"), help=text)
 
 
-_INPAINT_OPTIONS = {"task": "task", "mask": "mask", "rec_weight": "rec_weight", "adv_weight": "adv_weight",
-                    "rec_loss": "rec_loss", "unet": "unet", "aux_classes": "aux_classes"}
-
-
-def _trainer_class(args: argparse.Namespace, given: dict) -> type:
-    """InpaintTrainer for --task inpaint or for resuming an inpainting run, else GANTrainer."""
-    if args.resume is not None:
-        return InpaintTrainer if checkpoint_task(load_checkpoint(args.resume)) == "inpaint" else GANTrainer
-    inpainting = given.get("task") == "inpaint"
-    if not inpainting and any(field in given for field in _INPAINT_OPTIONS.values() if field != "task"):
-        raise UsageError("--mask, --rec-weight, --adv-weight, --rec-loss, --unet/--no-unet and --aux-classes "
-                         "need --task inpaint")
-    if inpainting and "model" in given:
-        raise UsageError("--model is not used with --task inpaint (its model is the inpainting encoder-decoder)")
-    return InpaintTrainer if inpainting else GANTrainer
+def family_option_names() -> set:
+    return {f.name for family in families() for f in dataclasses.fields(family.Options)}
 
 
 _TRAIN_OPTIONS = {  # argparse dest -> TrainConfig field
@@ -165,28 +143,25 @@ _TRAIN_OPTIONS = {  # argparse dest -> TrainConfig field
     "label_smoothing": "label_smoothing", "lsgan_a": "lsgan_a", "lsgan_b": "lsgan_b", "lsgan_c": "lsgan_c",
     "lr_g": "lr_g", "lr_d": "lr_d", "beta1": "beta1", "beta2": "beta2", "n_critic": "n_critic",
     "dataset": "dataset", "data_dir": "data_dir", "download": "download", "epochs": "epochs",
-    "batch_size": "batch_size",
-    "max_steps": "max_steps", "device": "device", "seed": "seed", "out": "out",
+    "batch_size": "batch_size", "max_steps": "max_steps", "device": "device", "seed": "seed", "out": "out",
     "checkpoint_every": "checkpoint_every", "samples": "n_samples", "progress": "progress",
     "eval_every": "eval_every", "eval_n": "eval_n",
 }
-_TRAIN_OPTIONS["class_weight"] = "class_weight"   # issue 11: conditional models
-_TRAIN_OPTIONS["fake_class_weight"] = "fake_class_weight"
-_TRAIN_OPTIONS["info_weight"] = "info_weight"       # InfoGAN
-_TRAIN_OPTIONS["info_real_weight"] = "info_real_weight"
-_TRAIN_OPTIONS["info_codes"] = "info_codes"
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    options = {**_TRAIN_OPTIONS, **_INPAINT_OPTIONS}
-    given = {field: getattr(args, dest) for dest, field in options.items() if getattr(args, dest) is not None}
-    given = stabilisers.config_options(args, given, resuming=args.resume is not None)  # issue 13
-    trainer_class = _trainer_class(args, given)
+    given = {field: getattr(args, dest) for dest, field in _TRAIN_OPTIONS.items() if getattr(args, dest) is not None}
+    given.update({name: getattr(args, name) for name in family_option_names() if getattr(args, name, None) is not None})
+    given = stabilisers.config_options(args, given, resuming=args.resume is not None)
+    task = args.task
     if args.resume is not None:
         if "out" in given:
             raise UsageError("--out cannot be combined with --resume (the run continues in its own folder)")
+        if task is not None:
+            raise UsageError("--task cannot be combined with --resume (the run keeps its family)")
+        hint = f"minigan train --resume {args.resume}"
         try:
-            trainer = trainer_class.from_checkpoint(args.resume, **given)
+            trainer = GANTrainer.from_checkpoint(args.resume, resume_hint=hint, **given)
         except ValueError as exc:
             if type(exc) is ValueError:  # a setting that cannot change on resume
                 raise UsageError(str(exc)) from None
@@ -195,16 +170,16 @@ def _run_train(args: argparse.Namespace) -> int:
               f"batch {trainer.batch})", flush=True)
     else:
         try:
-            config = TrainConfig(**given)
-            config = config.validate() if trainer_class is GANTrainer else inpaint_config(config)
+            config = TrainConfig(task=task, **given).resolved().validate()
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         try:
-            trainer = trainer_class(config)
+            trainer = GANTrainer(config, resume_hint=None)
         except ValueError as exc:
             if type(exc) is ValueError:  # options that do not fit together or with the data
                 raise UsageError(str(exc)) from None
             raise
+        trainer.resume_hint = f"minigan train --resume {trainer.run_dir}"
         print(f"training {trainer.config.model} ({trainer.config.loss} loss) on {trainer.config.dataset}, "
               f"device {trainer.device}, {trainer.steps_per_epoch} steps per epoch; run folder {trainer.run_dir}",
               flush=True)

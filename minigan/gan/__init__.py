@@ -1,40 +1,39 @@
-"""GANs on minigan: models, losses, the trainer (loop + updater + extensions), checkpoints and sampling.
+"""GANs on minigan: the families, the trainer (loop + step + extensions), checkpoints and sampling.
 
-    from minigan.gan import GANTrainer, TrainConfig, build_models, preset_config, resume
-    result = GANTrainer(preset_config(epochs=5, out="runs/dcgan")).train()    # `minigan train`'s defaults
-    GANTrainer(TrainConfig(model="dcgan", out="runs/ref")).train()          # the PyTorch DCGAN reference
-    images = sample_checkpoint("runs/dcgan", n=10000)     # (10000, 1, 28, 28) float32 in [-1, 1]
+    from minigan.gan import GANTrainer, TrainConfig, resume, sample_checkpoint
+    result = GANTrainer(TrainConfig(epochs=5, out="runs/info")).train()     # what `minigan train` trains
+    GANTrainer(TrainConfig(preset="pytorch-dcgan", out="runs/ref")).train()  # the PyTorch DCGAN reference
+    images = sample_checkpoint("runs/info", n=10000)     # (10000, 1, 28, 28) float32 in [-1, 1]
+
+The layers, lowest first: core/ (losses, penalties, EMA, plotting, sampling, checkpoint files) < training/
+(the loop, the step's base, extensions, triggers, report) < families/ (one folder per family, and the
+registry) < config.py, presets.py, build.py (assembly) < the command line.
 """
-from .core.checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, load_generator
-from .core.losses import LOSSES, BCELoss, GANLoss, HingeLoss, LSGANLoss, build_loss
-from .families.unconditional.models import (MODELS, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator,
-                                            MLPGenerator, build_models, dcgan_init_, model_defaults, register_model)
-from .families.conditional.models import (ACGANDiscriminator, ConcatDiscriminator, ConditionalGenerator,
-                                          ProjectionDiscriminator)
-from .families.conditional.losses import ACGANLoss, build_conditional_loss, class_loss
-from .families.infogan.models import InfoDiscriminator, InfoGANLoss, InfoGenerator
-from .families.conditional.labels import (check_labels, class_order_labels, conditional_grid_inputs, is_conditional,
-                                          sampling_labels, single_class_labels, uniform_labels)
+from .build import (CONFIG_NAME, GANTrainer, NonFiniteLossError, TrainResult, build_models, default_run_dir,
+                    load_generator, resume, sample_checkpoint)
+from .config import CONFIG_VERSION, TrainConfig, upgrade_config
+from .core.checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint
+from .core.losses import LOSSES, BCELoss, GANLoss, HingeLoss, LSGANLoss, WassersteinLoss, build_loss
+from .core.penalties import GradientPenalty, R1Penalty
 from .core.plotting import make_grid, plot_losses, read_png, save_grid, write_png
-from .core.sampling import evaluate_generator, generate, sample_checkpoint
-from .config import TrainConfig
-from .presets import DEFAULT_PRESET, PRESETS, preset_config, preset_fields
-from .trainer import GANTrainer, NonFiniteLossError, TrainResult, default_run_dir, resume
+from .core.sampling import generate
+from .families import (Family, FamilyError, NoOptions, discover_plugins, families, family_names, get_family,
+                       load_plugin, register_family, unregister_family)
+from .families.unconditional.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, \
+    dcgan_init_
+from .presets import PRESETS
 from .training import Extension, GANUpdater, Trainer, Updater
+from .training.reporter import report
 
 __all__ = [
-    "CHECKPOINT_NAME", "CheckpointError", "load_checkpoint", "load_generator",
-    "LOSSES", "BCELoss", "GANLoss", "HingeLoss", "LSGANLoss", "build_loss",
-    "MODELS", "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_models",
-    "dcgan_init_", "model_defaults", "register_model",
-    "ACGANDiscriminator", "ConcatDiscriminator", "ConditionalGenerator", "ProjectionDiscriminator",
-    "ACGANLoss", "build_conditional_loss", "class_loss",
-    "InfoDiscriminator", "InfoGANLoss", "InfoGenerator",
-    "check_labels", "class_order_labels", "conditional_grid_inputs", "is_conditional", "sampling_labels",
-    "single_class_labels", "uniform_labels",
-    "make_grid", "plot_losses", "read_png", "save_grid", "write_png",
-    "evaluate_generator", "generate", "sample_checkpoint",
-    "DEFAULT_PRESET", "PRESETS", "preset_config", "preset_fields",
-    "GANTrainer", "NonFiniteLossError", "TrainConfig", "TrainResult", "default_run_dir", "resume",
-    "Extension", "GANUpdater", "Trainer", "Updater",
+    "GANTrainer", "TrainConfig", "TrainResult", "NonFiniteLossError", "resume", "default_run_dir", "build_models",
+    "load_generator", "sample_checkpoint", "CONFIG_NAME", "CONFIG_VERSION", "upgrade_config",
+    "CHECKPOINT_NAME", "CheckpointError", "load_checkpoint",
+    "LOSSES", "BCELoss", "GANLoss", "HingeLoss", "LSGANLoss", "WassersteinLoss", "build_loss",
+    "GradientPenalty", "R1Penalty",
+    "make_grid", "plot_losses", "read_png", "save_grid", "write_png", "generate",
+    "Family", "FamilyError", "NoOptions", "register_family", "unregister_family", "get_family", "family_names",
+    "families", "load_plugin", "discover_plugins",
+    "DCGANGenerator", "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator", "dcgan_init_",
+    "PRESETS", "Extension", "GANUpdater", "Trainer", "Updater", "report",
 ]

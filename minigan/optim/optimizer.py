@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor, enable_grad
+from ..autograd.hooks import RemovableHandle
 
 class _Required:
     def __repr__(self) -> str:
@@ -102,9 +103,22 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        for hook in list(getattr(self, "_step_pre_hooks", {}).values()):
+            hook(self, (), {})
         for group in self.param_groups:
             self._update_group(group)
+        for hook in list(getattr(self, "_step_post_hooks", {}).values()):
+            hook(self, (), {})
         return loss
+
+    def register_step_pre_hook(self, hook: Callable[["Optimizer", tuple, dict], None]) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` before every ``step()`` (PyTorch's name); returns a handle."""
+        return _register(self, "_step_pre_hooks", hook)
+
+    def register_step_post_hook(self, hook: Callable[["Optimizer", tuple, dict], None]) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` after every ``step()``: a constraint on the parameters (weight
+        clipping, a projection) that must follow each update, as PyTorch's hook and Chainer's optimizer hooks."""
+        return _register(self, "_step_post_hooks", hook)
 
     def _update_group(self, group: dict) -> None:
         raise NotImplementedError
@@ -252,3 +266,12 @@ def _scratch(state: dict, key: str, like):
     if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
         buf = state[key] = _xp(like).empty_like(like)
     return buf
+
+
+def _register(optimizer: Optimizer, attribute: str, hook: Callable) -> RemovableHandle:
+    if not callable(hook):
+        raise TypeError(f"an optimizer hook must be callable, got {type(hook).__name__}")
+    hooks = optimizer.__dict__.setdefault(attribute, {})
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle

@@ -2,27 +2,26 @@
 
 A checkpoint is a dict (see ``GANTrainer.state_dict``):
 
-    kind "gan", model (registry name), model_kind ("conditional": G takes labels, or "unconditional"),
-    model_config {latent_dim, width; infogan: codes}, config (TrainConfig as a dict),
+    kind "gan", model (the family's name), task, model_config (what the family rebuilds G from),
+    config (TrainConfig.to_dict(), with its version),
     step, epoch, batch, loader (data position), rng_state (noise generator),
     generator / discriminator (state dicts: weights and BatchNorm statistics),
-    optimizer_g / optimizer_d (Adam state dicts), fixed_noise (the sample-grid noise)
+    optimizer_g / optimizer_d (optimiser state dicts), fixed_noise (the sample-grid noise),
+    and the state of the extensions and penalties that keep one (ema, schedulers, critic_steps, ...)
 
 Everything is pickle-free, so ``np.load(path, allow_pickle=False)`` can read it too.
 """
 from __future__ import annotations
 
-import inspect
 import os
 from pathlib import Path
 
 from ... import backend, serialization
 from ...backend import Device
 from ...serialization import CheckpointError
-from ..families.unconditional.models import MODELS, build_models
 
 __all__ = ["CHECKPOINT_NAME", "CheckpointError", "resolve_checkpoint", "save_checkpoint", "load_checkpoint",
-           "load_module_state", "load_generator", "sampling_weights"]
+           "load_module_state", "sampling_weights"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
 
@@ -94,48 +93,9 @@ def load_module_state(module, state: dict, what: str, source: str) -> None:
 
 
 def sampling_weights(state: dict) -> tuple[dict, str]:
-    """(the generator state dict samples come from, what it is): an EMA run's (issue 13) averaged
+    """(the generator state dict samples come from, what it is): an EMA run's averaged
     generator, else the trained one. ``load_module_state(G, *sampling_weights(state), source)``."""
     ema = state.get("ema")
     if isinstance(ema, dict) and isinstance(ema.get("module"), dict):
         return ema["module"], "EMA generator"
     return state["generator"], "generator"
-
-
-def _builder_options(name: str, model_config: dict) -> dict:
-    """The checkpoint's model_config (latent_dim, width, infogan's codes) as keywords of model `name`'s builder:
-    a key the builder does not take is left out, so a checkpoint naming another model than it holds ends in
-    the weights' mismatch message rather than a TypeError."""
-    accepted = inspect.signature(MODELS[name]).parameters
-    return {k: v for k, v in model_config.items() if k in accepted}   # a missing size: the model's default
-
-
-def load_generator(path: str | os.PathLike, device: "str | Device" = "cpu"):
-    """Rebuild the generator a checkpoint was trained with: returns (G in eval mode, checkpoint dict).
-
-    Works for registered models ('dcgan', 'mlp', or your own ``@register_model``); a
-    checkpoint of unregistered ('custom') modules needs its generator built by hand
-    and ``G.load_state_dict(load_checkpoint(path)['generator'])``.
-    """
-    file = resolve_checkpoint(path)
-    state = load_checkpoint(file)
-    if state.get("kind") != "gan":
-        raise CheckpointError(f"{file} is a {state.get('kind')!r} checkpoint, not a GAN checkpoint")
-    name = state["model"]
-    if state.get("task") == "inpaint":  # issue 12: G(images, masks), not G(z)
-        raise CheckpointError(f"{file} holds an inpainting generator, which completes images rather than drawing "
-                              f"them: use `minigan inpaint` (load_inpainting_generator in Python)")
-    if name not in MODELS:
-        raise CheckpointError(f"{file} holds a {name!r} model, which is not registered here (known: "
-                              f"{', '.join(sorted(MODELS))}); build the generator yourself and load "
-                              f"state['generator'] into it")
-    cfg = state.get("model_config") or {}
-    rng_state = backend.get_rng_state()  # building draws initial weights: leave the caller's stream alone
-    try:
-        G, _ = build_models(name, **_builder_options(name, cfg))
-    finally:
-        backend.set_rng_state(rng_state)
-    load_module_state(G, *sampling_weights(state), str(file))
-    G = G.to(Device(device))
-    G.eval()
-    return G, state

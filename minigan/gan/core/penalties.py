@@ -9,6 +9,10 @@ the critic (exact in minigan, conv included)::
     r1 = r1_penalty(D, real, gamma=10.0)                  # 10/2 * E[||grad D(x)||_2^2]
     (d_loss + gp).backward()
 
+A training step is given penalties as objects (``GradientPenalty(10.0)``, ``R1Penalty(10.0, every=4)``):
+each is called once per critic step with D's real/fake score as a function of the image, and returns the
+term to add to D's loss (or None on a step it skips); the step reports it under the penalty's ``name``.
+
 The penalty is per sample, so the critic must not mix the samples of a batch:
 a BatchNorm in training mode makes D(x_i) depend on every x_j, and the
 gradient at x_i then is not the per-sample gradient the penalty constrains. Both
@@ -27,7 +31,8 @@ from ...nn import BatchNorm1d, BatchNorm2d, Module
 from ...ops.reduce import sum as _sum
 from ...ops.shape import reshape
 
-__all__ = ["gradient_penalty", "r1_penalty", "input_gradient_norms", "check_per_sample_critic"]
+__all__ = ["gradient_penalty", "r1_penalty", "input_gradient_norms", "check_per_sample_critic", "Penalty",
+           "GradientPenalty", "R1Penalty"]
 
 
 def _check_weight(op: str, name: str, value: float) -> float:
@@ -102,3 +107,64 @@ def r1_penalty(critic: Callable, real: Tensor, gamma: float = 10.0) -> Tensor:
     gamma = _check_weight("r1_penalty", "gamma", gamma)
     check_per_sample_critic(critic, "r1_penalty")
     return (0.5 * gamma) * _squared_input_gradient_norms(critic, _leaf(real)).mean()
+
+
+class Penalty:
+    """A term a training step adds to D's loss: ``penalty(critic, real, fake) -> Tensor | None``.
+
+    `critic` is D's real/fake score as a function of the images alone (labels held fixed); `name` is the
+    key the step reports the term under. A penalty with a counter gives ``state_key`` and its state.
+    """
+
+    name = "penalty"
+    state_key: str | None = None
+
+    def check(self, discriminator) -> None:
+        """Refuse a discriminator the penalty cannot be taken on (a batch-norm critic)."""
+        check_per_sample_critic(discriminator, f"{self.name} penalty")
+
+    def __call__(self, critic: Callable, real: Tensor, fake: Tensor) -> Tensor | None:
+        raise NotImplementedError
+
+
+class GradientPenalty(Penalty):
+    """WGAN-GP's `weight` * E[(||grad D(x_hat)|| - 1)^2] on interpolates of the real and fake batches."""
+
+    name = "gp"
+
+    def __init__(self, weight: float = 10.0):
+        self.weight = _check_weight("GradientPenalty", "weight", weight)
+
+    def __call__(self, critic: Callable, real: Tensor, fake: Tensor) -> Tensor:
+        return gradient_penalty(critic, real, fake, self.weight)
+
+    def __repr__(self) -> str:
+        return f"GradientPenalty(weight={self.weight:g})"
+
+
+class R1Penalty(Penalty):
+    """R1's gamma/2 E[||grad D(x)||^2] on real images; lazy with ``every`` = k: applied on every k-th critic
+    step, scaled by k (StyleGAN2). The critic steps counted are checkpointed (state_key "critic_steps")."""
+
+    name = "r1"
+    state_key = "critic_steps"
+
+    def __init__(self, gamma: float = 10.0, every: int = 1):
+        self.gamma = _check_weight("R1Penalty", "gamma", gamma)
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"R1Penalty: every must be a positive integer, got {every!r}")
+        self.every, self.critic_steps = every, 0
+
+    def __call__(self, critic: Callable, real: Tensor, fake: Tensor) -> Tensor | None:
+        due = self.critic_steps % self.every == 0
+        self.critic_steps += 1
+        return r1_penalty(critic, real, self.gamma * self.every) if due else None
+
+    def state_dict(self) -> int:
+        return self.critic_steps
+
+    def load_state_dict(self, state) -> None:
+        self.critic_steps = int(state)
+
+    def __repr__(self) -> str:
+        return f"R1Penalty(gamma={self.gamma:g}, every={self.every})"

@@ -15,12 +15,9 @@ from ... import creation
 from ...atomic import atomic_write
 from ...autograd import no_grad
 from ...backend import Device
-from ...evaluation import DEFAULT_N, evaluate_samples
-from .checkpoint import load_generator
-from ..families.conditional.labels import sampling_labels
 from .plotting import save_grid
 
-__all__ = ["generate", "sample_checkpoint", "sample_generator", "evaluate_generator", "save_npy", "labels_path",
+__all__ = ["generate", "sample_generator", "save_npy", "labels_path",
            "interleave_classes"]
 
 
@@ -36,9 +33,8 @@ def generate(generator, n: int, *, latent_dim: int | None = None, batch_size: in
 
         images = generate(G, 10000, seed=0)      # what `minigan sample` writes
 
-    A class-conditional generator (``G.num_classes``) draws image i for class `labels[i]`
-    (int, shape (n,)); without `labels` it draws n / num_classes of each class in class order
-    (``sampling_labels``). Labels for an unconditional generator are an error::
+    A class-conditional generator draws image i for class `labels[i]` (int, shape (n,); its family's
+    ``sampling_labels`` gives class order or one class)::
 
         images = generate(G, 100, seed=0, labels=single_class_labels(100, 7))   # 100 sevens
     """
@@ -58,7 +54,11 @@ def generate(generator, n: int, *, latent_dim: int | None = None, batch_size: in
         first = next(iter(generator.parameters()), None)
         device = first.device if first is not None else Device("cpu")
     device = Device(device)
-    labels = sampling_labels(generator, int(n), labels=labels)   # None for an unconditional generator
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (int(n),) or labels.dtype.kind not in "iu":
+            raise ValueError(f"generate: labels must be integer class indices of shape ({int(n)},), got "
+                             f"{labels.dtype} {labels.shape}")
     rng = np.random.default_rng(seed) if seed is not None and noise is None else None
     chunks = []
     was_training = generator.training
@@ -116,15 +116,13 @@ def labels_path(samples_path: str | os.PathLike) -> Path:
 
 def sample_generator(G, n: int, *, out: str | os.PathLike | None = None, grid: str | os.PathLike | None = None,
                      grid_size: int = 64, seed: int | None = 0, device: "str | Device" = "cpu", batch_size: int = 500,
-                     labels=None, class_index: int | None = None) -> tuple[np.ndarray, "np.ndarray | None"]:
+                     labels=None) -> tuple[np.ndarray, "np.ndarray | None"]:
     """Draw `n` images from G; optionally save them (.npy) and a PNG grid. Returns (images, labels or None).
 
-    For a conditional G the labels are `labels`, else all `class_index`, else class order (n a
-    multiple of the number of classes), and with `out` they are written beside the images as
-    int64 (n,) ``labels_path(out)`` (atomically). An unconditional G's samples remove a stale labels
-    file there, so a samples file and its labels file always belong together.
+    A conditional G draws the images for `labels` (the family's ``sampling_labels``), and with `out` they
+    are written beside the images as int64 (n,) ``labels_path(out)`` (atomically). Samples without labels
+    remove a stale labels file there, so a samples file and its labels file always belong together.
     """
-    labels = sampling_labels(G, int(n), labels=labels, class_index=class_index)
     images = generate(G, n, batch_size=batch_size, seed=seed, device=device, labels=labels)
     if out is not None:
         if labels is None:
@@ -138,32 +136,3 @@ def sample_generator(G, n: int, *, out: str | os.PathLike | None = None, grid: s
         else:
             save_grid(grid, images[:grid_size])
     return images, labels
-
-
-def sample_checkpoint(checkpoint: str | os.PathLike, n: int = 10000, *, out: str | os.PathLike | None = None,
-                      grid: str | os.PathLike | None = None, grid_size: int = 64, seed: int | None = 0,
-                      device: "str | Device" = "cpu", batch_size: int = 500, class_index: int | None = None
-                      ) -> np.ndarray:
-    """Load a checkpoint's generator and draw `n` images; optionally save them (.npy) and a PNG grid.
-
-    A conditional checkpoint gives n / 10 images per class in class order (or `class_index` only)
-    and writes their labels beside `out` (``labels_path``); see ``sample_generator``.
-    """
-    G, _state = load_generator(checkpoint, device=device)
-    images, _labels = sample_generator(G, n, out=out, grid=grid, grid_size=grid_size, seed=seed, device=device,
-                                       batch_size=batch_size, class_index=class_index)
-    return images
-
-
-def evaluate_generator(generator, n: int = DEFAULT_N, dataset: str = "mnist", device: str = "cpu",
-                       seed: int = 0, batch_size: int = 250, *, latent_dim: int | None = None, classifier=None,
-                       reference: str = "auto", baseline: bool = True, data_dir=None) -> dict[str, Any]:
-    """Sample `n` images from `generator` with a fixed seed and score them (``minigan.evaluation``).
-
-    z ~ N(0, 1) from numpy.random.default_rng(seed), eval mode, no graph: the same weights
-    always get the same score and minigan's own random stream (the trainer's noise) is left
-    untouched. The trainer's --eval-every and ``minigan eval --checkpoint`` call this.
-    """
-    samples = generate(generator, int(n), latent_dim=latent_dim, batch_size=batch_size, seed=seed, device=device)
-    return evaluate_samples(samples, dataset, classifier=classifier, reference=reference, baseline=baseline,
-                            data_dir=data_dir, device=str(device), batch_size=batch_size)

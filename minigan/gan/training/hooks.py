@@ -1,17 +1,9 @@
-"""The Wasserstein GAN objective (Arjovsky et al. 2017) and weight clipping, its original Lipschitz constraint.
+"""Optimiser hooks: constraints that follow every update of a network's weights (Chainer's optimizer_hooks).
 
-The critic D scores real and fake batches with raw, unbounded outputs; it
-maximises E[D(x)] - E[D(G(z))] (an estimate of the Wasserstein-1 distance when
-D is 1-Lipschitz), and G minimises -E[D(G(z))]::
+The original WGAN's Lipschitz constraint (Arjovsky et al. 2017) is weight clipping after every critic
+step, registered on D's optimiser (PyTorch's ``register_step_post_hook``)::
 
-    d_loss = wasserstein_critic_loss(D(real), D(fake.detach()))    # E[D(fake)] - E[D(real)]
-    g_loss = wasserstein_generator_loss(D(fake))                   # -E[D(fake)]
-
-The Lipschitz constraint comes from weight clipping after every critic step
-(``clip_weights_(D, 0.01)``, with RMSprop, as the paper) or from the gradient
-penalty of `minigan.gan.regularizers.gradient_penalty` (WGAN-GP, Adam (0, 0.9)).
-`WassersteinLoss` is the same objective in the `GANLoss` interface (d_real,
-d_fake, g) the trainer's updaters call.
+    opt_d.register_step_post_hook(WeightClipping(0.01))   # every p in [-0.01, 0.01] after each step
 """
 from __future__ import annotations
 
@@ -20,25 +12,14 @@ from typing import Iterable
 
 from ...autograd import Tensor, no_grad
 from ...nn import Module
-from ..core.losses import WassersteinLoss  # defined beside the other GANLosses; exported here too
 
-__all__ = ["wasserstein_critic_loss", "wasserstein_generator_loss", "WassersteinLoss", "clip_weights_"]
-
-
-def wasserstein_critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
-    """The critic's loss E[D(fake)] - E[D(real)] (minimised), from raw scores of any shape."""
-    return fake_scores.mean() - real_scores.mean()
-
-
-def wasserstein_generator_loss(fake_scores: Tensor) -> Tensor:
-    """The generator's loss -E[D(G(z))] (minimised)."""
-    return -fake_scores.mean()
+__all__ = ["WeightClipping", "clip_weights_"]
 
 
 def clip_weights_(parameters: "Module | Iterable[Tensor]", clip: float = 0.01) -> None:
-    """Clamp every parameter (of a module, or an iterable of them) to [-clip, clip] in place (original WGAN).
+    """Clamp every parameter (of a module, or an iterable of them) to [-clip, clip] in place.
 
-    Call it after each critic optimiser step: ``opt_d.step(); clip_weights_(D, 0.01)``.
+    ``opt_d.step(); clip_weights_(D, 0.01)``; `WeightClipping` does it as an optimiser hook.
     """
     clip = float(clip)
     if not (clip > 0 and math.isfinite(clip)):
@@ -48,3 +29,19 @@ def clip_weights_(parameters: "Module | Iterable[Tensor]", clip: float = 0.01) -
         for p in params:
             xp = p.xp
             xp.clip(p.array, -clip, clip, out=p.array)
+
+
+class WeightClipping:
+    """A step post-hook clipping every parameter the optimiser updates to [-clip, clip]."""
+
+    def __init__(self, clip: float = 0.01):
+        clip = float(clip)
+        if not (clip > 0 and math.isfinite(clip)):
+            raise ValueError(f"WeightClipping: clip must be a positive finite number, got {clip!r}")
+        self.clip = clip
+
+    def __call__(self, optimizer, args=(), kwargs=None) -> None:
+        clip_weights_((p for group in optimizer.param_groups for p in group["params"]), self.clip)
+
+    def __repr__(self) -> str:
+        return f"WeightClipping(clip={self.clip:g})"

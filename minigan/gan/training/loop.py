@@ -1,16 +1,18 @@
 """The training loop: iteration over the data, stop conditions and the resume position.
 
-``Trainer`` knows nothing about GANs: an updater does the step (``updater.step(batches)``),
-extensions do everything periodic (log, checkpoints, grids, curves, evaluation, progress,
-signals). One step consumes ``updater.batches_per_step`` batches of the epoch in progress;
+``Trainer`` knows nothing about GANs: an updater does the step (``updater.step(batches)``) and
+``report``s what is worth logging; extensions do everything periodic (log, checkpoints, grids, curves,
+evaluation, progress, signals, EMA, lr schedules), each on its trigger and by its priority. One step consumes ``updater.batches_per_step`` batches of the epoch in progress;
 an epoch ends when fewer than that are left. The loop stops when `epochs` are done, when
 `max_steps` steps are done (in all, counting the steps of a resumed run), or when a stop
 was requested (Ctrl-C, SIGTERM, ``request_stop()``), after finishing the step in progress.
 
-    trainer = Trainer(updater, loader, epochs=5, run_dir="runs/x", extensions=[JSONLLog(), Snapshot(100)])
+    trainer = Trainer(updater, loader, epochs=5, run_dir="runs/x")
+    trainer.extend(JSONLLog())
+    trainer.extend(Snapshot(), trigger=(100, "step"))
     result = trainer.train()
 
-Extension hooks run in the order the extensions were given (see ``extensions.Extension``).
+Extensions run highest priority first (see ``extensions.Extension``).
 """
 from __future__ import annotations
 
@@ -26,7 +28,10 @@ import numpy as np
 from ... import backend
 from ..core import checkpoint as ckpt
 from ..core.checkpoint import CHECKPOINT_NAME
+from .extensions.base import Extension
+from .reporter import report_scope
 from .stale import remove_stale_temp_files
+from .triggers import as_trigger
 from .updater import NonFiniteLoss, Updater, batch_images
 
 __all__ = ["Trainer", "TrainResult", "NonFiniteLossError"]
@@ -62,15 +67,18 @@ class NonFiniteLossError(FloatingPointError):
 class Trainer:
     """Runs an updater over a loader's epochs and calls the extensions; owns step, epoch and batch.
 
-    `resume_hint` is the command line printed after a stop or a NaN, for continuing the run.
+    `resume_hint` is what the messages after a stop or a NaN say to continue the run (the command line
+    sets its own command).
     """
 
     def __init__(self, updater: Updater, loader, *, epochs: int, run_dir: str | os.PathLike,
-                 max_steps: int | None = None, extensions=()):
+                 max_steps: int | None = None, extensions=(), resume_hint: str | None = None):
         self.updater, self.loader = updater, loader
         self.epochs, self.max_steps = int(epochs), max_steps
         self.run_dir = Path(run_dir)
+        self.resume_hint = resume_hint or f"resume({str(self.run_dir)!r})"
         self.extensions: list = []
+        self._triggers: dict[int, object] = {}
         for extension in extensions:
             self.extend(extension)
         self.step = 0          # generator updates done
@@ -84,15 +92,23 @@ class Trainer:
         self.log = None        # the JSONLLog extension, when there is one (evaluation lines go there too)
         self.reporter = None   # the progress display, when there is one (messages go through it)
         self.result: TrainResult | None = None
+        self.observation: dict = {}   # the last step's record: what it reported, with step, epoch, batch
         self._last_record: dict = {}
 
-    def extend(self, extension) -> None:
-        """Add an extension; its hooks run after those of the extensions added before it."""
-        self.extensions.append(extension)
+    def extend(self, extension: Extension, *, trigger=None, priority: int | None = None) -> Extension:
+        """Add an extension; `trigger` ((n, "step" | "epoch")) and `priority` override its own.
 
-    def find(self, kind):
-        """The first extension that is an instance of `kind`, else None."""
-        return next((e for e in self.extensions if isinstance(e, kind)), None)
+        Hooks run highest priority first; equal priorities in the order added. Returns the extension.
+        """
+        if priority is not None:
+            extension.priority = int(priority)
+        self._triggers[id(extension)] = as_trigger(trigger if trigger is not None else extension.trigger)
+        key = extension.state_key
+        if key is not None and any(e.state_key == key for e in self.extensions):
+            raise ValueError(f"two extensions keep their state under {key!r} in the checkpoint")
+        self.extensions.append(extension)
+        self.extensions.sort(key=lambda e: -e.priority)   # stable: equal priorities keep their order
+        return extension
 
     @property
     def steps_per_epoch(self) -> int:
@@ -102,13 +118,12 @@ class Trainer:
     def checkpoint_path(self) -> Path:
         return self.run_dir / CHECKPOINT_NAME
 
-    @property
-    def resume_hint(self) -> str:
-        return f"minigan train --resume {self.run_dir}"
-
     def train_step(self, batches) -> dict:
-        """One step of the updater (a method, so a test or a subclass can wrap it)."""
-        return self.updater.step(batches)
+        """One step of the updater; returns its record: what it ``report``ed, and what it returned (a dict)."""
+        observation: dict = {}
+        with report_scope(observation):
+            returned = self.updater.step(batches)
+        return {**(returned or {}), **observation}
 
     def request_stop(self, signum: int | None = None) -> None:
         """Ask the loop to stop after the current step and save a checkpoint (what Ctrl-C does)."""
@@ -134,12 +149,38 @@ class Trainer:
                 "rng_state": backend.get_rng_state()}
 
     def state_dict(self) -> dict:
-        """What a checkpoint holds: the position and the updater's state (GANTrainer adds its config)."""
-        return {**self.position(), **self.updater.state_dict()}
+        """What a checkpoint holds: the position, the updater's state and each extension's (under its state_key)."""
+        state = {**self.position(), **self.updater.state_dict()}
+        for extension in self.extensions:
+            if extension.state_key is not None:
+                state[extension.state_key] = extension.state_dict()
+        return state
+
+    def load_extension_states(self, state: dict, source: str = "checkpoint") -> None:
+        """Give every extension with a state_key its saved state (a CheckpointError when one is missing)."""
+        for extension in self.extensions:
+            key = extension.state_key
+            if key is None:
+                continue
+            if key not in state:
+                raise ckpt.CheckpointError(f"{source} has no {key} state, but this run uses one")
+            try:
+                extension.load_state_dict(state[key])
+            except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+                raise ckpt.CheckpointError(f"{source}: the {key} state does not fit this run: {exc}") from None
+
+    def non_finite_parameter(self) -> str | None:
+        """'where' of the first weight holding NaN or inf (the updater's modules, then the extensions'), else None."""
+        found = self.updater.non_finite_parameter()
+        for extension in self.extensions:
+            check = getattr(extension, "non_finite_parameter", None)
+            if found is None and check is not None:
+                found = check()
+        return found
 
     def save_checkpoint(self, path: str | os.PathLike | None = None) -> Path | None:
         """Write the checkpoint atomically; refuses (returns None, with a warning) if any weight is not finite."""
-        bad = self.updater.non_finite_parameter()
+        bad = self.non_finite_parameter()
         if bad is not None:
             self.warn(f"not saving a checkpoint at step {self.step}: {bad} is not finite; the last good "
                       f"checkpoint is kept")
@@ -170,6 +211,13 @@ class Trainer:
     def _call(self, hook: str, *args) -> None:
         for extension in self.extensions:
             getattr(extension, hook)(self, *args)
+
+    def _fire(self, unit: str, count: int) -> None:
+        """Call every extension whose trigger fires now (`count` units of `unit` done), by priority."""
+        for extension in self.extensions:
+            trigger = self._triggers.get(id(extension))
+            if trigger is not None and trigger.fires(unit, count):
+                extension(self)
 
     def train(self) -> TrainResult:
         """Run until `epochs` (or `max_steps`) are done, or a stop is requested; returns a TrainResult.
@@ -213,6 +261,7 @@ class Trainer:
             if self.batch + per > n_batches:  # epoch used up
                 batches = None
                 self._call("epoch_end")
+                self._fire("epoch", self.epoch + 1)
                 self.epoch, self.batch = self.epoch + 1, 0
                 if self.epoch < self.epochs:
                     self._call("epoch_start")
@@ -229,27 +278,31 @@ class Trainer:
             try:
                 # Overflow on the way to a NaN is reported once, by the finite check, not as NumPy warnings.
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                    record = self.train_step(reals)
+                    observation = self.train_step(reals)
             except NonFiniteLoss as exc:
                 raise self._non_finite(exc) from None
             self.batch += per
             self.step += 1
             elapsed = time.perf_counter() - start
             images = sum(int(batch_images(b).shape[0]) for b in reals)
-            record = {"step": self.step, "epoch": self.epoch + 1, "batch": self.batch,
-                      **{key: record[key] for key in self.updater.log_keys if key in record},
-                      "images_per_s": images / elapsed if elapsed > 0 else float("inf"),
-                      "time": time.time()}
+            record = {"step": self.step, "epoch": self.epoch + 1, "batch": self.batch, **observation,
+                      "images_per_s": images / elapsed if elapsed > 0 else float("inf"), "time": time.time()}
+            self.observation = record
             self.history.append(record)
             self._last_record = record
-            self._call("after_step", record)
+            with report_scope(record):   # writers (an lr schedule) report into the record the readers see
+                for extension in self.extensions:
+                    extension.after_step(self, record)
+                    trigger = self._triggers.get(id(extension))
+                    if trigger is not None and trigger.fires("step", self.step):
+                        extension(self)
 
     def _non_finite(self, exc: NonFiniteLoss) -> NonFiniteLossError:
         step, value = self.step + 1, exc.value
         batch = self.batch + self.updater.batches_per_step  # counted from 1, as the log's "batch"
         if self.last_checkpoint_step is not None and self.checkpoint_path.exists():
             kept = (f"The last good checkpoint (step {self.last_checkpoint_step}) is kept at {self.checkpoint_path}; "
-                    f"resume from it with a lower learning rate: {self.resume_hint} --lr-g ... --lr-d ...")
+                    f"resume from it with lower learning rates: {self.resume_hint}")
         else:
             kept = "No checkpoint had been written yet, so there is nothing to resume from."
         text = "nan" if math.isnan(value) else str(value)

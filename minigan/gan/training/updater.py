@@ -3,27 +3,24 @@
 An updater is what changes between GAN families; the loop (``loop.Trainer``) and the
 extensions stay the same. It owns
 
-    step(batches) -> record     one generator update after ``len(batches)`` discriminator
-                                updates (``batches_per_step`` of them: n_critic); the record
-                                holds the numbers worth logging (``log_keys``)
-    state_dict() / load_state_dict()   its modules and optimisers, as the checkpoint stores them
-    generator                   the module samples, grids and evaluation come from (an EMA
-                                updater returns its averaged copy here)
-    fixed_inputs / sample       what the sample grids are drawn from, and the grid images
-                                (a conditional updater tiles classes, an inpainting one fixed examples)
-    evaluation_samples(n, ...)  the images an evaluation scores (evaluation_labels(n): their classes, if any)
-    from_config(config, G, D, loss, device)   the updater (and its optimisers) a TrainConfig asks for
+    step(batches)               one generator update after ``len(batches)`` discriminator
+                                updates (``batches_per_step`` of them: n_critic); it ``report``s
+                                the numbers worth logging (reporter.py) and returns them
+    state_dict() / load_state_dict()   its modules, optimisers and penalties' counters
+    generator                   the module samples, grids and evaluation come from (the EMA of G
+                                when the ExponentialMovingAverage extension sets ``sample_generator``)
+    fixed_inputs / save_grid    what the sample grids are drawn from, and the grid picture
+    evaluate(n, ...)            the scores of an evaluation (FID, IS, coverage; a family adds its own)
 
-``GANUpdater.step`` calls hooks a family overrides instead of the step: ``real_labels`` /
-``fake_labels`` / ``make_fakes`` / ``score`` (how D scores a batch: a conditional updater),
-``critic_penalty`` / ``after_critic_step`` / ``after_generator_step`` (penalties, clipping, EMA:
-the ``Stabilisers`` mixin of stabilised_updater.py). A new family is a subclass that overrides
-those, or ``step`` itself (and ``state_dict`` when it adds state); see the README's trainer section::
+``GANUpdater.step`` is Goodfellow's alternating step, written once; a family changes what it needs
+through hooks (``real_labels`` / ``fake_labels`` / ``make_fakes`` / ``score``: how D scores a batch)
+rather than rewriting it. Penalties (core/penalties.py) are objects the step is given; weight
+clipping is a hook on D's optimiser (hooks.py); the EMA of G and lr schedules are extensions::
 
-    class MyUpdater(GANUpdater):
+    class MyStep(GANUpdater):
         def step(self, batches):
             record = super().step(batches)
-            record["my_number"] = 1.0
+            report("my_number", 1.0)
             return record
 """
 from __future__ import annotations
@@ -34,12 +31,15 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ... import backend, creation, optim
+from ... import backend, creation
 from ...autograd import Tensor, no_grad
 from ...backend import Device
+from ...evaluation import evaluate_samples
 from ..core.checkpoint import CheckpointError, load_module_state
 from ..core.losses import GANLoss
+from ..core.plotting import save_grid
 from ..core.sampling import generate
+from .reporter import report
 
 __all__ = ["Updater", "GANUpdater", "NonFiniteLoss", "grad_norm", "mean_sigmoid", "batch_images"]
 
@@ -117,14 +117,15 @@ class Updater:
     """
 
     batches_per_step: int = 1
-    log_keys: tuple[str, ...] = ()
 
     def __init__(self, modules: dict, optimizers: dict, *, device: "str | Device" = "cpu",
-                 latent_dim: int | None = None, generator_name: str = "generator"):
+                 latent_dim: int | None = None, generator_name: str = "generator", penalties=()):
         self.modules, self.optimizers = dict(modules), dict(optimizers)
         self.device = Device(device)
         self.latent_dim = latent_dim
         self.generator_name = generator_name
+        self.penalties = list(penalties)
+        self.sample_generator = None   # set by the ExponentialMovingAverage extension: samples from the average
         self.statistics = True  # False: skip the logged numbers and finite checks (the benchmarks' step)
 
     def step(self, batches: Sequence) -> dict:
@@ -132,8 +133,8 @@ class Updater:
 
     @property
     def generator(self):
-        """The module that samples, grids and evaluation use."""
-        return self.modules[self.generator_name]
+        """The module that samples, grids and evaluation use (the EMA of G when one is kept)."""
+        return self.sample_generator if self.sample_generator is not None else self.modules[self.generator_name]
 
     def noise(self, n: int) -> Tensor:
         """Latent noise for `n` images, drawn on the CPU from minigan's seeded generator, then moved.
@@ -142,6 +143,29 @@ class Updater:
         """
         z = creation.randn(n, self.latent_dim)
         return z if self.device.type == "cpu" else z.to(self.device)
+
+    def penalty_terms(self, discriminator, critic, x: Tensor, fake: Tensor, record: dict) -> Tensor | None:
+        """The sum of the penalties' terms for `critic` (D's score as a function of the images) on the real
+        batch `x` and `fake`, each reported under its name; None when no penalty applies this step."""
+        total = None
+        for penalty in self.penalties:
+            penalty.check(discriminator)   # D in train(): a batch-norm critic is refused here too
+            term = penalty(critic, x, fake)
+            if term is None:
+                continue
+            if self.statistics:
+                record[penalty.name] = float(term.item())
+            total = term if total is None else total + term
+        return total
+
+    def real_images(self, batch) -> Tensor:
+        """The images of a loader batch as a Tensor on the updater's device."""
+        x = batch_images(batch)
+        if not isinstance(x, Tensor):
+            x = Tensor(x)
+        if x.device != self.device:  # a loader of the user's on another device
+            x = x.to(self.device)
+        return x
 
     def check_finite(self, value: float, which: str) -> None:
         if not math.isfinite(value):
@@ -164,6 +188,9 @@ class Updater:
     def state_dict(self) -> dict:
         state = {name: module.state_dict() for name, module in self.modules.items()}
         state.update({name: opt.state_dict() for name, opt in self.optimizers.items()})
+        for penalty in self.penalties:
+            if penalty.state_key is not None:
+                state[penalty.state_key] = penalty.state_dict()
         return state
 
     def load_state_dict(self, state: dict, source: str = "checkpoint") -> None:
@@ -176,15 +203,26 @@ class Updater:
                 opt.load_state_dict(state[name])
         except (KeyError, ValueError, TypeError, IndexError) as exc:
             raise CheckpointError(f"{source} does not fit this run: {exc}") from None
+        for penalty in self.penalties:
+            if penalty.state_key is not None:
+                penalty.load_state_dict(state.get(penalty.state_key, 0))
 
-    def fixed_inputs(self, seed: int, n: int) -> np.ndarray:
+    def fixed_inputs(self, seed: int, n: int, loader=None) -> np.ndarray:
         """What every sample grid of the run is drawn from (checkpointed as 'fixed_noise'): (n, latent_dim) noise.
 
         Its own generator: drawing it never moves the training noise stream. An image-conditioned
-        updater returns fixed example images here instead.
+        updater takes fixed example images from `loader` here too.
         """
         rng = np.random.default_rng([int(seed), 0x5A4D])
         return rng.standard_normal((n, self.latent_dim), dtype=np.float32)
+
+    def grid_columns(self, fixed: np.ndarray) -> int | None:
+        """Images per row of the grid drawn from `fixed` (None: a square grid)."""
+        return None
+
+    def save_grid(self, path, fixed: np.ndarray):
+        """The sample grid of `fixed` as a PNG at `path`."""
+        return save_grid(path, self.sample(fixed), nrow=self.grid_columns(fixed))
 
     def sample(self, fixed: np.ndarray) -> np.ndarray:
         """The grid images for `fixed` (eval mode, no graph), float32 host array (a conditional updater
@@ -200,6 +238,12 @@ class Updater:
     def evaluation_labels(self, n: int) -> np.ndarray | None:
         """The classes ``evaluation_samples(n)`` were drawn for (a conditional updater), else None."""
         return None
+
+    def evaluate(self, n: int, *, dataset: str, data_dir=None, seed: int = 0, batch_size: int = 250) -> dict:
+        """FID, Inception Score and class coverage of `n` samples drawn from their own seeded noise (the
+        numbers ``minigan eval --checkpoint`` prints for the same weights); a family adds its own scores."""
+        samples = self.evaluation_samples(n, seed=seed, batch_size=batch_size)
+        return evaluate_samples(samples, dataset, data_dir=data_dir, device=str(self.device), batch_size=batch_size)
 
 
 class GANUpdater(Updater):
@@ -219,35 +263,16 @@ class GANUpdater(Updater):
     (the Stabilisers mixin). Off, the hooks add nothing: the numbers are the plain step's.
     """
 
-    log_keys = ("loss_D", "loss_G", "D_x", "D_G_z", "D_G_z_after", "grad_norm_D", "grad_norm_G")
-
     def __init__(self, generator, discriminator, opt_g, opt_d, loss: GANLoss, *, device="cpu",
-                 latent_dim: int | None = None, n_critic: int = 1):
+                 latent_dim: int | None = None, n_critic: int = 1, penalties=()):
         super().__init__({"generator": generator, "discriminator": discriminator},
                          {"optimizer_g": opt_g, "optimizer_d": opt_d}, device=device,
-                         latent_dim=latent_dim if latent_dim is not None else getattr(generator, "latent_dim", None))
+                         latent_dim=latent_dim if latent_dim is not None else getattr(generator, "latent_dim", None),
+                         penalties=penalties)
         self.G, self.D, self.opt_g, self.opt_d, self.loss = generator, discriminator, opt_g, opt_d, loss
         self.batches_per_step = int(n_critic)
-
-    @classmethod
-    def from_config(cls, config, generator, discriminator, loss: GANLoss, device) -> "GANUpdater":
-        """The updater a TrainConfig asks for: Adam on G and D with the config's rates and betas.
-
-        A family with other optimisers (RMSprop for weight-clipped WGAN, say) overrides this.
-        """
-        betas = (config.beta1, config.beta2)
-        opt_g = optim.Adam(generator.parameters(), lr=config.lr_g, betas=betas)
-        opt_d = optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=betas)
-        return cls(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=config.latent_dim,
-                   n_critic=config.n_critic)
-
-    def _real(self, batch) -> Tensor:
-        x = batch_images(batch)
-        if not isinstance(x, Tensor):
-            x = Tensor(x)
-        if x.device != self.device:  # a loader of the user's on another device
-            x = x.to(self.device)
-        return x
+        for penalty in self.penalties:
+            penalty.check(self.D)
 
     # ---- what a family changes: labels, fakes, D's scores (ConditionalUpdater overrides these) ------------
     def real_labels(self, batch, n: int) -> Tensor | None:
@@ -287,22 +312,24 @@ class GANUpdater(Updater):
         if self.statistics:
             record["grad_norm_D"] = grad_norm(D.parameters())
         self.opt_d.step()
-        self.after_critic_step()
         if self.statistics:
             record["loss_D"] = loss_d_value
             record["D_x"] = mean_sigmoid(real_scores)
             record["D_G_z"] = mean_sigmoid(fake_scores)
 
+    def critic_score(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
+        """D's real/fake scores of `images` (labels held fixed): what a penalty differentiates."""
+        return self.score(images, labels)[1]
+
     def critic_penalty(self, x: Tensor, fake: Tensor, record: dict, labels: Tensor | None = None) -> Tensor | None:
-        """A term added to D's loss (a gradient penalty on the real batch `x` with its `labels`, say;
-        stabilised_updater.py), or None: none here."""
-        return None
+        """The sum of the penalties' terms on the real batch `x` (with its `labels`) and `fake`, or None."""
+        if not self.penalties:
+            return None
 
-    def after_critic_step(self) -> None:
-        """Called after each D optimiser step (weight clipping, say); nothing here."""
+        def critic(images: Tensor) -> Tensor:   # D as a function of the image alone, the labels held fixed
+            return self.critic_score(images, labels)
 
-    def after_generator_step(self, record: dict) -> None:
-        """Called after G's optimiser step, at the end of each step (an EMA update, say); nothing here."""
+        return self.penalty_terms(self.D, critic, x, fake, record)
 
     def generator_step(self, fake: Tensor, record: dict, labels: Tensor | None = None) -> None:
         """One G update on D's scores of `fake` (drawn for `labels`), with D's weights frozen for the backward."""
@@ -329,7 +356,7 @@ class GANUpdater(Updater):
         fake = fake_y = None
         record: dict[str, Any] = {}
         for k, batch in enumerate(batches):
-            x = self._real(batch)
+            x = self.real_images(batch)
             n = x.shape[0]
             y = self.real_labels(batch, n)
             z = self.noise(n)
@@ -342,5 +369,5 @@ class GANUpdater(Updater):
                     fake_for_d = self.make_fakes(z, labels)
             self.discriminator_step(x, fake_for_d, record, y, labels)
         self.generator_step(fake, record, fake_y)
-        self.after_generator_step(record)
+        report(record)
         return record

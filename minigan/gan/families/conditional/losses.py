@@ -34,7 +34,7 @@ from ....nn import functional as F
 from .labels import check_labels
 from ...core.losses import GANLoss, build_loss
 
-__all__ = ["ACGANLoss", "class_loss", "build_conditional_loss", "checked_adversarial", "checked_weight"]
+__all__ = ["ACGANLoss", "class_loss", "checked_adversarial", "checked_weight"]
 
 
 def class_loss(class_logits: Tensor, labels, op: str = "class_loss") -> Tensor:
@@ -108,18 +108,3 @@ def checked_weight(owner: str, name: str, value) -> float:
     if not math.isfinite(weight) or weight < 0:
         raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
     return weight
-
-
-def build_conditional_loss(model: str, loss: str = "bce", *, class_weight: float = 1.0,
-                           fake_class_weight: float = 0.0, **options) -> "GANLoss | ACGANLoss":
-    """The loss a conditional model trains with: ``build_loss(loss, **options)``, wrapped in ACGANLoss for 'acgan'.
-
-        build_conditional_loss("acgan", "hinge", class_weight=0.5)   # ACGANLoss(HingeLoss(), 0.5)
-        build_conditional_loss("cgan", "lsgan", lsgan_b=0.9)         # LSGANLoss on D(x, y)
-    """
-    adversarial = build_loss(loss, **options)
-    if model == "acgan":
-        return ACGANLoss(adversarial, class_weight, fake_class_weight)
-    if class_weight != 1.0 or fake_class_weight != 0.0:
-        raise ValueError(f"class_weight and fake_class_weight apply to the acgan model only, not {model!r}")
-    return adversarial

@@ -35,7 +35,7 @@ from ....ops.linalg import matmul
 from ....ops.reduce import sum as _sum
 from ....ops.shape import concat, getitem, permute, reshape, transpose
 from .labels import check_labels
-from ..unconditional.models import DCGANDiscriminator, DCGANGenerator, dcgan_init_, register_model
+from ..unconditional.models import DCGANDiscriminator, DCGANGenerator, dcgan_init_
 
 __all__ = ["ConditionalGenerator", "ProjectionDiscriminator", "ConcatDiscriminator", "ACGANDiscriminator",
            "LABEL_CODES", "NUM_CLASSES"]
@@ -161,27 +161,3 @@ class ACGANDiscriminator(nn.Module):
         _check_images(x, self.channels, self.image_size, type(self).__name__)
         h = self.features(x)
         return self.linear(h), self.classifier(h)
-
-
-# ---- registry: buildable by name, so checkpoints and --model find them ----------------------------
-
-
-@register_model("cgan", latent_dim=100, width=64)
-def _build_cgan(latent_dim: int = 100, width: int = 64, channels: int = 1, image_size: int = 28,
-                num_classes: int = NUM_CLASSES):
-    return (ConditionalGenerator(latent_dim, width, num_classes, channels=channels, image_size=image_size),
-            ProjectionDiscriminator(width, num_classes, channels, image_size))
-
-
-@register_model("cgan-concat", latent_dim=100, width=64)
-def _build_cgan_concat(latent_dim: int = 100, width: int = 64, channels: int = 1, image_size: int = 28,
-                       num_classes: int = NUM_CLASSES):
-    return (ConditionalGenerator(latent_dim, width, num_classes, channels=channels, image_size=image_size),
-            ConcatDiscriminator(width, num_classes, channels, image_size))
-
-
-@register_model("acgan", latent_dim=100, width=64)
-def _build_acgan(latent_dim: int = 100, width: int = 64, channels: int = 1, image_size: int = 28,
-                 num_classes: int = NUM_CLASSES):
-    return (ConditionalGenerator(latent_dim, width, num_classes, channels=channels, image_size=image_size),
-            ACGANDiscriminator(width, num_classes, channels, image_size))

@@ -12,62 +12,42 @@ The same step as ``GANUpdater`` with labels threaded through it (issue 11):
 
 Any unconditional ``GANLoss`` (bce, lsgan, hinge, the Wasserstein ones) works: the cGAN
 discriminators score (x, y) pairs, and for AC-GAN the loss is wrapped in ``ACGANLoss`` with
-``config.class_weight``. The step is ``GANUpdater``'s with its hooks filled in (labels, fakes, and
-``score``: how D scores a batch), and issue 13's options come from the ``Stabilisers`` mixin: the
-gradient penalty / R1 are taken w.r.t. the image with the label held fixed (D(x_hat, y) with the
-real batch's labels; an AC-GAN D's real/fake head), EMA of G feeds the grids and evaluations.
+the acgan family's class weights. The step is ``GANUpdater``'s with its hooks filled in (labels, fakes,
+and ``score``: how D scores a batch); a penalty is taken w.r.t. the image with the label held fixed
+(D(x_hat, y) with the real batch's labels; an AC-GAN D's real/fake head).
 The per-epoch grid has one row per class with the same fixed noise in every row, so a column
 shows one "style" across the classes::
 
-    GANTrainer(TrainConfig(model="acgan", class_weight=1.0, epochs=5)).train()   # picks this updater
+    GANTrainer(TrainConfig(model="acgan", class_weight=1.0, epochs=5)).train()   # the acgan family's step
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ....autograd import Tensor
-from .models import ACGANDiscriminator
 from .losses import ACGANLoss
 from .labels import check_labels, class_order_labels, conditional_grid_inputs, uniform_labels
-from ...core.losses import GANLoss
-from ...core.sampling import generate
-from ...training.stabilised_updater import Stabilisers, stabiliser_parts
+from ....evaluation import evaluate_samples, load_classifier
+from ...core.sampling import generate, interleave_classes
+from .report import evaluate_class_samples
 from ...training.updater import GANUpdater
 
 __all__ = ["ConditionalUpdater"]
 
 
-class ConditionalUpdater(Stabilisers, GANUpdater):
+class ConditionalUpdater(GANUpdater):
     """One step of a class-conditional GAN: D on (real, y) and (fake, y_fake) pairs, then G; see the module doc.
 
     `loss` is a ``GANLoss`` for cGAN discriminators (which take the label) or an ``ACGANLoss``
-    for an AC-GAN discriminator (which returns scores and class logits). `stabilisers` are
-    ``Stabilisers.init_stabilisers``' options (gp_weight, clip, r1, r1_every, ema, schedules), all off by default.
+    for an AC-GAN discriminator (which returns scores and class logits).
     """
 
-    log_keys = GANUpdater.log_keys + Stabilisers.stabiliser_log_keys
-
     def __init__(self, generator, discriminator, opt_g, opt_d, loss, *, device="cpu", latent_dim: int | None = None,
-                 n_critic: int = 1, **stabilisers):
+                 n_critic: int = 1, penalties=()):
         super().__init__(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=latent_dim,
-                         n_critic=n_critic)
+                         n_critic=n_critic, penalties=penalties)
         self.num_classes = int(generator.num_classes)
         self.auxiliary = isinstance(loss, ACGANLoss)   # AC-GAN: D sees images only and classifies them
-        self.init_stabilisers(**stabilisers)
-
-    @classmethod
-    def from_config(cls, config, generator, discriminator, loss, device) -> "ConditionalUpdater":
-        """The optimisers and stabilisers as for the DCGAN (``stabiliser_parts``); an AC-GAN discriminator gets
-        `loss` wrapped in ACGANLoss (config's class_weight and fake_class_weight)."""
-        if isinstance(discriminator, ACGANDiscriminator) and isinstance(loss, GANLoss):
-            loss = ACGANLoss(loss, getattr(config, "class_weight", 1.0), getattr(config, "fake_class_weight", 0.0))
-        k = int(generator.num_classes)
-        if config.eval_every and config.eval_n % k:
-            raise ValueError(f"eval_n must be a multiple of {k} for a conditional model (the same number of "
-                             f"samples of every class), got {config.eval_n}")
-        opt_g, opt_d, options = stabiliser_parts(config, generator, discriminator, device)
-        return cls(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=config.latent_dim,
-                   n_critic=config.n_critic, **options)
 
     # ---- GANUpdater's hooks: labels, fakes and D's scores ---------------------------------------------
     def real_labels(self, batch, n: int) -> Tensor:
@@ -96,7 +76,7 @@ class ConditionalUpdater(Stabilisers, GANUpdater):
         return (scores,), scores
 
     # ---- grids and evaluation samples -----------------------------------------------------------
-    def fixed_inputs(self, seed: int, n: int) -> np.ndarray:
+    def fixed_inputs(self, seed: int, n: int, loader=None) -> np.ndarray:
         """Grid noise: ceil(n / classes) vectors, the same in every class's row (checkpointed as 'fixed_noise')."""
         per_row = -(-int(n) // self.num_classes)
         z, _ = conditional_grid_inputs(self.num_classes, per_row, self.latent_dim, seed=seed)
@@ -117,6 +97,23 @@ class ConditionalUpdater(Stabilisers, GANUpdater):
         """n // classes images of every class in class order, from their own seeded noise (as ``minigan eval``)."""
         return generate(self.generator, n, latent_dim=self.latent_dim, batch_size=batch_size, seed=seed,
                         labels=class_order_labels(n, self.num_classes), device=self.device)
+
+    def evaluate(self, n: int, *, dataset: str, data_dir=None, seed: int = 0, batch_size: int = 250) -> dict:
+        """FID, IS and coverage of n // classes samples of every class mixed evenly (as ``minigan eval`` scores
+        them: IS splits of class order would hold one class each), plus class_accuracy, class_fid,
+        mean_class_fid and their real baselines (report.evaluate_class_samples)."""
+        samples = self.evaluation_samples(n, seed=seed, batch_size=batch_size)
+        labels = self.evaluation_labels(n)
+        device = str(self.device)
+        classifier = load_classifier(dataset, device=device)   # one for both reports
+        scores = evaluate_samples(samples[interleave_classes(labels)], dataset, classifier=classifier,
+                                  data_dir=data_dir, device=device, batch_size=batch_size)
+        try:
+            scores.update(evaluate_class_samples(samples, labels, dataset, classifier=classifier, data_dir=data_dir,
+                                                 device=device, batch_size=batch_size))
+        except ValueError as exc:  # e.g. a test set without some class: keep the unconditional scores
+            scores["class_error"] = str(exc)
+        return scores
 
     def evaluation_labels(self, n: int) -> np.ndarray:
         """The classes of ``evaluation_samples(n)``: n // classes of each, in class order."""

@@ -43,7 +43,7 @@ from ....ops.shape import concat
 from ..conditional.models import _check_images, _one_hot, _split_features
 from ..conditional.losses import checked_adversarial, checked_weight, class_loss
 from ...core.losses import GANLoss
-from ..unconditional.models import DCGANGenerator, dcgan_init_, register_model
+from ..unconditional.models import DCGANGenerator, dcgan_init_
 
 __all__ = ["InfoGenerator", "InfoDiscriminator", "InfoGANLoss", "batch_information", "is_info_gan", "NUM_CODES"]
 
@@ -154,10 +154,3 @@ class InfoGANLoss:
 
     def __repr__(self) -> str:
         return f"InfoGANLoss({self.adversarial!r}, weight={self.weight!r}, real_weight={self.real_weight!r})"
-
-
-@register_model("infogan", latent_dim=100, width=64)
-def _build_infogan(latent_dim: int = 100, width: int = 64, channels: int = 1, image_size: int = 28,
-                   codes: int = NUM_CODES):
-    return (InfoGenerator(latent_dim, width, codes, channels, image_size),
-            InfoDiscriminator(width, codes, channels, image_size))

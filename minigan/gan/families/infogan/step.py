@@ -8,8 +8,8 @@
     G loss = loss.g(*D(fake), c)                                              adversarial + w * CE(Q, c)
 
 The loss is ``InfoGANLoss(adversarial, config.info_weight, config.info_real_weight)``. The codes come
-from the noise itself (no second draw), so the noise stream is the unconditional step's. Every issue-13
-option (penalties on D's real/fake head, spectral norm, EMA, schedules) comes from the ``Stabilisers`` mixin.
+from the noise itself (no second draw), so the noise stream is the unconditional step's; a penalty is taken
+on D's real/fake head.
 The per-epoch grid has one row per code, the same noise in every row but for which entry of the code block
 is largest, so a column shows one "style" in every category::
 
@@ -23,7 +23,6 @@ from ....autograd import Tensor, no_grad
 from ..conditional.losses import class_loss
 from .models import InfoGANLoss
 from ...core.losses import GANLoss
-from ...training.stabilised_updater import Stabilisers, stabiliser_parts
 from ...training.updater import GANUpdater
 
 __all__ = ["InfoUpdater", "code_grid_noise"]
@@ -46,30 +45,17 @@ def code_grid_noise(noise: np.ndarray, codes: int) -> np.ndarray:
     return np.concatenate(rows, axis=0)
 
 
-class InfoUpdater(Stabilisers, GANUpdater):
+class InfoUpdater(GANUpdater):
     """One InfoGAN step (see the module doc): `loss` is an ``InfoGANLoss`` (a plain GANLoss is wrapped, weight 1)."""
 
-    log_keys = GANUpdater.log_keys + ("info",) + Stabilisers.stabiliser_log_keys
-
     def __init__(self, generator, discriminator, opt_g, opt_d, loss, *, device="cpu", latent_dim: int | None = None,
-                 n_critic: int = 1, **stabilisers):
+                 n_critic: int = 1, penalties=()):
         if isinstance(loss, GANLoss):
             loss = InfoGANLoss(loss)
         super().__init__(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=latent_dim,
-                         n_critic=n_critic)
+                         n_critic=n_critic, penalties=penalties)
         self.codes = int(generator.codes)
         self._codes = self._code_logits = None
-        self.init_stabilisers(**stabilisers)
-
-    @classmethod
-    def from_config(cls, config, generator, discriminator, loss, device) -> "InfoUpdater":
-        """The optimisers and stabilisers as for the DCGAN (``stabiliser_parts``); `loss` wrapped in InfoGANLoss
-        with config's info_weight and info_real_weight."""
-        if isinstance(loss, GANLoss):
-            loss = InfoGANLoss(loss, getattr(config, "info_weight", 1.0), getattr(config, "info_real_weight", 0.0))
-        opt_g, opt_d, options = stabiliser_parts(config, generator, discriminator, device)
-        return cls(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=config.latent_dim,
-                   n_critic=config.n_critic, **options)
 
     # ---- GANUpdater's hooks ---------------------------------------------------------------------------------
     def noise(self, n: int) -> Tensor:
@@ -102,7 +88,7 @@ class InfoUpdater(Stabilisers, GANUpdater):
         self._code_logits = None
 
     # ---- grids ---------------------------------------------------------------------------------------------
-    def fixed_inputs(self, seed: int, n: int) -> np.ndarray:
+    def fixed_inputs(self, seed: int, n: int, loader=None) -> np.ndarray:
         """Grid noise: ceil(n / codes) vectors, one row of them per code (``code_grid_noise``)."""
         per_row = -(-int(n) // self.codes)
         return code_grid_noise(super().fixed_inputs(seed, per_row), self.codes)

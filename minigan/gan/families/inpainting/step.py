@@ -1,4 +1,4 @@
-"""The inpainting step (issue 12): G completes masked real images, D judges whole images.
+"""The inpainting step: G completes masked real images, D judges whole images.
 
 One step, on one real batch x (with labels y)::
 
@@ -7,15 +7,14 @@ One step, on one real batch x (with labels y)::
     D step on D(x) and D(completed.detach())        (+ class loss on both with the aux head)
     G step on D(completed) re-scored with the updated D, plus rec_weight * L1/L2 on the hidden pixels
 
-Issue 13's options (the ``Stabilisers`` mixin) apply as for the DCGAN: wgan-gp / R1 penalise
-D's whole-image score (``critic_score``: D(x), the class head aside) at interpolates of originals
-and completions / at the originals, wgan clips D, spectral norm, EMA of G (completions, grids and
-evaluations use it), lr schedules. The mask sampler's state is part of the updater's state (``state_dict``), so a
+The stabilisers apply as for every family: wgan-gp / R1 penalise D's whole-image score (D(x), the
+class head aside) at interpolates of originals and completions / at the originals, wgan clips D,
+spectral norm, the EMA of G (completions, grids and evaluations use it), lr schedules. The mask sampler's state is part of the updater's state (``state_dict``), so a
 resumed run draws the very masks the uninterrupted one would have drawn. The
 sample grids and evaluations use fixed examples with masks from a second,
 separately seeded sampler, never the training stream::
 
-    updater = InpaintUpdater.from_config(config, G, D, build_loss("bce"), device)
+    updater = InpaintUpdater(G, D, opt_g, opt_d, InpaintingLoss(BCELoss()), MaskSampler("center"))
     record = updater.step([(images, labels)])    # loss_D, loss_G, rec, adv, ...
 """
 from __future__ import annotations
@@ -28,9 +27,13 @@ from .... import creation
 from ....autograd import Tensor
 from ...core.checkpoint import CheckpointError
 from . import InpaintingLoss, MaskSampler, inpaint
-from ...core.losses import GANLoss
-from ...training.stabilised_updater import Stabilisers, stabiliser_parts
-from ...training.updater import GANUpdater, frozen, grad_norm, mean_sigmoid
+from ....backend import as_numpy
+from ....data import load_dataset
+from ....evaluation import evaluate_samples
+from ...training.reporter import report
+from ...training.updater import Updater, frozen, grad_norm, mean_sigmoid
+from .grid import save_inpainting_grid
+from .metrics import evaluate_inpainting
 
 __all__ = ["InpaintUpdater", "mask_seed", "MASK_STATE"]
 
@@ -43,29 +46,22 @@ def mask_seed(seed: int, stream: int = _TRAIN_MASKS) -> int:
     return int(np.random.SeedSequence([int(seed), stream]).generate_state(1)[0])
 
 
-class InpaintUpdater(Stabilisers, GANUpdater):
-    """GANUpdater's modules and optimisers with the inpainting step; `loss` is an ``InpaintingLoss``;
-    `stabilisers` are ``Stabilisers.init_stabilisers``' options (all off by default)."""
+class InpaintUpdater(Updater):
+    """The inpainting step on G and D with their optimisers; `loss` is an ``InpaintingLoss``, `sampler` the
+    training masks' stream, `penalties` as for every step (core/penalties.py)."""
 
-    log_keys = ("loss_D", "loss_G", "rec", "adv", "class_D", "class_G", "D_x", "D_G_z", "D_G_z_after",
-                "grad_norm_D", "grad_norm_G") + Stabilisers.stabiliser_log_keys
+    GRID_PER_ROW = 4     # examples per grid row (each three tiles wide)
 
     def __init__(self, generator, discriminator, opt_g, opt_d, loss: InpaintingLoss, sampler: MaskSampler, *,
-                 device="cpu", aux_classes: bool = False, **stabilisers):
-        super().__init__(generator, discriminator, opt_g, opt_d, loss.adversarial, device=device, latent_dim=0)
+                 device="cpu", aux_classes: bool = False, penalties=()):
+        super().__init__({"generator": generator, "discriminator": discriminator},
+                         {"optimizer_g": opt_g, "optimizer_d": opt_d}, device=device, latent_dim=0,
+                         penalties=penalties)
+        self.G, self.D, self.opt_g, self.opt_d = generator, discriminator, opt_g, opt_d
         self.inpainting_loss, self.sampler, self.aux_classes = loss, sampler, bool(aux_classes)
-        self.init_stabilisers(**stabilisers)
-
-    @classmethod
-    def from_config(cls, config, generator, discriminator, loss: GANLoss, device) -> "InpaintUpdater":
-        """Optimisers and stabilisers as for the DCGAN (``stabiliser_parts``); `loss` is the adversarial part,
-        wrapped in an InpaintingLoss."""
-        opt_g, opt_d, options = stabiliser_parts(config, generator, discriminator, device)
-        objective = InpaintingLoss(loss, reconstruction=config.rec_loss, rec_weight=config.rec_weight,
-                                   adv_weight=config.adv_weight, class_weight=config.class_weight)
-        sampler = MaskSampler(config.mask, seed=mask_seed(config.seed))
-        return cls(generator, discriminator, opt_g, opt_d, objective, sampler, device=device,
-                   aux_classes=config.aux_classes, **options)
+        self.fixed_images = None   # the grid's examples (the first training images), set by fixed_inputs
+        for penalty in self.penalties:
+            penalty.check(self.D)
 
     # ---- the step ------------------------------------------------------------------------------
     def _scores(self, images: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -73,7 +69,7 @@ class InpaintUpdater(Stabilisers, GANUpdater):
             return self.D.scores_and_classes(images)
         return self.D(images), None
 
-    def critic_score(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
+    def critic_score(self, images: Tensor) -> Tensor:
         """D's whole-image real/fake score (the class head, if any, is not penalised)."""
         return self.D(images)
 
@@ -93,7 +89,7 @@ class InpaintUpdater(Stabilisers, GANUpdater):
         G.train()
         D.train()
         batch = batches[-1]
-        x, y = self._real(batch), self._labels(batch)
+        x, y = self.real_images(batch), self._labels(batch)
         m = creation.tensor(self.sampler.sample(x.shape[0]), device=self.device)
         completed = G(x, m)
         record: dict[str, Any] = {}
@@ -102,7 +98,7 @@ class InpaintUpdater(Stabilisers, GANUpdater):
         real_scores, real_classes = self._scores(x)
         fake_scores, fake_classes = self._scores(completed.detach())
         loss_d, parts_d = loss.discriminator(real_scores, fake_scores, real_classes, fake_classes, y)
-        penalty = self.critic_penalty(x, completed.detach(), record)
+        penalty = self.penalty_terms(D, self.critic_score, x, completed.detach(), record)
         if penalty is not None:
             loss_d = loss_d + penalty
         if stats:
@@ -112,7 +108,6 @@ class InpaintUpdater(Stabilisers, GANUpdater):
         if stats:
             record["grad_norm_D"] = grad_norm(D.parameters())
         self.opt_d.step()
-        self.after_critic_step()
 
         self.opt_g.zero_grad()
         with frozen(D):  # no gradients for D's weights in G's backward pass
@@ -131,7 +126,7 @@ class InpaintUpdater(Stabilisers, GANUpdater):
                           D_G_z_after=mean_sigmoid(after_scores))
             if "class" in parts_d:
                 record.update(class_D=float(parts_d["class"].item()), class_G=float(parts_g["class"].item()))
-        self.after_generator_step(record)
+        report(record)
         return record
 
     # ---- state ---------------------------------------------------------------------------------
@@ -148,8 +143,12 @@ class InpaintUpdater(Stabilisers, GANUpdater):
             raise CheckpointError(f"{source}: {exc}") from None
 
     # ---- grids and evaluation ------------------------------------------------------------------
-    def fixed_inputs(self, seed: int, n: int) -> np.ndarray:
-        """The grid's masks (n, 1, 28, 28), from their own sampler (the trainer pairs them with fixed images)."""
+    def fixed_inputs(self, seed: int, n: int, loader=None) -> np.ndarray:
+        """The grid's masks (n, 1, 28, 28), from their own sampler, for the first n training images of `loader`
+        (kept as ``fixed_images``; n is at most the number of images)."""
+        if loader is not None:
+            n = min(n, loader.num_samples)
+            self.fixed_images = np.array(as_numpy(loader.images[:n]), dtype=np.float32)
         return MaskSampler(self.sampler.kind, seed=mask_seed(seed, _FIXED_MASKS)).sample(n)
 
     def complete(self, images: np.ndarray, masks: np.ndarray, batch_size: int = 500) -> np.ndarray:
@@ -157,7 +156,27 @@ class InpaintUpdater(Stabilisers, GANUpdater):
         return inpaint(self.generator, images, masks, batch_size=batch_size, device=self.device)
 
     def sample(self, fixed: np.ndarray) -> np.ndarray:
-        raise TypeError("an inpainting generator completes images: use complete(images, masks)")
+        """G's completions of the grid's fixed examples under the masks `fixed` (eval mode)."""
+        return self.complete(self.fixed_images, fixed)
 
-    def evaluation_samples(self, n: int, *, seed: int, batch_size: int) -> np.ndarray:
-        raise TypeError("an inpainting generator completes images: use complete(images, masks)")
+    def save_grid(self, path, fixed: np.ndarray):
+        """Masked input | completion | original for the grid's fixed examples."""
+        return save_inpainting_grid(path, self.fixed_images, fixed, self.sample(fixed), per_row=self.GRID_PER_ROW)
+
+    def evaluate(self, n: int, *, dataset: str, data_dir=None, seed: int = 0, batch_size: int = 250) -> dict:
+        """Complete the first `n` test images under masks of the run's kind (a fixed seed) and score them:
+        FID / IS / coverage of the completions, plus 'inpainting': L1 and PSNR on the hidden pixels and
+        classifier accuracy of completions, masked-only images and originals."""
+        images, labels = load_dataset(dataset, "test", data_dir=data_dir)
+        count = min(int(n), len(images))
+        originals = images[:count].astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+        originals = originals[:, None] if originals.ndim == 3 else originals
+        masks = MaskSampler(self.sampler.kind, seed=mask_seed(seed)).sample(count)
+        completed = self.complete(originals, masks, batch_size=batch_size)
+        device = str(self.device)
+        scores = evaluate_samples(completed, dataset, data_dir=data_dir, device=device, batch_size=batch_size)
+        scores["inpainting"] = evaluate_inpainting(completed, originals, masks, labels[:count], fid=False,
+                                                   dataset=dataset, data_dir=data_dir, device=device,
+                                                   batch_size=batch_size)
+        scores["inpainting"]["mask"] = self.sampler.kind
+        return scores

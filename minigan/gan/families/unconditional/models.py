@@ -22,19 +22,14 @@ The discriminators return raw logits of shape (N, 1); the losses apply the sigmo
 (or none: LSGAN and hinge use the raw score). The models are plain ``nn.Module``s:
 any generator mapping (N, latent_dim) noise to (N, 1, 28, 28) images and any
 discriminator mapping images to (N, 1) scores can be used with ``GANTrainer``.
-Register your own pair with ``@register_model("name")`` to make it buildable by
-name (and so by the CLI and checkpoints). The conditional models (cgan, cgan-concat, acgan) register in
-gan/conditional.py, InfoGAN (infogan) in gan/info.py.
+A family of your own (families/registry.py) makes its models buildable by name.
 """
 from __future__ import annotations
-
-from typing import Callable
 
 from .... import nn
 from ....nn import init
 
-__all__ = ["MODELS", "register_model", "build_models", "model_defaults", "dcgan_init_",
-           "DCGANGenerator", "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator"]
+__all__ = ["dcgan_init_", "DCGANGenerator", "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator"]
 
 IMAGE_SHAPE = (1, 28, 28)
 
@@ -157,57 +152,3 @@ class MLPDiscriminator(nn.Module):
 
     def forward(self, x):
         return self.net(x)
-
-
-# ---- registry ------------------------------------------------------------------------------
-
-ModelBuilder = Callable[..., "tuple[nn.Module, nn.Module]"]
-MODELS: dict[str, ModelBuilder] = {}
-_DEFAULTS: dict[str, dict] = {}
-
-
-def register_model(name: str, **defaults) -> Callable[[ModelBuilder], ModelBuilder]:
-    """Decorator: make ``builder(latent_dim=..., width=..., channels=..., image_size=...) -> (G, D)``
-    buildable as ``build_models(name, ...)``. `defaults` are recorded for ``model_defaults(name)``."""
-    def decorator(builder: ModelBuilder) -> ModelBuilder:
-        MODELS[name] = builder
-        _DEFAULTS[name] = dict(defaults)
-        return builder
-    return decorator
-
-
-@register_model("dcgan", latent_dim=100, width=64)
-def _build_dcgan(latent_dim: int = 100, width: int = 64, channels: int = 1, image_size: int = 28):
-    return (DCGANGenerator(latent_dim, width, channels, image_size),
-            DCGANDiscriminator(width, channels, image_size))
-
-
-@register_model("mlp", latent_dim=100, width=256)
-def _build_mlp(latent_dim: int = 100, width: int = 256, channels: int = 1, image_size: int = 28):
-    return (MLPGenerator(latent_dim, width, channels, image_size),
-            MLPDiscriminator(width, channels, image_size))
-
-
-def model_defaults(name: str) -> dict:
-    """The default hyper-parameters (latent_dim, width) of a registered model."""
-    _check_name(name)
-    return dict(_DEFAULTS[name])
-
-
-def _check_name(name: str) -> None:
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(sorted(MODELS))}")
-
-
-def build_models(name: str = "dcgan", **cfg) -> "tuple[nn.Module, nn.Module]":
-    """Build a (generator, discriminator) pair by name: ``build_models("dcgan", latent_dim=64, width=32)``.
-
-    Keyword arguments left out, or given as None, take the model's defaults. Models are
-    built on the CPU from minigan's seeded generator; move them with ``.to(device)``.
-    """
-    _check_name(name)
-    cfg = {k: v for k, v in cfg.items() if v is not None}
-    for key in ("latent_dim", "width"):
-        if key in cfg and (not isinstance(cfg[key], int) or isinstance(cfg[key], bool) or cfg[key] < 1):
-            raise ValueError(f"{key} must be a positive integer, got {cfg[key]!r}")
-    return MODELS[name](**cfg)

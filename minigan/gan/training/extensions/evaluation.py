@@ -37,6 +37,7 @@ class Evaluation(Extension):
 
     def __init__(self, every: int = 0):
         self.every = int(every)
+        self.trigger = (self.every, "epoch")
 
     def path(self, trainer) -> Path:
         return trainer.run_dir / METRICS_NAME
@@ -51,9 +52,7 @@ class Evaluation(Extension):
         elif dropped:
             self.draw(trainer)
 
-    def epoch_end(self, trainer) -> None:
-        if not (self.every and (trainer.epoch + 1) % self.every == 0):
-            return
+    def __call__(self, trainer) -> None:
         try:
             scores = trainer.evaluate()
         except (ValueError, TypeError, RuntimeError, OSError) as exc:

@@ -12,7 +12,9 @@ LOSS_PLOT_NAME = "losses.png"
 class SampleGrid(Extension):
     """RUN_DIR/samples_epoch_XXX.png after every epoch, and of where a stopped epoch got to."""
 
-    def epoch_end(self, trainer) -> None:
+    trigger = (1, "epoch")
+
+    def __call__(self, trainer) -> None:
         trainer.result.samples.append(trainer.save_samples())
 
     def finalize(self, trainer) -> None:
@@ -33,7 +35,9 @@ class LossCurves(Extension):
         return plot_losses(trainer.run_dir / LOSS_PLOT_NAME, steps,
                            {key: [r[key] for r in trainer.history] for key in self.keys}, title=self.title)
 
-    def epoch_end(self, trainer) -> None:
+    trigger = (1, "epoch")
+
+    def __call__(self, trainer) -> None:
         trainer.result.loss_plot = self.draw(trainer)
 
-    finalize = epoch_end
+    finalize = __call__

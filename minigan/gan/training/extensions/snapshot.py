@@ -15,10 +15,10 @@ class Snapshot(Extension):
 
     def __init__(self, every: int = 500):
         self.every = int(every)
+        self.trigger = (self.every, "step")
 
-    def after_step(self, trainer, record: dict) -> None:
-        if self.every and trainer.step % self.every == 0:
-            trainer.save_checkpoint()
+    def __call__(self, trainer) -> None:
+        trainer.save_checkpoint()
 
     def finalize(self, trainer) -> None:
         saved = trainer.save_checkpoint()
