@@ -1,4 +1,5 @@
-"""GAN models: output shapes, parameter counts against PyTorch's DCGAN of the same spec, init, registry."""
+"""The unconditional families (dcgan, mlp): output shapes, parameter counts against PyTorch's DCGAN of the same
+spec, initialisation, the registry's defaults and a family of your own."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,8 @@ import pytest
 
 import minigan
 from minigan import nn
-from minigan.gan import (MODELS, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, build_models,
-                         model_defaults, register_model)
+from minigan.gan import (DCGANDiscriminator, DCGANGenerator, Family, FamilyError, MLPDiscriminator, MLPGenerator,
+                         build_models, family_names, get_family, register_family, unregister_family)
 
 
 def n_params(module) -> int:
@@ -96,27 +97,39 @@ def test_seed_fixes_initialisation():
 
 
 def test_registry_and_errors():
-    assert {"dcgan", "mlp"} <= set(MODELS)
-    assert model_defaults("dcgan") == {"latent_dim": 100, "width": 64}
-    with pytest.raises(ValueError, match="unknown model 'wgan'"):
+    assert {"dcgan", "mlp"} <= set(family_names())
+    assert get_family("dcgan").defaults == {"latent_dim": 100, "width": 64}
+    assert get_family("mlp").defaults == {"latent_dim": 100, "width": 256}
+    with pytest.raises(FamilyError, match="no GAN family 'wgan' is registered"):
         build_models("wgan")
     with pytest.raises(ValueError, match="latent_dim must be a positive integer"):
         build_models("mlp", latent_dim=0)
+    with pytest.raises(ValueError, match="--info-codes does not apply to --model dcgan"):
+        build_models("dcgan", info_codes=10)
 
 
-def test_register_your_own_model():
-    @register_model("tiny-test", latent_dim=4, width=2)
-    def tiny(latent_dim=4, width=2, channels=1, image_size=28):
-        G = nn.Sequential(nn.Linear(latent_dim, 784), nn.Tanh(), nn.Unflatten(1, (1, 28, 28)))
-        D = nn.Sequential(nn.Flatten(), nn.Linear(784, 1))
-        return G, D
+def test_register_your_own_family():
+    def tiny_generator(latent_dim):
+        return nn.Sequential(nn.Linear(latent_dim, 784), nn.Tanh(), nn.Unflatten(1, (1, 28, 28)))
 
+    class Tiny(Family):
+        name = "tiny-test"
+        defaults = {"latent_dim": 4, "width": 2}
+
+        def build_models(self, config):
+            return tiny_generator(config.latent_dim), nn.Sequential(nn.Flatten(), nn.Linear(784, 1))
+
+        def build_generator(self, model_config):
+            return tiny_generator(model_config["latent_dim"])
+
+    register_family(Tiny)
     try:
+        assert "tiny-test" in family_names()
         G, D = build_models("tiny-test")
         assert D(G(minigan.randn(2, 4))).shape == (2, 1)
     finally:
-        MODELS.pop("tiny-test")
-
+        unregister_family("tiny-test")
+    assert "tiny-test" not in family_names()
 
 
 def test_parameter_counts_match_pytorch():
