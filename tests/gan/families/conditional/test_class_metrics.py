@@ -1,5 +1,5 @@
-"""minigan/gan/class_metrics.py: class accuracy, per-class FID at equal N and its mean, class_metrics with any
-scoring function (a toy one here, minigan's classifier in one plumbing check)."""
+"""minigan/gan/families/conditional/metrics.py: class accuracy, per-class FID at equal N and its mean,
+class_metrics with any scoring function (a toy one here, minigan's classifier in one plumbing check)."""
 import functools
 
 import numpy as np

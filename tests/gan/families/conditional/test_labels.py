@@ -1,12 +1,13 @@
-"""minigan/gan/labels.py: class-order and single-class labels, uniform fake labels, class-per-row grid inputs,
+"""minigan/gan/families/conditional/labels.py: class-order and single-class labels, uniform fake labels, class-per-row grid inputs,
 what sampling uses for a model, and the label checker's messages."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
 import minigan as mg
-from minigan.gan import (build_models, check_labels, class_order_labels, conditional_grid_inputs, make_grid,
-                         sampling_labels, single_class_labels, uniform_labels)
+from minigan.gan import build_models, get_family, make_grid
+from minigan.gan.families.conditional.labels import (check_labels, class_order_labels, conditional_grid_inputs,
+                                                     sampling_labels, single_class_labels, uniform_labels)
 
 
 @given(st.integers(1, 12), st.integers(1, 20))
@@ -84,6 +85,21 @@ def test_sampling_labels_for_conditional_and_unconditional_models():
         sampling_labels(dcgan, 10, class_index=3)
     with pytest.raises(ValueError, match="unconditional generator: it takes no labels"):
         sampling_labels(dcgan, 10, labels=np.zeros(10, dtype=np.int64))
+
+
+def test_each_family_gives_the_labels_minigan_sample_draws():
+    """`minigan sample` asks the checkpoint's family: class order (or one class) for the conditional ones,
+    no labels for the others, which refuse a class."""
+    for name in ("cgan", "cgan-concat", "acgan"):
+        G = build_models(name, width=4)[0]
+        np.testing.assert_array_equal(get_family(name).sampling_labels(G, 20), class_order_labels(20))
+        assert get_family(name).sampling_labels(G, 4, 2).tolist() == [2] * 4
+    for name in ("dcgan", "infogan"):
+        G = build_models(name, width=4)[0]
+        assert get_family(name).sampling_labels(G, 20) is None
+        with pytest.raises(ValueError, match=f"--class applies to conditional models only; --model {name} has no "
+                                             f"classes"):
+            get_family(name).sampling_labels(G, 20, 3)
 
 
 def test_check_labels_returns_int64_and_names_what_it_checks():
