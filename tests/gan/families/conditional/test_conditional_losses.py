@@ -1,12 +1,12 @@
-"""minigan/gan/conditional_losses.py: AC-GAN = adversarial GANLoss + class_weight * cross-entropy, for every
-unconditional loss; float64 gradchecks; label checks; the builder."""
+"""minigan/gan/families/conditional/losses.py: AC-GAN = adversarial GANLoss + class_weight * cross-entropy, for
+every unconditional loss; float64 gradchecks; label checks; the loss each conditional family builds."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
 import minigan as mg
-from minigan.gan import ACGANLoss, BCELoss, HingeLoss, LSGANLoss, build_conditional_loss, build_loss, class_loss
-from minigan.gan.training.hooks import WassersteinLoss
+from minigan.gan import BCELoss, HingeLoss, LSGANLoss, TrainConfig, WassersteinLoss, build_loss, get_family
+from minigan.gan.families.conditional.losses import ACGANLoss, class_loss
 
 ADVERSARIAL = [BCELoss(), BCELoss(g_loss="minimax", label_smoothing=0.1), LSGANLoss(), HingeLoss(), WassersteinLoss()]
 
@@ -86,27 +86,44 @@ def test_class_loss_errors_and_values():
     np.testing.assert_allclose(class_loss(_t(logits), [2, 0, 1, 1]).item(), _ce(logits, [2, 0, 1, 1]), rtol=1e-12)
 
 
-def test_builder_and_options():
-    loss = build_conditional_loss("acgan", "lsgan", class_weight=0.25, lsgan_b=0.9)
-    assert isinstance(loss, ACGANLoss) and isinstance(loss.adversarial, LSGANLoss) and loss.adversarial.b == 0.9
+def test_options_config_and_repr():
+    loss = ACGANLoss(build_loss("lsgan", lsgan_b=0.9), class_weight=0.25)
+    assert isinstance(loss.adversarial, LSGANLoss) and loss.adversarial.b == 0.9
     assert loss.config() == {"loss": "lsgan", "a": 0.0, "b": 0.9, "c": 1.0, "class_weight": 0.25,
                              "fake_class_weight": 0.0}
     assert repr(loss) == "ACGANLoss(LSGANLoss(a=0.0, b=0.9, c=1.0), class_weight=0.25, fake_class_weight=0.0)"
-    paper = build_conditional_loss("acgan", class_weight=0.5, fake_class_weight=0.5)
+    paper = ACGANLoss(build_loss("bce"), class_weight=0.5, fake_class_weight=0.5)
     assert (paper.class_weight, paper.fake_class_weight) == (0.5, 0.5)
-    assert isinstance(build_conditional_loss("cgan", "hinge"), HingeLoss)
     assert isinstance(ACGANLoss().adversarial, BCELoss)
-    with pytest.raises(ValueError, match="class_weight and fake_class_weight apply to the acgan model only"):
-        build_conditional_loss("cgan", class_weight=2.0)
     with pytest.raises(ValueError, match="class_weight must be a finite number >= 0"):
         ACGANLoss(build_loss("bce"), class_weight=-1)
     with pytest.raises(ValueError, match="class_weight must be a finite number >= 0"):
         ACGANLoss(class_weight=float("nan"))
     with pytest.raises(ValueError, match="fake_class_weight must be a finite number >= 0"):
         ACGANLoss(fake_class_weight=-0.5)
-    with pytest.raises(ValueError, match="fake_class_weight apply to the acgan model only"):
-        build_conditional_loss("cgan", fake_class_weight=1.0)
     with pytest.raises(TypeError, match="adversarial must be a GANLoss"):
         ACGANLoss("hinge")
-    with pytest.raises(ValueError, match="unknown loss"):
-        build_conditional_loss("acgan", "wasserstein-ish")
+    with pytest.raises(ValueError, match="unknown loss 'wasserstein-ish'"):
+        build_loss("wasserstein-ish")
+
+
+def test_the_acgan_family_wraps_the_adversarial_loss_with_its_options():
+    adversarial = build_loss("lsgan", lsgan_b=0.9)
+    config = TrainConfig(model="acgan", loss="lsgan", lsgan_b=0.9, class_weight=0.25,
+                         fake_class_weight=0.75).resolved()
+    assert config.options == {"class_weight": 0.25, "fake_class_weight": 0.75}
+    loss = get_family("acgan").make_loss(adversarial, config)
+    assert isinstance(loss, ACGANLoss) and loss.adversarial is adversarial
+    assert (loss.class_weight, loss.fake_class_weight) == (0.25, 0.75)
+    defaults = get_family("acgan").make_loss(adversarial, TrainConfig(model="acgan").resolved())
+    assert (defaults.class_weight, defaults.fake_class_weight) == (1.0, 0.0)   # D's class term on reals only
+
+
+@pytest.mark.parametrize("name", ["cgan", "cgan-concat"])
+def test_the_cgan_families_use_the_adversarial_loss_as_it_is_and_take_no_class_weights(name):
+    adversarial = build_loss("hinge")
+    assert get_family(name).make_loss(adversarial, TrainConfig(model=name).resolved()) is adversarial
+    for option in ("class_weight", "fake_class_weight"):
+        flag = "--" + option.replace("_", "-")
+        with pytest.raises(ValueError, match=f"{flag} does not apply to --model {name}"):
+            TrainConfig(model=name, **{option: 2.0}).resolved()
