@@ -1,4 +1,4 @@
-"""minigan/gan/conditional.py: shapes, the label really conditions, DCGAN initialisation, label checks,
+"""minigan/gan/families/conditional/models.py and its families (cgan, cgan-concat, acgan): shapes, the label really conditions, DCGAN initialisation, label checks,
 float64 gradchecks of the label paths, and a smoke check that each model trains (D learns the classes)."""
 import numpy as np
 import pytest
@@ -7,21 +7,25 @@ import minigan as mg
 import minigan.nn as nn
 from minigan import optim
 from minigan.gan.core.penalties import gradient_penalty
-from minigan.gan import (MODELS, ACGANDiscriminator, ConcatDiscriminator, ConditionalGenerator,
-                         ProjectionDiscriminator, build_conditional_loss, build_models, is_conditional,
-                         model_defaults, uniform_labels)
+from minigan.gan import build_loss, build_models, family_names, get_family
+from minigan.gan.families.conditional.labels import is_conditional, uniform_labels
+from minigan.gan.families.conditional.losses import ACGANLoss
+from minigan.gan.families.conditional.models import (ACGANDiscriminator, ConcatDiscriminator, ConditionalGenerator,
+                                                     ProjectionDiscriminator)
 
 CONDITIONAL = ["cgan", "cgan-concat", "acgan"]
 D_CLASSES = {"cgan": ProjectionDiscriminator, "cgan-concat": ConcatDiscriminator, "acgan": ACGANDiscriminator}
 
 
-def _scores(name, D, x, labels):
-    return D(x)[0] if name == "acgan" else D(x, labels)
+def small_models(name, latent_dim=100, width=64, image_size=28):
+    """(G, D) of family `name` for images of `image_size` (the families build 28x28 ones)."""
+    return (ConditionalGenerator(latent_dim, width, 10, image_size=image_size),
+            D_CLASSES[name](width, 10, image_size=image_size))
 
 
 @pytest.mark.parametrize("name", CONDITIONAL)
 def test_registered_models_have_the_right_parts_and_shapes(name):
-    assert name in MODELS and model_defaults(name) == {"latent_dim": 100, "width": 64}
+    assert name in family_names() and get_family(name).defaults == {"latent_dim": 100, "width": 64}
     G, D = build_models(name, latent_dim=12, width=8)
     assert isinstance(G, ConditionalGenerator) and isinstance(D, D_CLASSES[name])
     assert is_conditional(G) and G.num_classes == 10 and G.latent_dim == 12
@@ -50,7 +54,7 @@ def test_generator_output_depends_on_the_label(label_code):
 
 @pytest.mark.parametrize("name", ["cgan", "cgan-concat"])
 def test_discriminator_score_depends_on_the_label(name):
-    _, D = build_models(name, width=4, image_size=8)
+    _, D = small_models(name, width=4, image_size=8)
     D.eval()
     x = mg.randn(10, 1, 8, 8)
     s0, s1 = D(x, np.zeros(10, dtype=np.int64)).numpy(), D(x, np.arange(10)).numpy()
@@ -118,7 +122,7 @@ def test_dcgan_initialisation(name):
     (None, TypeError, r"labels are required"),
 ])
 def test_bad_labels_raise_naming_the_model_and_shapes(name, labels, error, match):
-    G, D = build_models(name, latent_dim=6, width=4, image_size=8)
+    G, D = small_models(name, latent_dim=6, width=4, image_size=8)
     with pytest.raises(error, match=f"ConditionalGenerator: {match}"):
         G(mg.randn(4, 6), labels)
     if name != "acgan":
@@ -127,7 +131,7 @@ def test_bad_labels_raise_naming_the_model_and_shapes(name, labels, error, match
 
 
 def test_bad_noise_and_images_and_options_are_named():
-    G, D = build_models("cgan", latent_dim=6, width=4, image_size=8)
+    G, D = small_models("cgan", latent_dim=6, width=4, image_size=8)
     with pytest.raises(ValueError, match=r"ConditionalGenerator: noise must have shape \(N, 6\), got \(4, 5\)"):
         G(mg.randn(4, 5), np.arange(4))
     with pytest.raises(ValueError, match=r"ProjectionDiscriminator: images must have shape \(N, 1, 8, 8\), got "
@@ -149,7 +153,7 @@ def test_labels_may_be_tensors_lists_or_unsigned():
 def test_discriminator_is_twice_differentiable_in_its_input_float64(name):
     """A gradient penalty (R1, WGAN-GP) differentiates D's input gradient again, label path included."""
     mg.manual_seed(1)
-    _, D = build_models(name, width=2, image_size=4)
+    _, D = small_models(name, width=2, image_size=4)
     D.to(dtype="float64").eval()
     y = np.array([2, 7])
     x = mg.tensor(np.random.default_rng(0).standard_normal((2, 1, 4, 4)), requires_grad=True)
@@ -164,7 +168,7 @@ def test_gradient_penalty_through_a_conditional_critic_reaches_its_label_path(na
     vectors (bilinear in the features). The concat critic's label planes enter as biases before piecewise-linear
     layers, so its input gradient does not depend on their weights: no case for it here."""
     mg.manual_seed(3)
-    _, D = build_models(name, width=4, image_size=8)
+    _, D = small_models(name, width=4, image_size=8)
     D.to(dtype="float64").eval()
     y = np.array([1, 5, 5, 8])
     critic = (lambda a: D(a)[0]) if name == "acgan" else (lambda a: D(a, y))
@@ -215,8 +219,8 @@ def _d_class_accuracy(name, D, x, y):
 @pytest.mark.parametrize("name", CONDITIONAL)
 def test_each_model_trains_and_d_learns_the_classes(name):
     mg.manual_seed(0)
-    G, D = build_models(name, latent_dim=8, width=8, image_size=8)
-    loss = build_conditional_loss(name, "bce")
+    G, D = small_models(name, latent_dim=8, width=8, image_size=8)
+    loss = ACGANLoss(build_loss("bce")) if name == "acgan" else build_loss("bce")
     opt_g = optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999))
     opt_d = optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.999))
     xs, ys = _class_data(40)
