@@ -1,5 +1,6 @@
-"""minigan/gan/families/conditional/models.py and its families (cgan, cgan-concat, acgan): shapes, the label really conditions, DCGAN initialisation, label checks,
-float64 gradchecks of the label paths, and a smoke check that each model trains (D learns the classes)."""
+"""minigan/gan/families/conditional/models.py (the cgan, cgan-concat and acgan families' models): shapes, the
+label really conditions, DCGAN initialisation, label checks, float64 gradchecks of the label paths, and a smoke
+check that each model trains (D learns the classes)."""
 import numpy as np
 import pytest
 
