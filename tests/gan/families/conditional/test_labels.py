@@ -1,5 +1,5 @@
-"""minigan/gan/families/conditional/labels.py: class-order and single-class labels, uniform fake labels, class-per-row grid inputs,
-what sampling uses for a model, and the label checker's messages."""
+"""minigan/gan/families/conditional/labels.py: class-order and single-class labels, uniform fake labels,
+class-per-row grid inputs, what sampling uses for a model (and each family), and the label checker's messages."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
