@@ -1,4 +1,5 @@
-"""minigan/evaluation/ (statistics, images, scoring, report, plots): FID, Inception Score, class coverage, sample checks, the eval pipeline."""
+"""minigan/evaluation/ (statistics, images, scoring, report, plots): FID, Inception Score, class coverage, sample
+checks, the eval pipeline, and a family's evaluate_generator (what `minigan eval --checkpoint` scores)."""
 
 import json
 import math
@@ -12,11 +13,12 @@ import pytest
 
 from minigan import evaluation as metrics
 from minigan.evaluation import scoring
-from minigan.gan import evaluate_generator
+from minigan.gan import get_family
 from minigan.evaluation import (class_coverage, feature_statistics, fid_from_features, frechet_distance,
                                  inception_score, prepare_samples, sqrtm_psd, trace_sqrt_product)
 
 REPO = Path(__file__).resolve().parents[2]
+evaluate_generator = get_family("dcgan").evaluate_generator   # the unconditional families' scoring
 
 
 def random_spd(rng, dim, rank=None):
@@ -362,7 +364,7 @@ def test_evaluate_generator_is_seeded_and_restores_the_mode(fake_data):
     assert first["fid"] == again["fid"] and first["fid"] != other["fid"] and first["n"] == 120
     assert generator.training and generator.modes[:2] == ["eval", "train"]
     with pytest.raises(ValueError, match="latent_dim"):
-        evaluate_generator(object(), n=2, device="cpu")
+        evaluate_generator(object(), n=2, dataset="mnist", device="cpu")
 
 
 # -- with the shipped classifier -------------------------------------------------------------------
@@ -450,5 +452,6 @@ def test_eval_command_on_a_training_checkpoint(tmp_path):
     assert result["n"] == 30 and result["dataset"] == "mnist" and result["seed"] == 2
     assert result["baseline"]["n"] == 30 and result["reference"] == "data"
     G, _ = load_generator(tmp_path / "run")
-    direct = evaluate_generator(G, n=30, seed=2, reference="data", data_dir=tmp_path / "data")
+    direct = get_family("mlp").evaluate_generator(G, n=30, dataset="mnist", seed=2, reference="data",
+                                                  data_dir=tmp_path / "data")
     assert direct["fid"] == pytest.approx(result["fid"], rel=1e-9)
