@@ -1,17 +1,15 @@
 """The ``minigan`` command line: ``minigan train``, ``sample``, ``eval``, ``train-classifier``, ``info``.
 
-    registry     the @command registry, the error policy and main()
-    validators   the argument types every command shares
-    train        minigan train
+    registry     the @command registry, --plugin, the error policy and main()
+    train        minigan train (a family's options come from the family)
     sample       minigan sample, minigan info
     evaluate     minigan eval, minigan train-classifier
-    sweep        minigan sweep (issue 13)
-    inpaint      minigan inpaint (and eval's inpainting part)
+    sweep        minigan sweep
 
-Importing the command modules registers them, in the order ``minigan --help`` lists them.
+Importing the command modules registers them, in the order ``minigan --help`` lists them; a family's
+own commands (``minigan inpaint``) come from the family (``Family.commands``).
 """
-from . import train, sample, evaluate, inpaint  # noqa: F401  (registers the commands, in this order)
-from . import sweep  # noqa: F401  (issue 13)
+from . import train, sample, evaluate, sweep  # noqa: F401  (registers the commands, in this order)
 from .registry import COMMANDS, PROG, CommandError, UsageError, build_parser, command, main
 
 __all__ = ["main", "command", "build_parser", "UsageError", "CommandError", "COMMANDS", "PROG"]

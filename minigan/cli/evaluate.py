@@ -10,12 +10,11 @@ import numpy as np
 
 from .. import __version__, evaluation
 from ..data import DATASETS
-from ..gan import get_family, load_generator
+from ..gan import families, get_family, load_generator
 from ..gan.core.sampling import interleave_classes, labels_path
 from ..gan.families.conditional.report import evaluate_class_samples, format_class_report
-from . import inpaint as inpainting
 from .registry import CommandError, Handler, UsageError, command, write_report
-from .validators import channels, device, non_negative_int, positive_float, positive_int
+from ..gan.core.arguments import channels, device, non_negative_int, positive_float, positive_int
 
 # What a bad samples file, classifier file or option combination raises on the way: exit 1 with its message.
 _EVAL_ERRORS = (ValueError, TypeError, RuntimeError, KeyError)
@@ -35,7 +34,8 @@ def _eval(parser: argparse.ArgumentParser) -> Handler:
     source.add_argument("--samples", metavar="PATH",
                         help="a .npy (or .npz) of images: float in [-1, 1] shaped (N, 1, 28, 28) or (N, 28, 28), "
                              "or uint8 in 0..255")
-    inpainting.add_eval_arguments(parser, source)  # issue 12: --inpaint FILE, --mask, --masks, --images
+    for family in families():   # options one family reads (inpainting: --inpaint FILE, --mask, --masks, --images)
+        family.add_eval_arguments(parser, source)
     parser.add_argument("--n", type=positive_int, default=None,
                         help="number of images to score (default: 10000 from a checkpoint, all of --samples)")
     parser.add_argument("--dataset", choices=list(DATASETS), default=None,
@@ -113,8 +113,10 @@ def _samples_labels(samples: str, n: int):
 
 def run_eval(args) -> int:
     """Handler of `minigan eval`: print the report, optionally write JSON; 0 on success."""
-    if args.inpaint is not None or inpainting.is_inpainting_checkpoint(args.checkpoint):
-        return inpainting.run_inpaint_eval(args)
+    for family in families():
+        handled = family.run_eval(args)
+        if handled is not None:
+            return handled
     dataset, data_dir = args.dataset, args.data_dir
     labels = None   # the classes the samples were drawn for (a conditional family's)
     family = None

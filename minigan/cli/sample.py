@@ -12,9 +12,9 @@ from .. import __version__, backend
 from ..gan import get_family, load_generator
 from ..gan.core.sampling import labels_path, sample_generator
 from .registry import CommandError, Handler, UsageError, command
-from .validators import device as _device
-from .validators import non_negative_int as _non_negative_int
-from .validators import positive_int as _positive_int
+from ..gan.core.arguments import device as _device
+from ..gan.core.arguments import non_negative_int as _non_negative_int
+from ..gan.core.arguments import positive_int as _positive_int
 
 @command("sample", help="draw images from a trained generator")
 def _sample(parser: argparse.ArgumentParser) -> Handler:

@@ -16,7 +16,7 @@ from ..gan.core.critic import CRITIC_NORMS
 from ..gan.core.lr_schedules import parse_lr_schedule
 from ..gan.presets import PRESETS
 from .registry import UsageError
-from .validators import non_negative_float, open_unit_float, positive_float, positive_int
+from ..gan.core.arguments import non_negative_float, open_unit_float, positive_float, positive_int
 
 __all__ = ["add_arguments", "config_options", "PRESETS", "OPTIONS"]
 

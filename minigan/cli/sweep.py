@@ -33,7 +33,7 @@ from ..gan.presets import PRESETS
 from .registry import Handler, UsageError, command
 from .stabilisers import OPTIONS as STABILISER_OPTIONS
 from .train import _TRAIN_OPTIONS, _train
-from .validators import device, non_negative_int, positive_int
+from ..gan.core.arguments import device, non_negative_int, positive_int
 
 __all__ = ["parse_grid", "combinations", "run_sweep", "RESULTS_NAME"]
 

@@ -12,11 +12,11 @@ from ..gan.config import COMMON_DEFAULTS, DEFAULT_MODEL
 from ..gan.core.losses import G_LOSSES, LOSSES
 from . import stabilisers
 from .registry import Handler, UsageError, command
-from .validators import device as _device
-from .validators import non_negative_int as _non_negative_int
-from .validators import positive_float as _positive_float
-from .validators import positive_int as _positive_int
-from .validators import unit_float as _unit_float
+from ..gan.core.arguments import device as _device
+from ..gan.core.arguments import non_negative_int as _non_negative_int
+from ..gan.core.arguments import positive_float as _positive_float
+from ..gan.core.arguments import positive_int as _positive_int
+from ..gan.core.arguments import unit_float as _unit_float
 
 
 def _recipe(field: str, reference: str) -> str:

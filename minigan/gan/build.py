@@ -150,10 +150,7 @@ class GANTrainer(Trainer):
     opt_g = property(lambda self: self.updater.opt_g)
     opt_d = property(lambda self: self.updater.opt_d)
 
-    @property
-    def loss(self):
-        updater = self.updater
-        return getattr(updater, "inpainting_loss", None) or updater.loss
+    loss = property(lambda self: self.updater.loss)
 
     @property
     def log_path(self) -> Path:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import sys
+from types import SimpleNamespace
 from typing import Any
 
 __all__ = ["Family", "NoOptions", "FamilyError", "register_family", "unregister_family", "get_family",
@@ -88,8 +89,10 @@ class Family:
         raise NotImplementedError
 
     def build_generator(self, model_config: dict):
-        """The generator a checkpoint's ``model_config`` describes (its weights are loaded after)."""
-        raise NotImplementedError
+        """The generator a checkpoint's ``model_config`` describes (its weights are loaded after): by default
+        ``build_models`` with the recorded sizes and the options' defaults (override when an option changes G)."""
+        sizes = {**self.defaults, **{k: v for k, v in model_config.items() if k in ("latent_dim", "width")}}
+        return self.build_models(SimpleNamespace(**sizes, options={}))[0]
 
     # ---- what a family may change -------------------------------------------------------------------
     def make_loss(self, adversarial, config):
@@ -120,11 +123,19 @@ class Family:
         """The lines ``minigan eval`` prints after the common report (none by default)."""
         return ""
 
+    def add_eval_arguments(self, parser, source) -> None:
+        """Options of ``minigan eval`` that only this family reads (`source`: the group of what is scored)."""
+
+    def run_eval(self, args) -> "int | None":
+        """Run ``minigan eval`` when the arguments are this family's to handle (its own options, or a
+        checkpoint it scores differently); None leaves them to the common evaluation."""
+        return None
+
     def __repr__(self) -> str:
         return f"<family {self.name!r} ({type(self).__module__}.{type(self).__qualname__})>"
 
 
-REQUIRED = ("build_models", "build_generator")
+REQUIRED = ("build_models",)
 _FAMILIES: dict[str, Family] = {}
 
 

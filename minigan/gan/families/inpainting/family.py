@@ -13,6 +13,7 @@ import dataclasses
 from ....data.datasets import NUM_CLASSES
 from ..conditional.losses import checked_weight
 from ..registry import Family
+from . import command
 from .checkpoint import INPAINT_TASK
 from .losses import RECONSTRUCTIONS, InpaintingLoss
 from .masks import MASK_KINDS, MaskSampler
@@ -49,6 +50,7 @@ class InpaintingFamily(Family):
               "spectral_norm": False, "ema": None}
     fixed = {"n_critic": 1}
     defaults = {"latent_dim": 0, "width": 32}
+    commands = command.COMMANDS
 
     def validate(self, config) -> None:
         super().validate(config)
@@ -90,6 +92,14 @@ class InpaintingFamily(Family):
     def sampling_labels(self, generator, n: int, class_index: int | None = None):
         raise ValueError("an inpainting generator completes images rather than drawing them: use "
                          "`minigan inpaint --checkpoint RUN`")
+
+    def add_eval_arguments(self, parser, source) -> None:
+        command.add_eval_arguments(parser, source)
+
+    def run_eval(self, args):
+        if args.inpaint is not None or command.is_inpainting_checkpoint(args.checkpoint):
+            return command.run_inpaint_eval(args)
+        return None
 
     def evaluate_generator(self, generator, n: int, **scoring) -> dict:
         raise ValueError("an inpainting checkpoint is scored on its completions: `minigan eval --checkpoint RUN "

@@ -58,7 +58,8 @@ class InpaintUpdater(Updater):
                          {"optimizer_g": opt_g, "optimizer_d": opt_d}, device=device, latent_dim=0,
                          penalties=penalties)
         self.G, self.D, self.opt_g, self.opt_d = generator, discriminator, opt_g, opt_d
-        self.inpainting_loss, self.sampler, self.aux_classes = loss, sampler, bool(aux_classes)
+        self.loss = self.inpainting_loss = loss
+        self.sampler, self.aux_classes = sampler, bool(aux_classes)
         self.fixed_images = None   # the grid's examples (the first training images), set by fixed_inputs
         for penalty in self.penalties:
             penalty.check(self.D)

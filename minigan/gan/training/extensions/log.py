@@ -5,18 +5,12 @@ import json
 from pathlib import Path
 
 from ....atomic import atomic_write
+from ...core.commands import jsonable
 from .base import Extension
 
 __all__ = ["LOG_NAME", "JSONLLog", "trim_jsonl", "write_jsonl", "is_step_record", "jsonable"]
 
 LOG_NAME = "log.jsonl"
-
-
-def jsonable(value):
-    """``json.dumps(default=...)`` for NumPy scalars and arrays (and anything else, as its str)."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
 
 
 def is_step_record(record: dict) -> bool:

@@ -15,23 +15,24 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import DATASETS, load_dataset
-from ..gan.core.checkpoint import load_checkpoint
-from ..gan.families.inpainting import (MASK_KINDS, MaskSampler, check_images, checkpoint_task, evaluate_inpainting,
-                                       format_inpainting_report, inpaint, load_images, load_masks,
-                                       load_inpainting_generator, save_inpainting_grid)
-from ..gan.core.sampling import save_npy
-from .registry import CommandError, Handler, UsageError, command, write_report
-from .validators import device, non_negative_int, positive_int
+from ....data import DATASETS, load_dataset
+from ...core.arguments import device, non_negative_int, positive_int
+from ...core.checkpoint import load_checkpoint
+from ...core.commands import CommandError, UsageError, write_report
+from ...core.sampling import save_npy
+from .api import check_images, inpaint, load_images, load_masks
+from .checkpoint import checkpoint_task, load_inpainting_generator
+from .grid import save_inpainting_grid
+from .masks import MASK_KINDS, MaskSampler
+from .metrics import evaluate_inpainting, format_inpainting_report
 
-__all__ = ["run_inpaint", "run_inpaint_eval", "add_eval_arguments", "is_inpainting_checkpoint"]
+__all__ = ["COMMANDS", "run_inpaint", "run_inpaint_eval", "add_eval_arguments", "is_inpainting_checkpoint"]
 
 GRID_EXAMPLES = 16  # examples in --grid (4 per row, each masked | completion | original)
 _ERRORS = (ValueError, TypeError, RuntimeError, KeyError)
 
 
-@command("inpaint", help="complete masked digits with a `minigan train --task inpaint` checkpoint")
-def _inpaint(parser: argparse.ArgumentParser) -> Handler:
+def _inpaint(parser: argparse.ArgumentParser):
     parser.description = ("Complete the hidden pixels of images with an inpainting checkpoint's generator (eval "
                           "mode) and save them as float32 (N, 1, 28, 28) in [-1, 1]; visible pixels are the "
                           "input's exactly. Default input: the first N test images, in dataset order.")
@@ -160,3 +161,7 @@ def run_inpaint_eval(args) -> int:
     if args.json:
         write_report(args.json, result)
     return 0
+
+
+# The family's own subcommands (Family.commands): (name, help, setup(parser) -> handler).
+COMMANDS = (("inpaint", "complete masked digits with a `minigan train --task inpaint` checkpoint", _inpaint),)

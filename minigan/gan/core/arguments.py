@@ -1,10 +1,10 @@
-"""Argument types shared by every command: each names what it expected and what it got."""
+"""Argument types shared by every command (the families' too): each names what it expected and what it got."""
 from __future__ import annotations
 
 import argparse
 import math
 
-from ..backend import Device, DeviceError
+from ...backend import Device, DeviceError
 
 __all__ = ["positive_int", "non_negative_int", "positive_float", "non_negative_float", "unit_float", "device",
            "channels", "open_unit_float"]
