@@ -8,7 +8,8 @@ import pytest
 
 import minigan
 from minigan.data import write_fake_dataset
-from minigan.gan import BCELoss, GANTrainer, NonFiniteLossError, TrainConfig, load_checkpoint, read_png, resume
+from minigan.gan import (BCELoss, CheckpointError, FamilyError, GANTrainer, NonFiniteLossError, TrainConfig,
+                         load_checkpoint, load_generator, read_png, resume)
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +20,10 @@ def data_dir(tmp_path_factory):
 
 
 def tiny(data_dir, out, **kw):
-    """A config small enough for a few CPU steps per second: 64 images, batch 16 -> 4 steps per epoch."""
-    base = dict(model="dcgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir), epochs=2,
+    """A config small enough for a few CPU steps per second: 64 images, batch 16 -> 4 steps per epoch.
+
+    The PyTorch DCGAN example's recipe (BCE, Adam 2e-4 (0.5, 0.999), BatchNorm in D), whatever the model."""
+    base = dict(preset="pytorch-dcgan", model="dcgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir), epochs=2,
                 progress="none", checkpoint_every=0, n_samples=16, out=str(out))
     base.update(kw)
     return TrainConfig(**base)
@@ -68,7 +71,7 @@ def test_train_writes_log_grids_curves_and_checkpoint(data_dir, tmp_path):
 
 @pytest.mark.parametrize("model, kw", [("dcgan", {}),
                                        ("mlp", {"width": 8, "loss": "lsgan", "n_critic": 2, "lr_d": 1e-3, "epochs": 4}),
-                                       ("infogan", {"latent_dim": 12}),
+                                       ("infogan", {"latent_dim": 12, "info_codes": 10, "info_real_weight": 0.0}),
                                        ("infogan", {"latent_dim": 12, "info_codes": 5, "loss": "hinge",
                                                     "spectral_norm": True, "critic_norm": "none", "ema": 0.9,
                                                     "r1": 1.0, "r1_every": 2, "info_real_weight": 0.5})])
@@ -173,6 +176,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(data_dir, tmp_path):
     err = info.value
     assert err.step == 5 and err.which == "loss_D" and "step 5" in str(err) and "loss_D is nan" in str(err)
     assert "last good checkpoint (step 4)" in str(err) and str(run / "checkpoint.npz") in str(err)
+    assert str(err).endswith(f"resume from it with lower learning rates: resume({str(run)!r})")
     state = load_checkpoint(run)
     assert state["step"] == 4
     assert all(np.isfinite(v).all() for v in state["generator"].values() if v.dtype.kind == "f")
@@ -209,9 +213,9 @@ def test_refuses_to_overwrite_a_run(data_dir, tmp_path):
 
 def test_resume_refuses_settings_that_change_the_steps(data_dir, tmp_path):
     GANTrainer(tiny(data_dir, tmp_path / "run", max_steps=1)).train()
-    with pytest.raises(ValueError, match="cannot change model when resuming"):
+    with pytest.raises(ValueError, match="cannot change --model when resuming"):
         GANTrainer.from_checkpoint(tmp_path / "run", model="mlp")
-    with pytest.raises(ValueError, match="cannot change batch_size"):
+    with pytest.raises(ValueError, match="cannot change --batch-size"):
         GANTrainer.from_checkpoint(tmp_path / "run", batch_size=32)
     trainer = GANTrainer.from_checkpoint(tmp_path / "run", lr_g=1e-4, epochs=3)  # these may change
     assert trainer.opt_g.param_groups[0]["lr"] == 1e-4 and trainer.config.epochs == 3
@@ -239,24 +243,28 @@ def test_custom_modules(data_dir, tmp_path):
     D = nn.Sequential(nn.Flatten(), nn.Linear(784, 1))
     trainer = GANTrainer(tiny(data_dir, tmp_path / "run", latent_dim=6, width=None, max_steps=2),
                          generator=G, discriminator=D)
-    assert trainer.config.model == "custom"
+    assert trainer.config.model == "dcgan" and trainer.custom_models  # dcgan's step on modules of your own
     assert trainer.train().step == 2
     state = load_checkpoint(tmp_path / "run")
-    assert state["model"] == "custom" and set(state["generator"]) == {"0.weight", "0.bias"}
+    assert state["model"] == "dcgan" and state["custom_models"] and set(state["generator"]) == {"0.weight", "0.bias"}
+    with pytest.raises(CheckpointError, match="modules of your own"):
+        load_generator(tmp_path / "run")
+    resumed = GANTrainer.from_checkpoint(tmp_path / "run", max_steps=3, generator=G, discriminator=D).train()
+    assert resumed.step == 3
 
 
 def test_config_validation(data_dir, tmp_path):
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
-        TrainConfig(batch_size=0).validate()
-    with pytest.raises(ValueError, match="lr_d must be a positive number"):
-        TrainConfig(lr_d=-1.0).validate()
-    with pytest.raises(ValueError, match="unknown model"):
-        TrainConfig(model="resnet").validate()
-    with pytest.raises(ValueError, match="eval_every must be a non-negative integer, got -2"):
-        TrainConfig(eval_every=-2).validate()
-    with pytest.raises(ValueError, match="eval_n must be a positive integer, got -5"):
-        TrainConfig(eval_n=-5).validate()
-    with pytest.raises(ValueError, match="fewer than n_critic=5"):
+    with pytest.raises(ValueError, match="--batch-size must be a positive integer"):
+        TrainConfig(batch_size=0).resolved().validate()
+    with pytest.raises(ValueError, match="--lr-d must be a positive number"):
+        TrainConfig(lr_d=-1.0).resolved().validate()
+    with pytest.raises(FamilyError, match="no GAN family 'resnet'"):
+        TrainConfig(model="resnet").resolved()
+    with pytest.raises(ValueError, match="--eval-every must be a non-negative integer, got -2"):
+        TrainConfig(eval_every=-2).resolved().validate()
+    with pytest.raises(ValueError, match="--eval-n must be a positive integer, got -5"):
+        TrainConfig(eval_n=-5).resolved().validate()
+    with pytest.raises(ValueError, match="fewer than --n-critic 5"):
         GANTrainer(tiny(data_dir, tmp_path / "run", n_critic=5))
 
 
@@ -332,6 +340,7 @@ def test_a_few_steps_on_real_mnist(tmp_path):
     from minigan.data import find_dataset_files
     if find_dataset_files("mnist", split="train") is None:
         pytest.skip("real MNIST not found (set MINIGAN_DATA_DIR)")
-    result = GANTrainer(TrainConfig(width=8, max_steps=3, progress="none", out=str(tmp_path / "run"))).train()
+    result = GANTrainer(TrainConfig(preset="pytorch-dcgan", width=8, max_steps=3, progress="none",
+                                    out=str(tmp_path / "run"))).train()
     assert result.step == 3
     assert 0 < result.last["D_x"] < 1 and np.isfinite(result.last["loss_G"])

@@ -1,4 +1,4 @@
-"""minigan/gan/training/: the loop, updaters and extensions, plugged together; issue-14 trainer fixes."""
+"""minigan/gan/training/: the loop, updaters and extensions plugged together; triggers, priorities and report()."""
 from __future__ import annotations
 
 import json
@@ -13,15 +13,20 @@ import pytest
 import minigan
 from minigan import nn, optim
 
-from minigan.gan import GANTrainer, NonFiniteLossError, TrainConfig, load_checkpoint, resume
+from minigan.gan import (CONFIG_VERSION, CheckpointError, GANTrainer, NonFiniteLossError, TrainConfig,
+                         load_checkpoint, register_family, report, resume, unregister_family)
 from minigan import load as load_state
 from minigan.data import DataLoader, load_dataset
+from minigan.gan.core import checkpoint as ckpt
+from minigan.gan.families.unconditional.family import DCGANFamily
 from minigan.gan.training import (Extension, GANUpdater, JSONLLog, Snapshot, Trainer, Updater,
                                   remove_stale_temp_files)
+from minigan.gan.training.extensions.base import PRIORITY_READER, PRIORITY_WRITER
 from minigan.gan.training.updater import batch_images
 from tests.gan.test_trainer import NaNAt, data_dir, tiny  # noqa: F401  (data_dir is a fixture)
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "checkpoint-dcgan-before-issue10.npz"
+# A checkpoint of the first saved layout: its config has no "version", flat fields, no "task" or "options".
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "checkpoint-dcgan-config-v1.npz"
 
 
 def steps(run):
@@ -42,29 +47,121 @@ class CountEpochs(Extension):
 
 
 class RecordsRealMean(GANUpdater):
-    log_keys = GANUpdater.log_keys + ("real_mean",)
-
     def step(self, batches):
         record = super().step(batches)
-        record["real_mean"] = float(np.mean(np.asarray(batches[-1][0])))
+        report("real_mean", float(np.mean(np.asarray(batches[-1][0]))))
         return record
 
 
-def test_a_user_extension_and_updater_plug_in(data_dir, tmp_path):
+class RealMeanFamily(DCGANFamily):
+    """The dcgan family with a step that reports one more number."""
+
+    name = "dcgan-real-mean"
+
+    def make_updater(self, G, D, opt_g, opt_d, loss, *, config, penalties, device):
+        return RecordsRealMean(G, D, opt_g, opt_d, loss, device=device, latent_dim=config.latent_dim,
+                               n_critic=config.n_critic, penalties=penalties)
+
+
+@pytest.fixture
+def real_mean_family():
+    register_family(RealMeanFamily)
+    yield RealMeanFamily.name
+    unregister_family(RealMeanFamily.name)
+
+
+def test_a_user_extension_and_updater_plug_in(data_dir, tmp_path, real_mean_family):
     counter = CountEpochs()
-    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", max_steps=5), updater_class=RecordsRealMean,
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", model=real_mean_family, max_steps=5),
                          extensions=[counter])
     result = trainer.train()
     assert isinstance(trainer.updater, RecordsRealMean) and result.step == 5
     assert counter.events == [("step", 1), ("step", 2), ("step", 3), ("step", 4), ("epoch", 1), ("step", 5)]
+    # what the step report()ed reaches log.jsonl, the history and the result
     records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert all(-1 <= r["real_mean"] <= 1 for r in records) and len(records) == 5
+    assert [r["real_mean"] for r in trainer.history] == [r["real_mean"] for r in records]
+    assert result.last["real_mean"] == records[-1]["real_mean"]
+
+
+def test_report_outside_a_step_does_nothing():
+    report("loss", 1.0)   # no scope open: a step called by hand (a benchmark) logs nowhere, raises nothing
+    report({"a": 1.0})
+
+
+# ---- triggers and priorities -------------------------------------------------------------------
+
+class Calls(Extension):
+    """Records (name, step, epoch) on every call; reports `key` into the step's record after each step."""
+
+    def __init__(self, name, calls, trigger=None, priority=PRIORITY_READER, key=None):
+        self.name, self.calls, self.key = name, calls, key
+        self.trigger, self.priority = trigger, priority
+
+    def __call__(self, trainer):
+        self.calls.append((self.name, trainer.step, trainer.epoch + 1))
+
+    def after_step(self, trainer, record):
+        if self.key is not None:
+            report(self.key, trainer.step * 10)
+
+
+def test_triggers_fire_by_step_and_epoch_and_by_priority(data_dir, tmp_path):
+    calls = []
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", max_steps=6))
+    trainer.extend(Calls("reader", calls), trigger=(2, "step"))
+    trainer.extend(Calls("writer", calls, trigger=(3, "step"), priority=PRIORITY_WRITER))
+    trainer.extend(Calls("epoch", calls, trigger=(1, "epoch")), priority=PRIORITY_WRITER + 1)
+    trainer.extend(Calls("never", calls, trigger=(0, "step")))
+    trainer.train()
+    # 4 steps per epoch: the writer (added later, higher priority) runs before the reader at step 6
+    assert calls == [("reader", 2, 1), ("writer", 3, 1), ("reader", 4, 1), ("epoch", 4, 1),
+                     ("writer", 6, 2), ("reader", 6, 2)]
+    priorities = [e.priority for e in trainer.extensions]
+    assert priorities == sorted(priorities, reverse=True)
+    with pytest.raises(TypeError, match="a trigger is"):
+        trainer.extend(Calls("bad", calls), trigger=5)
+    with pytest.raises(ValueError, match="'step' or 'epoch'"):
+        trainer.extend(Calls("bad", calls), trigger=(1, "iteration"))
+
+
+def test_a_writer_reports_into_the_log_and_a_late_reader_does_not(data_dir, tmp_path):
+    # JSONLLog is a reader: an extension of writer priority reports before the line is written, whatever
+    # the order they were added in; one of lower priority reports after it (the record in memory only).
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", max_steps=3))
+    trainer.extend(Calls("w", [], priority=PRIORITY_WRITER, key="written"))
+    trainer.extend(Calls("r", [], priority=PRIORITY_READER - 50, key="late"))
+    trainer.train()
+    lines = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [r["written"] for r in lines] == [10, 20, 30] and not any("late" in r for r in lines)
+    assert trainer.observation["late"] == 30 and trainer.observation["written"] == 30
+
+
+def test_an_lr_schedule_writes_its_rates_before_the_log_reads_them(data_dir, tmp_path):
+    # The schedule is added after the log (GANTrainer's defaults first), but runs first: every line holds the
+    # rate its step trained with, halved at each epoch's end.
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", lr_schedule="step:1:0.5", epochs=3))
+    names = [type(e).__name__ for e in trainer.extensions]
+    assert names.index("LRSchedule") < names.index("JSONLLog")
+    trainer.train()
+    lines = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [r["lr_g"] for r in lines] == [2e-4] * 4 + [1e-4] * 4 + [5e-5] * 4
+    assert [r["lr_d"] for r in lines] == [r["lr_g"] for r in lines]
+    assert load_checkpoint(tmp_path / "run")["schedulers"]["optimizer_g"]["last_epoch"] == 3
+
+
+def test_two_extensions_with_one_state_key_are_refused(data_dir, tmp_path):
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", ema=0.9))
+
+    class Other(Extension):
+        state_key = "ema"
+
+    with pytest.raises(ValueError, match="two extensions keep their state under 'ema'"):
+        trainer.extend(Other())
 
 
 class MeanImage(Updater):
     """Not a GAN: a (784,) parameter fitted to the mean image by SGD, one batch per step."""
-
-    log_keys = ("loss",)
 
     def __init__(self):
         self.net = nn.Linear(1, 784, bias=False)
@@ -104,12 +201,16 @@ def test_the_loop_runs_any_updater_and_resumes_it(data_dir, tmp_path):
     assert losses[-1] < losses[0]
 
 
-def test_a_checkpoint_written_before_the_refactor_still_loads_and_resumes(data_dir, tmp_path):
+def test_a_checkpoint_of_the_first_config_layout_still_loads_and_resumes(data_dir, tmp_path):
     run = tmp_path / "old"
     run.mkdir()
     (run / "checkpoint.npz").write_bytes(FIXTURE.read_bytes())
     saved = load_checkpoint(run)
+    assert "version" not in saved["config"] and "options" not in saved["config"]
     trainer = GANTrainer.from_checkpoint(run, data_dir=str(data_dir), max_steps=5)
+    config = trainer.config   # upgraded: that time's defaults (the PyTorch DCGAN example's) filled in
+    assert (config.model, config.loss, config.lr_g, config.beta1, config.critic_norm, config.spectral_norm,
+            config.ema, config.options) == ("dcgan", "bce", 2e-4, 0.5, "batch", False, None, {})
     assert (trainer.step, trainer.epoch, trainer.batch) == (saved["step"], saved["epoch"], saved["batch"]) == (3, 0, 3)
     mine = trainer.state_dict()
     for part in ("generator", "discriminator"):
@@ -119,9 +220,21 @@ def test_a_checkpoint_written_before_the_refactor_still_loads_and_resumes(data_d
     assert trainer.opt_g.state_dict()["state"].keys() == saved["optimizer_g"]["state"].keys()
     assert np.array_equal(trainer.fixed_noise, saved["fixed_noise"])
     assert trainer.train().step == 5 and load_checkpoint(run)["step"] == 5
+    assert load_checkpoint(run)["config"]["version"] == CONFIG_VERSION   # saved again in today's layout
 
 
-# ---- issue 14, item 5: stop conditions survive a resume ------------------------------------
+def test_a_checkpoint_from_a_newer_minigan_is_refused_naming_the_version(data_dir, tmp_path):
+    run = tmp_path / "run"
+    GANTrainer(tiny(data_dir, run, max_steps=1)).train()
+    state = load_checkpoint(run)
+    state["config"]["version"] = CONFIG_VERSION + 1
+    ckpt.save_checkpoint(run / "checkpoint.npz", state)
+    with pytest.raises(CheckpointError, match=f"config version {CONFIG_VERSION + 1}; this minigan reads up to "
+                                              f"{CONFIG_VERSION}"):
+        GANTrainer.from_checkpoint(run)
+
+
+# ---- stop conditions survive a resume ------------------------------------------------------
 
 def test_max_steps_is_kept_on_resume_unless_given_again(data_dir, tmp_path):
     run = tmp_path / "run"
@@ -137,12 +250,12 @@ def test_max_steps_is_kept_on_resume_unless_given_again(data_dir, tmp_path):
     assert trainer.train().step == 2
     resumed = GANTrainer.from_checkpoint(run)
     assert resumed.config.max_steps == 5 and resumed.train().step == 5  # not all 4 epochs (16 steps)
-    assert "--max-steps 5" in trainer.resume_hint
+    assert trainer.resume_hint == f"resume({str(run)!r})"   # the limit is in the checkpoint's config
     assert json.loads((run / "config.json").read_text())["max_steps"] == 5
     assert resume(run, max_steps=7).step == 7
 
 
-# ---- issue 14, item 6: stale temp files of our naming, and nothing else --------------------
+# ---- stale temp files of our naming, and nothing else --------------------------------------
 
 def test_resume_removes_only_our_stale_temp_files(data_dir, tmp_path, capsys):
     run = tmp_path / "run"
@@ -161,7 +274,7 @@ def test_resume_removes_only_our_stale_temp_files(data_dir, tmp_path, capsys):
     assert remove_stale_temp_files(run) == []
 
 
-# ---- issue 14, item 8: NaN message, no NumPy warnings, a second signal stops at once -------
+# ---- NaN message, no NumPy warnings, a second signal stops at once --------------------------
 
 def test_the_nan_message_counts_batches_from_1_like_the_log(data_dir, tmp_path):
     with pytest.raises(NonFiniteLossError, match=r"at step 1 \(epoch 1, batch 1\)"):
