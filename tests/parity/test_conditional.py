@@ -13,7 +13,10 @@ TF = torch.nn.functional
 
 import minigan as mg  # noqa: E402
 import minigan.nn.functional as F  # noqa: E402
-from minigan.gan import build_conditional_loss, build_models  # noqa: E402
+from minigan.gan import build_loss  # noqa: E402
+from minigan.gan.families.conditional.losses import ACGANLoss  # noqa: E402
+from minigan.gan.families.conditional.models import (ACGANDiscriminator, ConcatDiscriminator,  # noqa: E402
+                                                     ConditionalGenerator, ProjectionDiscriminator)
 
 RTOL, ATOL = 1e-9, 1e-10
 
@@ -152,10 +155,11 @@ def _share(tmod, mmod):
     mmod.load_state_dict({k: v.detach().numpy() for k, v in theirs.items()})
 
 
-@pytest.mark.parametrize("name, reference", [("cgan", _TorchProjection), ("cgan-concat", _TorchConcat),
-                                             ("acgan", _TorchACGAN)])
-def test_conditional_discriminators_match_torch(name, reference):
-    _, mD = build_models(name, width=4, image_size=8)
+@pytest.mark.parametrize("name, mine, reference", [("cgan", ProjectionDiscriminator, _TorchProjection),
+                                                   ("cgan-concat", ConcatDiscriminator, _TorchConcat),
+                                                   ("acgan", ACGANDiscriminator, _TorchACGAN)])
+def test_conditional_discriminators_match_torch(name, mine, reference):
+    mD = mine(4, 10, image_size=8)
     tD = reference(4, 10, 8)
     _share(tD, mD)
     rng = np.random.default_rng(4)
@@ -176,7 +180,7 @@ def test_conditional_discriminators_match_torch(name, reference):
 
 
 def test_conditional_generator_matches_torch():
-    mG, _ = build_models("cgan", latent_dim=6, width=4, image_size=8)
+    mG = ConditionalGenerator(6, 4, 10, image_size=8)
     tG = _TorchGenerator(6, 4, 10, 8)
     _share(tG, mG)
     rng = np.random.default_rng(5)
@@ -212,7 +216,7 @@ def _torch_adversarial(name):
 @pytest.mark.parametrize("part", ["d_real", "d_fake", "g"])
 def test_acgan_loss_matches_torch(adversarial, part):
     # the paper's loss (fakes' class term in D's loss too, fake_class_weight = class_weight)
-    loss = build_conditional_loss("acgan", adversarial, class_weight=0.6, fake_class_weight=0.6)
+    loss = ACGANLoss(build_loss(adversarial), class_weight=0.6, fake_class_weight=0.6)
     t_real, t_fake, t_g = _torch_adversarial(adversarial)
     t_adv = {"d_real": t_real, "d_fake": t_fake, "g": t_g}[part]
     rng = np.random.default_rng(6)
