@@ -9,9 +9,8 @@ import pytest
 import minigan
 from minigan.cli import main
 from minigan.data import write_fake_dataset
-from minigan.gan import GANTrainer, TrainConfig, load_checkpoint, resume
+from minigan.gan import GANTrainer, TrainConfig, get_family, load_checkpoint, resume
 from minigan.evaluation import classifier, scoring
-from minigan.gan import evaluate_generator
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -24,8 +23,9 @@ def data_dir(tmp_path_factory):
 
 
 def tiny(data_dir, out, **kw):
-    """64 images, batch 16: 4 steps per epoch; 2 epochs; scored on 200 samples after every epoch."""
-    base = dict(model="dcgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir), epochs=2,
+    """64 images, batch 16: 4 steps per epoch; 2 epochs; scored on 200 samples after every epoch (the PyTorch
+    DCGAN example's recipe)."""
+    base = dict(preset="pytorch-dcgan", model="dcgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir), epochs=2,
                 progress="none", checkpoint_every=0, n_samples=16, out=str(out), eval_every=1, eval_n=200)
     base.update(kw)
     return TrainConfig(**base)
@@ -80,10 +80,10 @@ def test_eval_every_epoch_writes_metrics_log_lines_plot_and_a_printed_line(data_
     assert f"IS {lines[1]['inception_score']:.3f} ± " in printed[1]
     assert f"classes covered {lines[1]['classes_covered']}/10 (real " in printed[1]
 
-    # The last line scores the final weights: evaluate() and metrics.evaluate_generator (what `minigan eval
+    # The last line scores the final weights: evaluate() and the family's evaluate_generator (what `minigan eval
     # --checkpoint` does, seed 0) give the same numbers for them.
     again = trainer.evaluate()
-    direct = evaluate_generator(trainer.G, 200, "mnist", seed=0, data_dir=str(data_dir))
+    direct = get_family("dcgan").evaluate_generator(trainer.G, 200, dataset="mnist", seed=0, data_dir=str(data_dir))
     assert again["fid"] == lines[1]["fid"] == pytest.approx(direct["fid"], rel=1e-9)
     assert again["inception_score"] == pytest.approx(direct["inception_score"], rel=1e-9)
 
@@ -118,7 +118,8 @@ def test_resume_after_an_evaluation_continues_the_metrics(data_dir, tmp_path):
     split = tmp_path / "split"
     first = GANTrainer(tiny(data_dir, split, max_steps=6)).train()
     assert [e["step"] for e in first.evaluations] == [4]
-    second = resume(split, progress="epoch", max_steps=8)  # the saved max_steps=6 is kept otherwise  # the per-epoch line reads the reloaded history: no eval lines
+    # the saved max_steps=6 is kept unless given; the per-epoch line reads the reloaded history: no eval lines
+    second = resume(split, progress="epoch", max_steps=8)
     assert [e["step"] for e in second.evaluations] == [8]
     assert straight.step == second.step == 8
     drop = ("reference", "classifier")
@@ -202,16 +203,17 @@ def test_a_failed_evaluation_warns_and_training_goes_on(data_dir, tmp_path, monk
 
 
 def test_config_validation_of_the_eval_settings():
-    with pytest.raises(ValueError, match=r"eval_every must be a non-negative integer, got -1"):
-        TrainConfig(eval_every=-1).validate()
-    with pytest.raises(ValueError, match=r"eval_every must be a non-negative integer, got 1.5"):
-        TrainConfig(eval_every=1.5).validate()
-    with pytest.raises(ValueError, match=r"eval_n must be a positive integer, got 0"):
-        TrainConfig(eval_n=0).validate()
-    with pytest.raises(ValueError, match=r"eval_n must be at least 2 \(FID needs a covariance\), got 1"):
-        TrainConfig(eval_every=1, eval_n=1).validate()
-    TrainConfig(eval_every=0, eval_n=1).validate()  # never evaluated: no need for 2 samples
-    assert TrainConfig().eval_every == 0 and TrainConfig().eval_n == 10_000
+    with pytest.raises(ValueError, match=r"--eval-every must be a non-negative integer, got -1"):
+        TrainConfig(eval_every=-1).resolved().validate()
+    with pytest.raises(ValueError, match=r"--eval-every must be a non-negative integer, got 1.5"):
+        TrainConfig(eval_every=1.5).resolved().validate()
+    with pytest.raises(ValueError, match=r"--eval-n must be a positive integer, got 0"):
+        TrainConfig(eval_n=0).resolved().validate()
+    with pytest.raises(ValueError, match=r"--eval-n must be at least 2 \(FID needs a covariance\), got 1"):
+        TrainConfig(eval_every=1, eval_n=1).resolved().validate()
+    TrainConfig(eval_every=0, eval_n=1).resolved().validate()  # never evaluated: no need for 2 samples
+    default = TrainConfig().resolved()
+    assert default.eval_every == 0 and default.eval_n == 10_000
 
 
 def test_cli_eval_every_and_eval_n(data_dir, tmp_path, capsys):
