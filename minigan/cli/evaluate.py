@@ -12,7 +12,7 @@ from .. import __version__, evaluation
 from ..data import DATASETS
 from ..gan import families, get_family, load_generator
 from ..gan.core.sampling import interleave_classes, labels_path
-from ..gan.families.conditional.report import evaluate_class_samples, format_class_report
+from ..evaluation.class_report import evaluate_class_samples, format_class_report
 from .registry import CommandError, Handler, UsageError, command, write_report
 from ..gan.core.arguments import channels, device, non_negative_int, positive_float, positive_int
 

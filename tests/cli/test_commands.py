@@ -14,7 +14,7 @@ import pytest
 
 from minigan.cli import main
 from minigan.data import write_fake_dataset
-from minigan.gan import DEFAULT_PRESET, PRESETS, load_checkpoint
+from minigan.gan import PRESETS, TrainConfig, load_checkpoint
 from minigan.serialization import save as mg_save
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,12 +62,12 @@ def test_train_smoke_prints_where_everything_went(trained_run):
     assert (run_dir / "samples_epoch_001.png").exists() and (run_dir / "losses.png").exists()
     state = load_checkpoint(run_dir)
     assert state["step"] == 3 and state["model"] == "infogan"
-    # no --preset: the default recipe's settings (gan/presets.py), each one
-    recipe = PRESETS[DEFAULT_PRESET]
-    assert DEFAULT_PRESET == "sngan-info" and recipe["loss"] == "hinge" and recipe["spectral_norm"] is True
-    assert recipe["model"] == "infogan" and recipe["info_real_weight"] == 1.0
-    assert recipe["ema"] == 0.995 and "ema" in state
+    # no --preset: the infogan family with its recipe, which is the sngan-info preset's, each setting
+    recipe = {k: v for k, v in PRESETS["sngan-info"].items() if not k.startswith("info_")}
+    assert recipe["loss"] == "hinge" and recipe["spectral_norm"] is True and recipe["ema"] == 0.995 and "ema" in state
     assert {key: state["config"][key] for key in recipe} == {**recipe, "batch_size": 16}   # given: it wins
+    assert state["config"]["options"] == {"info_codes": 20, "info_weight": 1.0, "info_real_weight": 1.0}
+    assert state["config"]["preset"] is None and TrainConfig().resolved().batch_size == 32
 
 
 def test_sample_shape_dtype_range(trained_run, tmp_path):
@@ -102,7 +102,7 @@ def test_resume_through_the_cli(trained_run, data_dir, tmp_path):
     assert load_checkpoint(copy)["step"] == 5
     # A setting that changes what the steps compute cannot change on resume: a usage error.
     bad = run("train", "--resume", copy, "--model", "mlp", cwd=tmp_path)
-    assert bad.returncode == 2 and "cannot change model when resuming" in bad.stderr
+    assert bad.returncode == 2 and "cannot change --model when resuming" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 

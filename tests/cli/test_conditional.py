@@ -40,14 +40,13 @@ def test_train_acgan_with_class_weight_and_resume(data_dir, tmp_path, capsys):
     assert _main("train", "--model", "acgan", "--class-weight", "0.5", "--fake-class-weight", "0.5", "--loss", "hinge",
                  "--data-dir", data_dir, "--out", run, "--max-steps", 2, *TINY) == 0
     state = load_checkpoint(run)
-    assert state["config"]["class_weight"] == 0.5 and state["model_kind"] == "conditional"
-    assert state["config"]["fake_class_weight"] == 0.5
+    assert state["config"]["options"] == {"class_weight": 0.5, "fake_class_weight": 0.5}
     assert _main("train", "--resume", run, "--max-steps", 3) == 0
     assert load_checkpoint(run)["step"] == 3
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_info:  # the class weight decides the steps: fixed on resume
         _main("train", "--resume", run, "--class-weight", "2")
-    assert exit_info.value.code == 2 and "cannot change class_weight" in capsys.readouterr().err
+    assert exit_info.value.code == 2 and "cannot change --class-weight" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         _main("train", "--model", "cgan", "--class-weight", "2", "--data-dir", data_dir, "--out", tmp_path / "x")
     assert exit_info.value.code == 2 and "class_weight applies to the acgan model and to inpainting" in capsys.readouterr().err

@@ -102,13 +102,14 @@ def test_preset_sngan_ttur_sets_its_recipe_and_given_options_win(data_dir, tmp_p
 
 
 def test_no_preset_is_the_default_recipe_and_python_builds_the_same(data_dir, tmp_path):
-    from minigan.gan import DEFAULT_PRESET, PRESETS, preset_config
+    from minigan.gan import PRESETS, TrainConfig
     assert train(data_dir, tmp_path / "run", "--max-steps", "1") == 0
     config = load_checkpoint(tmp_path / "run")["config"]
-    recipe = {**PRESETS[DEFAULT_PRESET], "batch_size": 8}   # the batch size given wins over the recipe's
+    recipe = {k: v for k, v in PRESETS["sngan-info"].items() if not k.startswith("info_")}
+    recipe["batch_size"] = 8   # the batch size given wins over the recipe's
     assert {key: config[key] for key in recipe} == recipe
-    python = preset_config(data_dir=str(data_dir), out=str(tmp_path / "run"), width=4, latent_dim=24, batch_size=8,
-                           n_samples=16, progress="none", checkpoint_every=0, max_steps=1).to_dict()
+    python = TrainConfig(data_dir=str(data_dir), out=str(tmp_path / "run"), width=4, latent_dim=24, batch_size=8,
+                         n_samples=16, progress="none", checkpoint_every=0, max_steps=1).resolved().to_dict()
     assert python == config
 
 
@@ -124,9 +125,10 @@ def test_a_wasserstein_loss_under_the_default_recipe_is_its_papers_setup(data_di
 
 
 def test_an_unknown_preset_from_python_names_the_choices():
-    from minigan.gan import preset_fields
-    with pytest.raises(ValueError, match="unknown preset 'keras'; choose one of: pytorch-dcgan, sngan-ema, sngan-info, sngan-ttur"):
-        preset_fields("keras")
+    from minigan.gan import TrainConfig
+    with pytest.raises(ValueError, match="unknown --preset 'keras'; choose one of: pytorch-dcgan, sngan-ema, sngan-info, "
+                                         "sngan-ttur"):
+        TrainConfig(preset="keras").resolved()
 
 
 def test_preset_through_the_cli(data_dir, tmp_path):

@@ -18,7 +18,7 @@ from ..registry import Family
 from .labels import class_order_labels, sampling_labels
 from .losses import ACGANLoss, checked_weight
 from .models import ACGANDiscriminator, ConcatDiscriminator, ConditionalGenerator, ProjectionDiscriminator
-from .report import evaluate_class_samples, format_class_report
+from ....evaluation.class_report import evaluate_class_samples, format_class_report
 from .step import ConditionalUpdater
 
 __all__ = ["ConditionalFamily", "CGANFamily", "CGANConcatFamily", "ACGANFamily", "ACGANOptions"]

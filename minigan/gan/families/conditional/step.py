@@ -29,7 +29,7 @@ from .losses import ACGANLoss
 from .labels import check_labels, class_order_labels, conditional_grid_inputs, uniform_labels
 from ....evaluation import evaluate_samples, load_classifier
 from ...core.sampling import generate, interleave_classes
-from .report import evaluate_class_samples
+from ....evaluation.class_report import evaluate_class_samples
 from ...training.updater import GANUpdater
 
 __all__ = ["ConditionalUpdater"]

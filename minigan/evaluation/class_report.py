@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from ....data import load_dataset
-from ....evaluation import classifier_outputs
-from .metrics import class_accuracy, per_class_fid
-from .labels import check_labels
+from ..data import load_dataset
+from . import classifier_outputs
+from .class_metrics import class_accuracy, per_class_fid
+from ..data.labels import check_labels
 
 __all__ = ["evaluate_class_samples", "format_class_report"]
 

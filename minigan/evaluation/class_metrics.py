@@ -22,8 +22,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .labels import check_labels
-from ....evaluation import fid_from_features
+from ..data.labels import check_labels
+from . import fid_from_features
 
 __all__ = ["class_accuracy", "per_class_fid", "class_metrics"]
 
