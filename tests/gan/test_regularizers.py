@@ -1,16 +1,17 @@
-"""minigan.gan.regularizers and minigan.gan.wasserstein: WGAN losses, weight clipping, the WGAN-GP and
-R1 penalties (values in closed form, gradcheck and gradgradcheck through the critic's parameters in
-float64 under hypothesis) and the errors for a batch-norm critic or a negative weight."""
+"""minigan.gan.core.penalties and training.hooks: the WGAN loss, weight clipping (a function and an optimiser
+hook), the WGAN-GP and R1 penalties (values in closed form, gradcheck and gradgradcheck through the critic's
+parameters in float64 under hypothesis; as objects a step is given, with R1's lazy counter) and the errors for a
+batch-norm critic or a negative weight."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
 import minigan as mg
-from minigan import nn
+from minigan import nn, optim
 from minigan.nn import functional as F
+from minigan.gan import GradientPenalty, R1Penalty, WassersteinLoss
 from minigan.gan.core.penalties import check_per_sample_critic, gradient_penalty, input_gradient_norms, r1_penalty
-from minigan.gan.training.hooks import (WassersteinLoss, clip_weights_, wasserstein_critic_loss,
-                                        wasserstein_generator_loss)
+from minigan.gan.training.hooks import WeightClipping, clip_weights_
 
 
 def _t(a, requires_grad=True):
@@ -143,13 +144,12 @@ def test_shape_errors():
 
 def test_wasserstein_losses():
     real, fake = _t([[1.0], [3.0]]), _t([[-2.0], [0.5]])
-    assert wasserstein_critic_loss(real, fake).item() == pytest.approx(-0.75 - 2.0)
-    assert wasserstein_generator_loss(fake).item() == pytest.approx(0.75)
     loss = WassersteinLoss()
-    assert loss.d(real, fake).item() == pytest.approx(wasserstein_critic_loss(real, fake).item())
+    assert loss.d_real(real).item() == pytest.approx(-2.0) and loss.d_fake(fake).item() == pytest.approx(-0.75)
+    assert loss.d(real, fake).item() == pytest.approx(-0.75 - 2.0)
     assert loss.g(fake).item() == pytest.approx(0.75)
     assert loss.config() == {"loss": "wgan"}
-    wasserstein_critic_loss(real, fake).backward()
+    loss.d(real, fake).backward()
     np.testing.assert_allclose(real.grad.numpy(), [[-0.5], [-0.5]])
     np.testing.assert_allclose(fake.grad.numpy(), [[0.5], [0.5]])
 
@@ -164,3 +164,64 @@ def test_clip_weights_clamps_in_place():
     assert np.abs(lin.bias.numpy()).max() <= 0.1
     clip_weights_([lin.weight], 0.05)
     assert np.abs(lin.weight.numpy()).max() == pytest.approx(0.05)
+
+
+def test_weight_clipping_is_an_optimiser_hook():
+    lin = nn.Linear(4, 3)
+    opt = optim.SGD(lin.parameters(), lr=10.0)
+    handle = opt.register_step_post_hook(WeightClipping(0.05))
+    lin(mg.ones(2, 4)).sum().backward()
+    opt.step()   # a large step, then the clip
+    assert np.abs(lin.weight.numpy()).max() == pytest.approx(0.05) and np.abs(lin.bias.numpy()).max() <= 0.05
+    handle.remove()
+    opt.zero_grad()
+    lin(mg.ones(2, 4)).sum().backward()
+    opt.step()
+    assert np.abs(lin.weight.numpy()).max() > 0.05   # removed: no clip
+    assert repr(WeightClipping(0.01)) == "WeightClipping(clip=0.01)"
+    with pytest.raises(ValueError, match="WeightClipping: clip must be a positive finite number"):
+        WeightClipping(0.0)
+
+
+# ---- penalties as objects -----------------------------------------------------------------
+
+
+def test_penalty_objects_give_the_functions_terms():
+    rng = np.random.default_rng(2)
+    lin = nn.Linear(12, 1, dtype="float64")
+    real, fake = _t(rng.standard_normal((5, 12)), False), _t(rng.standard_normal((5, 12)), False)
+    gp = GradientPenalty(3.0)
+    assert (gp.name, gp.state_key, gp.weight) == ("gp", None, 3.0)
+    mg.manual_seed(4)
+    a = gp(lin, real, fake).item()
+    mg.manual_seed(4)
+    assert a == gradient_penalty(lin, real, fake, weight=3.0).item()
+    r1 = R1Penalty(4.0)
+    assert (r1.name, r1.state_key) == ("r1", "critic_steps")
+    assert r1(lin, real, fake).item() == r1_penalty(lin, real, gamma=4.0).item()
+
+
+def test_lazy_r1_applies_every_k_critic_steps_scaled_by_k_and_keeps_its_count():
+    lin = nn.Linear(3, 1, dtype="float64")
+    x = _t(np.ones((2, 3)), False)
+    r1 = R1Penalty(2.0, every=3)
+    terms = [r1(lin, x, x) for _ in range(7)]
+    assert [t is not None for t in terms] == [True, False, False, True, False, False, True]
+    assert terms[0].item() == pytest.approx(r1_penalty(lin, x, gamma=6.0).item())
+    assert r1.state_dict() == 7
+    again = R1Penalty(2.0, every=3)
+    again.load_state_dict(r1.state_dict())   # resumed: the next due step is the same
+    assert again(lin, x, x) is None and again.critic_steps == 8
+
+
+def test_penalty_objects_refuse_bad_settings_and_batch_norm_critics():
+    with pytest.raises(ValueError, match="GradientPenalty: weight must be a finite number >= 0"):
+        GradientPenalty(-1.0)
+    with pytest.raises(ValueError, match="R1Penalty: gamma must be a finite number >= 0"):
+        R1Penalty(float("nan"))
+    with pytest.raises(ValueError, match="R1Penalty: every must be a positive integer"):
+        R1Penalty(1.0, every=0)
+    critic = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(8, 1))
+    for penalty in (GradientPenalty(), R1Penalty()):
+        with pytest.raises(ValueError, match=f"{penalty.name} penalty: the critic has BatchNorm2d"):
+            penalty.check(critic)
