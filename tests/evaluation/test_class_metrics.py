@@ -1,11 +1,11 @@
-"""minigan/gan/families/conditional/metrics.py: class accuracy, per-class FID at equal N and its mean,
+"""minigan/evaluation/class_metrics.py: class accuracy, per-class FID at equal N and its mean,
 class_metrics with any scoring function (a toy one here, minigan's classifier in one plumbing check)."""
 import functools
 
 import numpy as np
 import pytest
 
-from minigan.gan.families.conditional.metrics import class_accuracy, class_metrics, per_class_fid
+from minigan.evaluation.class_metrics import class_accuracy, class_metrics, per_class_fid
 from minigan.evaluation import classifier_outputs, fid_from_features, load_classifier
 
 
