@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from minigan.data import write_fake_dataset
-from minigan.gan import CheckpointError, GANTrainer, TrainConfig, load_checkpoint, load_generator, resume
+from minigan.gan import (CONFIG_VERSION, CheckpointError, GANTrainer, TrainConfig, load_checkpoint, load_generator,
+                         resume)
 from minigan.serialization import save as mg_save
 
 
@@ -17,7 +18,7 @@ def data_dir(tmp_path_factory):
 
 
 def tiny(data_dir, out, **kw):
-    base = dict(model="dcgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir), progress="none",
+    base = dict(preset="pytorch-dcgan", model="dcgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir), progress="none",
                 n_samples=16, out=str(out))
     base.update(kw)
     return TrainConfig(**base)
@@ -30,8 +31,11 @@ def test_checkpoint_is_pickle_free_and_holds_the_whole_state(data_dir, tmp_path)
     state = load_checkpoint(tmp_path / "run")
     assert state["kind"] == "gan" and state["model"] == "dcgan" and state["step"] == 1
     for key in ("generator", "discriminator", "optimizer_g", "optimizer_d", "rng_state", "loader", "fixed_noise",
-                "config", "model_config", "epoch", "batch"):
+                "config", "model_config", "epoch", "batch", "task", "custom_models"):
         assert key in state, key
+    assert state["task"] == "gan" and not state["custom_models"] and "model_kind" not in state
+    assert state["config"]["version"] == CONFIG_VERSION and state["config"]["options"] == {}
+    assert TrainConfig.from_dict(state["config"]).to_dict() == state["config"]
     assert "net.1.running_mean" in state["generator"] and "net.1.num_batches_tracked" in state["generator"]
     assert state["loader"]["seed"] == 0 and state["loader"]["batch"] == 1
     assert state["fixed_noise"].shape == (16, 8)

@@ -1,11 +1,16 @@
-"""minigan.gan.ema.EMA: the average against its formula, buffers copied, frozen eval copy,
-exact state_dict round trip, decay validation."""
+"""minigan.gan.core.ema.EMA: the average against its formula, buffers copied, frozen eval copy,
+exact state_dict round trip, decay validation; the ExponentialMovingAverage extension and its checkpoint state."""
 import numpy as np
 import pytest
 
 import minigan as mg
 from minigan import nn
+from minigan.gan import CheckpointError, GANTrainer, load_checkpoint
+from minigan.gan.core import checkpoint as ckpt
 from minigan.gan.core.ema import EMA
+from minigan.gan.training import JSONLLog, Snapshot
+from minigan.gan.training.extensions.averaging import ExponentialMovingAverage
+from tests.gan.test_trainer import assert_same_tree, data_dir, tiny  # noqa: F401  (data_dir is a fixture)
 
 
 def _model():
@@ -89,3 +94,50 @@ def test_other_errors():
         ema.source = wrong
         with pytest.raises(RuntimeError, match="no longer matches"):
             ema.update()
+
+
+def _average(trainer):
+    return next(e for e in trainer.extensions if isinstance(e, ExponentialMovingAverage))
+
+
+def test_the_extension_averages_after_every_step_before_the_readers(data_dir, tmp_path):
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", ema=0.9, max_steps=3, checkpoint_every=2))
+    average = _average(trainer)
+    assert average.state_key == "ema" and average.ema.decay == 0.9 and average.ema.source is trainer.G
+    order = [type(e) for e in trainer.extensions]   # averaged before a checkpoint or the log reads the step
+    assert order.index(ExponentialMovingAverage) < min(order.index(Snapshot), order.index(JSONLLog))
+    assert trainer.updater.generator is average.ema.module
+    trainer.train()
+    assert average.ema.num_updates == 3
+    state = load_checkpoint(tmp_path / "run")
+    assert state["ema"]["decay"] == 0.9 and state["ema"]["num_updates"] == 3
+    assert_same_tree(state["ema"]["module"], average.ema.module.state_dict())
+
+
+def test_the_extension_state_comes_back_on_resume(data_dir, tmp_path):
+    run = tmp_path / "run"
+    first = GANTrainer(tiny(data_dir, run, ema=0.9, max_steps=2))
+    first.train()
+    trainer = GANTrainer.from_checkpoint(run, max_steps=3)
+    average = _average(trainer)
+    assert average.ema.num_updates == 2 and trainer.updater.generator is average.ema.module
+    assert average.ema.source is trainer.G   # bound to the resumed trainer's G, not a copy
+    assert_same_tree(average.ema.module.state_dict(), _average(first).ema.module.state_dict())
+    # a checkpoint without the average cannot resume a run that keeps one
+    state = load_checkpoint(run)
+    del state["ema"]
+    ckpt.save_checkpoint(run / "checkpoint.npz", state)
+    with pytest.raises(CheckpointError, match="has no ema state, but this run uses one"):
+        GANTrainer.from_checkpoint(run)
+
+
+def test_bind_averages_the_updaters_generator(data_dir, tmp_path):
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run"))
+    assert trainer.updater.generator is trainer.G and trainer.updater.sample_generator is None
+    average = ExponentialMovingAverage(0.5)
+    assert average.ema is None
+    average.bind(trainer.updater)
+    assert average.ema.source is trainer.G and trainer.updater.generator is average.ema.module
+    trainer.extend(average)
+    trainer.train_step([next(trainer.loader.iter_epoch(0))])   # a step by hand: no extension runs
+    assert average.ema.num_updates == 0
