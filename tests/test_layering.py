@@ -39,11 +39,20 @@ LAYERS: list[tuple[str, set[str]]] = [
 ]
 RANK = {name: rank for rank, (_, names) in enumerate(LAYERS) for name in names}
 
-# Known violations on other branches' files, to be removed by the lead once they merge (issue 10).
-# Each entry: (importing module, imported module).
+# Imports allowed to point upward, each (importing module, imported module); none today.
 ALLOWED_UPWARD: set[tuple[str, str]] = set()
-# Circles among modules of other branches' files (same removal rule): (module, module) pairs in the cycle.
+# Circles allowed among modules: sets of the modules in the circle; none today.
 ALLOWED_CYCLES: set[frozenset[str]] = set()
+
+# Inside minigan.gan, lowest first: what the assembly puts together never imports it back; the loop and the
+# step's base know no family; a family sees core and training, and the registry, never the assembly.
+GAN_LAYERS: list[tuple[str, set[str]]] = [
+    ("core", {"core"}),                      # losses, penalties, critic changes, EMA, plotting, checkpoint files
+    ("training", {"training"}),              # the loop, the step's base, extensions, triggers, report
+    ("families", {"families"}),              # the registry and one folder per family
+    ("assembly", {"config", "presets", "build", "<gan>"}),   # the config, recipes, the one way to build a run
+]
+GAN_RANK = {name: rank for rank, (_, names) in enumerate(GAN_LAYERS) for name in names}
 UNEXPLAINED_FUNCTION_IMPORTS_ALLOWED: set[str] = set()
 # What a function-level import's comment must mention.
 WHY = re.compile(r"circle|cycle|deferred|defer|optional|heavy|matplotlib|cupy", re.IGNORECASE)
@@ -251,7 +260,44 @@ def test_function_level_imports_say_why():
 
 
 def test_no_file_under_minigan_is_over_400_lines():
-    """Small files whose names explain them (issue 10): a file past 400 lines wants splitting."""
+    """Small files whose names explain them: a file past 400 lines wants splitting."""
     long = sorted(f"{p.relative_to(ROOT.parent)}: {n} lines" for p in ROOT.rglob("*.py")
                   if (n := len(p.read_text().splitlines())) > 400)
     assert not long, "split these files:\n" + "\n".join(long)
+
+
+def _gan_part(module: str) -> str | None:
+    """'core', 'training', 'families', an assembly module's name, '<gan>' for minigan.gan itself, None outside."""
+    parts = module.split(".")
+    if parts[:2] != ["minigan", "gan"]:
+        return None
+    return parts[2] if len(parts) > 2 else "<gan>"
+
+
+def test_every_gan_module_has_a_gan_layer():
+    unplaced = sorted({_gan_part(m) for m in MODULES if _gan_part(m) is not None} - set(GAN_RANK))
+    assert not unplaced, f"place {unplaced} in GAN_LAYERS of tests/test_layering.py"
+
+
+def test_no_gan_import_from_a_higher_gan_layer():
+    bad = []
+    for imp in IMPORTS:
+        src, dst = _gan_part(imp.source), _gan_part(imp.target)
+        if src is None or dst is None or src not in GAN_RANK or dst not in GAN_RANK:
+            continue
+        if GAN_RANK[dst] > GAN_RANK[src]:
+            bad.append(f"{imp.path.relative_to(ROOT.parent)}:{imp.line}: {imp.source} ({GAN_LAYERS[GAN_RANK[src]][0]}) "
+                       f"imports {imp.target} ({GAN_LAYERS[GAN_RANK[dst]][0]})")
+    assert not bad, "imports from a higher layer of minigan.gan:\n" + "\n".join(bad)
+
+
+def test_only_the_families_know_a_family():
+    """Outside minigan/gan/families/, code asks the registry (minigan.gan.families) and never imports a family's
+    folder: the loop, the config, checkpoints, sampling, evaluation and the command line name no family."""
+    bad = []
+    for imp in IMPORTS:
+        inside = imp.source.startswith("minigan.gan.families.") or imp.source == "minigan.gan.families"
+        parts = imp.target.split(".")
+        if not inside and parts[:3] == ["minigan", "gan", "families"] and len(parts) > 3 and parts[3] != "registry":
+            bad.append(f"{imp.path.relative_to(ROOT.parent)}:{imp.line}: {imp.source} imports {imp.target}")
+    assert not bad, "a family's folder imported outside minigan/gan/families/:\n" + "\n".join(bad)

@@ -17,10 +17,9 @@ from .core.losses import LOSSES, BCELoss, GANLoss, HingeLoss, LSGANLoss, Wassers
 from .core.penalties import GradientPenalty, R1Penalty
 from .core.plotting import make_grid, plot_losses, read_png, save_grid, write_png
 from .core.sampling import generate
-from .families import (Family, FamilyError, NoOptions, discover_plugins, families, family_names, get_family,
-                       load_plugin, register_family, unregister_family)
-from .families.unconditional.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, \
-    dcgan_init_
+from .families import (DCGANDiscriminator, DCGANGenerator, Family, FamilyError, MLPDiscriminator, MLPGenerator,
+                       NoOptions, dcgan_init_, discover_plugins, families, family_names, get_family, load_plugin,
+                       register_family, unregister_family)
 from .presets import PRESETS
 from .training import Extension, GANUpdater, Trainer, Updater
 from .training.reporter import report

@@ -25,7 +25,7 @@ from ..backend import Device
 from .core.critic import CRITIC_NORMS
 from .core.losses import G_LOSSES, LOSSES, build_loss, loss_defaults
 from .core.lr_schedules import parse_lr_schedule
-from .families import get_family
+from .families import families, get_family
 from .presets import FALLBACK, PRESETS
 
 __all__ = ["TrainConfig", "CONFIG_VERSION", "COMMON_DEFAULTS", "DEFAULT_MODEL", "FIXED_ON_RESUME",
@@ -290,7 +290,6 @@ def _flag(name: str) -> str:
 
 def _pick_task(config: TrainConfig, task: str) -> None:
     """``task="inpaint"`` (the command line's --task): the family that serves that task."""
-    from .families import families   # the families are imported above; this only looks them up
     serving = [f.name for f in families() if f.task == task]
     if not serving:
         raise ValueError(f"unknown --task {task!r}; choose one of: "

@@ -14,10 +14,12 @@ from .unconditional.family import DCGANFamily, MLPFamily
 from .conditional.family import ACGANFamily, CGANConcatFamily, CGANFamily
 from .infogan.family import InfoGANFamily
 from .inpainting.family import InpaintingFamily
+from .unconditional.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, dcgan_init_
 
 SHIPPED = (InfoGANFamily, DCGANFamily, MLPFamily, CGANFamily, CGANConcatFamily, ACGANFamily, InpaintingFamily)
 for _family in SHIPPED:
     register_family(_family)
 
 __all__ = ["Family", "FamilyError", "NoOptions", "register_family", "unregister_family", "get_family",
-           "family_names", "families", "load_plugin", "discover_plugins", "ENTRY_POINT_GROUP", "SHIPPED"]
+           "family_names", "families", "load_plugin", "discover_plugins", "ENTRY_POINT_GROUP", "SHIPPED",
+           "DCGANGenerator", "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator", "dcgan_init_"]

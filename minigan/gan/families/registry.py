@@ -22,9 +22,16 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 import sys
+from importlib.metadata import entry_points
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+
+from ...evaluation import evaluate_samples
+from ..core.sampling import generate
+from ..training.updater import GANUpdater
 
 __all__ = ["Family", "NoOptions", "FamilyError", "register_family", "unregister_family", "get_family",
            "family_names", "families", "load_plugin", "discover_plugins", "ENTRY_POINT_GROUP", "REQUIRED"]
@@ -101,7 +108,6 @@ class Family:
 
     def make_updater(self, G, D, opt_g, opt_d, loss, *, config, penalties, device):
         """The training step: Goodfellow's alternating step (``GANUpdater``) unless the family has its own."""
-        from ..training.updater import GANUpdater   # deferred: the registry is imported by the layers above too
         return GANUpdater(G, D, opt_g, opt_d, loss, device=device, latent_dim=config.latent_dim,
                           n_critic=config.n_critic, penalties=penalties)
 
@@ -114,8 +120,6 @@ class Family:
     def evaluate_generator(self, generator, n: int, *, dataset: str, seed: int = 0, device: str = "cpu",
                            batch_size: int = 250, **scoring) -> dict:
         """What ``minigan eval --checkpoint`` scores: FID, IS and coverage of `n` samples from seeded noise."""
-        from ...evaluation import evaluate_samples   # deferred: evaluation loads the classifier's weights
-        from ..core.sampling import generate
         samples = generate(generator, n, device=device, seed=seed, batch_size=batch_size)
         return evaluate_samples(samples, dataset, device=device, batch_size=batch_size, **scoring)
 
@@ -195,8 +199,6 @@ def load_plugin(module: str):
     """Import `module` (on sys.path, or a .py file's path), whose import registers its families."""
     try:
         if module.endswith(".py"):
-            import importlib.util
-            from pathlib import Path
             path = Path(module)
             spec = importlib.util.spec_from_file_location(path.stem, path)
             if spec is None or not path.is_file():
@@ -215,7 +217,6 @@ def load_plugin(module: str):
 
 def discover_plugins() -> list[str]:
     """Load every installed package's ``minigan.families`` entry points; returns their names."""
-    from importlib.metadata import entry_points
     loaded = []
     for point in entry_points(group=ENTRY_POINT_GROUP):
         try:

@@ -14,11 +14,13 @@ import dataclasses
 import os
 
 from ....data.datasets import NUM_CLASSES
+from ....evaluation import evaluate_samples, load_classifier
+from ....evaluation.class_report import evaluate_class_samples, format_class_report
+from ...core.sampling import generate, interleave_classes
 from ..registry import Family
 from .labels import class_order_labels, sampling_labels
 from .losses import ACGANLoss, checked_weight
 from .models import ACGANDiscriminator, ConcatDiscriminator, ConditionalGenerator, ProjectionDiscriminator
-from ....evaluation.class_report import evaluate_class_samples, format_class_report
 from .step import ConditionalUpdater
 
 __all__ = ["ConditionalFamily", "CGANFamily", "CGANConcatFamily", "ACGANFamily", "ACGANOptions"]
@@ -53,8 +55,6 @@ class ConditionalFamily(Family):
                            batch_size: int = 250, classifier=None, data_dir=None, baseline: bool = True,
                            **scoring) -> dict:
         """n // 10 images of every class: FID / IS / coverage of them mixed, then accuracy and per-class FID."""
-        from ....evaluation import evaluate_samples, load_classifier  # deferred: loads the classifier's weights
-        from ...core.sampling import generate, interleave_classes
         labels = class_order_labels(n, generator.num_classes)
         samples = generate(generator, n, device=device, seed=seed, batch_size=batch_size, labels=labels)
         if classifier is None or isinstance(classifier, (str, os.PathLike)):   # one classifier for both reports
