@@ -113,14 +113,14 @@ class MiniganBackend(Backend):
 
 
 def build_minigan_models(b: MiniganBackend, model: str, seed: int = 0):
-    """minigan's G and D from `minigan.gan.models.build_models`, seeded, in training mode."""
-    from minigan.gan.families.unconditional.models import build_models
+    """minigan's G and D from `minigan.gan.build_models` (the family's models), seeded, in training mode."""
+    from minigan.gan import build_models
     b.mg.manual_seed(seed)
     G, D = build_models(model)
     G, D = b.module(G), b.module(D)
     G.train()
     D.train()
-    return G, D, "minigan.gan.models.build_models"
+    return G, D, "minigan.gan.build_models"
 
 
 def real_batch(batch: int, seed: int = 0) -> np.ndarray:

@@ -29,14 +29,15 @@ def make_step(model: str, batch: int, device: str, step_kind: str, seed: int = 0
         return b.train_step(model, batch, seed)
     # GANTrainer.train_step itself: the explicit step plus the trainer's bookkeeping.
     import numpy as np
-    from minigan.gan.trainer import GANTrainer, TrainConfig
+    from minigan.gan import GANTrainer, TrainConfig
     images = np.round((np.concatenate([real_batch(batch, seed)] * 2) + 1) * 127.5).astype(np.uint8)
-    cfg = TrainConfig(model=model, batch_size=batch, device=device, seed=seed, progress="none")
+    cfg = TrainConfig(preset="pytorch-dcgan", model=model, batch_size=batch, device=device, seed=seed,
+                      progress="none")
     trainer = GANTrainer(cfg, data=(images, np.zeros(len(images), np.int64)))
     real = b.from_numpy(real_batch(batch, seed))
 
     class TrainerStep:
-        models_from = "minigan.gan.trainer.GANTrainer.train_step"
+        models_from = "minigan.gan.GANTrainer.train_step"
 
         def __call__(self):
             return trainer.train_step([real])

@@ -1,7 +1,7 @@
 """PyTorch reference models and training step, layer for layer the same as minigan's.
 
 Only the benchmarks import this module, and only when torch is installed. The models are
-the ones `minigan.gan.models.build_models` builds (same layers, same order, same BatchNorm
+the ones `minigan.gan.build_models` builds (same layers, same order, same BatchNorm
 eps 1e-5 / momentum 0.1, same LeakyReLU slope 0.2; the DCGAN's init N(0, 0.02), the MLP's
 PyTorch default init, as minigan's), the loss is BCE-with-logits with the non-saturating
 generator loss, and the optimiser is Adam (lr 2e-4, betas (0.5, 0.999)) on each network.

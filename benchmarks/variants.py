@@ -1,7 +1,7 @@
 """Time per epoch of training variants relative to a reference, interleaved in one process.
 
-The issues' time budgets ("within 1.15x of the DCGAN's epoch", "at most 1.3x today's defaults") are
-ratios on one machine under one load. On a shared machine two runs minutes apart see different loads,
+A time budget ("within 1.15x of the DCGAN's epoch") is a ratio
+on one machine under one load. On a shared machine two runs minutes apart see different loads,
 so this script builds one trainer per variant and runs STEPS steps of each in turn, REPS rounds,
 on real batches of the dataset: every round sees the same load for every variant. s/epoch =
 s/step x steps per epoch (a variant with --n-critic k takes k batches per step). Prints per variant the

@@ -46,7 +46,7 @@ def test_quick_run_writes_expected_json(tmp_path):
     for row in data["train"]:  # the engine is complete: a training iteration must run
         res = row["results"]["minigan-numpy"]
         assert res.get("images_per_s", 0) > 0, res
-        assert res["models_from"] == "minigan.gan.models.build_models"
+        assert res["models_from"] == "minigan.gan.build_models"
     # the GEMM limit: sgemm measured in the same run, each row's limit and the fraction minigan reached
     assert float(data["gemm_limit"]["gflops"]["8"]) > 0
     assert data["gemm_limit"]["flop_per_image"]["dcgan"] > data["gemm_limit"]["flop_per_image"]["mlp"] > 0

@@ -1,4 +1,4 @@
-"""The runnable examples in the docstrings of issue 15's public API (doctest)."""
+"""The runnable examples in the docstrings of the public API (doctest)."""
 import doctest
 import importlib
 

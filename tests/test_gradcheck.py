@@ -123,7 +123,7 @@ def test_functions_with_several_outputs_and_constants(make):
     assert mg.gradcheck(lambda t: mg.split(t, 1), [x])
 
 
-# ---- reports that explain themselves (issue 15) ----------------------------------------------------
+# ---- reports that explain themselves ----------------------------------------------------
 
 class HalfSoftplus(Function):
     """softplus with a backward off by 2x (the issue's example)."""

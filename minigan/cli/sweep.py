@@ -1,4 +1,4 @@
-"""``minigan sweep``: train and score every combination of a grid of `minigan train` options (issue 13).
+"""``minigan sweep``: train and score every combination of a grid of `minigan train` options.
 
     minigan sweep --grid lr-d=1e-4,2e-4 lr-g=2e-4 loss=bce,hinge n-critic=1,2 --epochs 1 --eval-n 2000 \\
                   --out sweeps/s1                  # or --random K of the combinations

@@ -2,7 +2,7 @@
 
 `class_metrics` (the maths) scores arrays; this module feeds it minigan's digit classifier
 and the test set, adds the real baselines, and formats the lines ``minigan eval`` prints
-under the unconditional table (issue 11)::
+under the unconditional table::
 
     result = evaluate_class_samples(images, labels, "mnist", classifier=load_classifier("mnist"))
     print(format_class_report(result))

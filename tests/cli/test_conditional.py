@@ -1,4 +1,4 @@
-"""`minigan train/sample/eval` with class-conditional models (issue 11), run in-process through cli.main."""
+"""`minigan train/sample/eval` with class-conditional models, run in-process through cli.main."""
 from __future__ import annotations
 
 import json

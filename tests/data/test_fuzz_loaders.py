@@ -1,4 +1,4 @@
-"""Fuzz the IDX reader and the checkpoint loader with truncated and bit-flipped files (issue 14).
+"""Fuzz the IDX reader and the checkpoint loader with truncated and bit-flipped files.
 
 Every case must be a valid load or a clear one-line error naming the file (DataError,
 CheckpointError): never a traceback from deep inside NumPy or zipfile, never a silently wrong

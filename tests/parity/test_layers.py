@@ -442,7 +442,7 @@ def test_clip_grad_norm():
         _close(p.grad, tparams[pname].grad)
 
 
-# ---- the PyTorch-named tensor API (issue 15): new ops, forward and backward ---------------------
+# ---- the PyTorch-named tensor API: new ops, forward and backward ---------------------
 
 _ZERO_MASK = np.array([[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 0.0]])
 _API_CASES = {

@@ -130,7 +130,7 @@ class HingeLoss(GANLoss):
 
 
 class WassersteinLoss(GANLoss):
-    """The WGAN objective (issue 13): d_real = -E[D(x)], d_fake = E[D(G(z))], g = -E[D(G(z))] (raw critic scores).
+    """The WGAN objective: d_real = -E[D(x)], d_fake = E[D(G(z))], g = -E[D(G(z))] (raw critic scores).
 
     Its critic needs a Lipschitz constraint: weight clipping ("wgan") or the gradient penalty ("wgan-gp").
     """

@@ -1,4 +1,4 @@
-"""--lr-schedule's compact specs (issue 13) -> minigan.optim.lr_scheduler factories, one scheduler per optimiser.
+"""--lr-schedule's compact specs -> minigan.optim.lr_scheduler factories, one scheduler per optimiser.
 
     make = parse_lr_schedule("step:10:0.5", epochs=30)    # ValueError naming the spec when it does not parse
     scheduler = make(opt)                                   # StepLR(opt, step_size=10, gamma=0.5)

@@ -1,7 +1,7 @@
 """Temporary files an interrupted save leaves in a run folder, and their removal on resume.
 
 minigan's atomic writer (``minigan.atomic``) names its temporary files ``.NAME.PID.RANDOM.part``,
-beside NAME (``minigan.save`` before issue 10 used ``.NAME.PID.RANDOM.tmp``: both are recognised).
+beside NAME (older minigan versions used ``.NAME.PID.RANDOM.tmp``: both are recognised).
 A save killed mid-write (kill -9, power loss) leaves one behind; a checkpoint's is
 megabytes. Only files of exactly that shape, for a file name the run writes, of a
 process that is no longer running, are removed: never anything else.

@@ -1,6 +1,6 @@
 """ConditionalUpdater: the alternating GAN step for class-conditional models (cGAN, cGAN-concat, AC-GAN).
 
-The same step as ``GANUpdater`` with labels threaded through it (issue 11):
+The same step as ``GANUpdater`` with labels threaded through it:
 
     for each real batch (x, y) from the loader:
         z ~ N(0, I);  y_fake ~ uniform over the classes (both from minigan's seeded stream,

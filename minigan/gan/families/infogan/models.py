@@ -3,7 +3,7 @@
 No labels anywhere: G is asked for one of `codes` categories, and an extra head Q on D's features is
 trained (together with G) to tell from the image which category G was asked for, so G learns to make
 the categories distinct. With Q also sorting the real images (``real_weight``, below) they come out as the
-digit classes on MNIST, and fewer samples lie between two digits (docs/stabilisers.md, third round).
+digit classes on MNIST, and fewer samples lie between two digits (docs/).
 
 ``InfoGenerator``
     G(z): the code is the argmax of the first `codes` entries of z ~ N(0, I) (uniform over the

@@ -43,7 +43,7 @@ def load_inpainting_generator(path: "str | os.PathLike", device: "str | Device" 
         raise CheckpointError(f"{file}: its model_config {cfg} does not describe an inpainting generator ({exc})")
     finally:
         backend.set_rng_state(rng_state)
-    load_module_state(G, *sampling_weights(state), str(file))   # an EMA run's averaged G (issue 13)
+    load_module_state(G, *sampling_weights(state), str(file))   # an EMA run's averaged G
     G = G.to(Device(device))
     G.eval()
     return G, state
