@@ -1,5 +1,6 @@
-"""InfoGAN (gan/info.py, training/info_updater.py): the code read from the noise, Q's head, the loss (float64
-gradchecks), the updater's hooks and grids, resume, sampling, the CLI option and bad input."""
+"""The infogan family (minigan/gan/families/infogan/): the code read from the noise, Q's head, the loss (float64
+gradchecks), the step's hooks and grids, sampling, the family's options and defaults, the CLI options and bad
+input."""
 from __future__ import annotations
 
 import json
@@ -9,22 +10,23 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import minigan as mg
-from minigan.gan import (BCELoss, GANTrainer, HingeLoss, InfoDiscriminator, InfoGANLoss, InfoGenerator,
-                         LSGANLoss, build_loss, build_models, generate, load_checkpoint, load_generator, read_png,
+from minigan.gan import (PRESETS, BCELoss, GANTrainer, HingeLoss, LSGANLoss, TrainConfig, WassersteinLoss,
+                         build_loss, build_models, generate, get_family, load_checkpoint, load_generator, read_png,
                          resume)
-from minigan.gan.families.infogan.models import batch_information, is_info_gan
+from minigan.gan.families.infogan.models import (InfoDiscriminator, InfoGANLoss, InfoGenerator, batch_information,
+                                                 is_info_gan)
 from minigan.gan.families.infogan.step import InfoUpdater, code_grid_noise
-from minigan.gan.training.hooks import WassersteinLoss
 
-from tests.gan.test_conditional_losses import _ce, _t
+from tests.gan.families.conditional.test_conditional_losses import _ce, _t
 from tests.gan.test_trainer import data_dir  # noqa: F401  (the fixture)
 from tests.gan.test_trainer import tiny as trainer_tiny
 
 
 def tiny(data_dir, out, **kw):
-    """test_gan_trainer's tiny run (64 images, batch 16 -> 4 steps per epoch) as an infogan: latent 12 (10 code
-    entries and 2 more), grids of 2 per code."""
-    return trainer_tiny(data_dir, out, **{"model": "infogan", "latent_dim": 12, "n_samples": 20, **kw})
+    """test_trainer's tiny run (64 images, batch 16 -> 4 steps per epoch) as the paper's infogan: latent 12 (10
+    code entries and 2 more), no real-image term, grids of 2 per code."""
+    return trainer_tiny(data_dir, out, **{"model": "infogan", "latent_dim": 12, "n_samples": 20, "info_codes": 10,
+                                          "info_real_weight": 0.0, **kw})
 
 
 # ---- the models ------------------------------------------------------------------------------------------------
@@ -52,10 +54,12 @@ def test_the_generator_sees_the_one_hot_code_beside_the_noise():
 
 def test_the_discriminator_returns_scores_and_code_logits_from_shared_features():
     mg.manual_seed(0)
-    G, D = build_models("infogan", width=4)
+    G, D = build_models("infogan", width=4)   # the family's default code: 20 categories
     assert isinstance(G, InfoGenerator) and isinstance(D, InfoDiscriminator) and is_info_gan(D)
+    assert G.codes == D.codes == 20
     scores, logits = D(G(mg.randn(3, 100)))
-    assert scores.shape == (3, 1) and logits.shape == (3, 10)
+    assert scores.shape == (3, 1) and logits.shape == (3, 20)
+    assert build_models("infogan", width=4, info_codes=10)[1].codes == 10
     assert D.code_head.in_features == D.linear.in_features
 
 
@@ -71,7 +75,7 @@ def test_bad_code_sizes_are_refused(make, match):
 
 
 def test_wrong_noise_and_image_shapes_name_the_model():
-    G, D = build_models("infogan", latent_dim=12, width=4)
+    G, D = build_models("infogan", latent_dim=12, width=4, info_codes=10)
     with pytest.raises(ValueError, match=r"InfoGenerator: noise must have shape \(N, 12\), got \(2, 11\)"):
         G(mg.randn(2, 11))
     with pytest.raises(ValueError, match=r"InfoDiscriminator: images must have shape \(N, 1, 28, 28\)"):
@@ -198,13 +202,13 @@ def test_infogan_trains_with_any_loss_logs_the_code_term_and_draws_a_row_per_cod
     extra = {"critic_norm": "layer", "n_critic": 2} if loss == "wgan-gp" else {}
     trainer = GANTrainer(tiny(data_dir, tmp_path / "run", loss=loss, max_steps=4, **extra))
     assert isinstance(trainer.updater, InfoUpdater) and isinstance(trainer.loss, InfoGANLoss)
-    assert trainer.updater.log_keys.count("info") == 1
     trainer.train()
     records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     for r in records:
         assert 0 < r["info"] < 10 and np.isfinite(r["loss_G"]), r
     state = load_checkpoint(tmp_path / "run")
-    assert state["model"] == "infogan" and state["model_kind"] == "unconditional"
+    assert state["model"] == "infogan" and state["task"] == "gan" and state["model_config"]["codes"] == 10
+    assert state["config"]["options"] == {"info_codes": 10, "info_weight": 1.0, "info_real_weight": 0.0}
     grid = read_png(tmp_path / "run" / f"samples_epoch_{trainer.epoch:03d}.png")
     assert grid.shape == (10 * 30 + 2, 2 * 30 + 2)   # one row per code, 2 images per row
 
@@ -243,16 +247,18 @@ def test_the_real_term_reaches_the_loss_with_q_s_logits_of_the_real_batch(data_d
     plain.updater.loss.d_real = lambda *args: seen.append(len(args)) or plain_d_real(*args)
     plain.train_step([x])
     assert seen == [2, 1]   # off, the real batch's Q logits are not passed (the paper's InfoGAN)
-    with pytest.raises(ValueError, match="info_real_weight applies to the infogan model only, not 'mlp'"):
-        tiny(data_dir, tmp_path / "x", model="mlp", info_real_weight=1.0).validate()
+    with pytest.raises(ValueError, match="--info-real-weight does not apply to --model mlp"):
+        GANTrainer(tiny(data_dir, tmp_path / "x", model="mlp", info_real_weight=1.0))
 
 
 def test_info_weight_goes_into_the_loss_and_applies_to_infogan_only(data_dir, tmp_path):
     assert GANTrainer(tiny(data_dir, tmp_path / "run", info_weight=0.25)).loss.weight == 0.25
-    with pytest.raises(ValueError, match="info_weight applies to the infogan model only, not 'dcgan'"):
-        tiny(data_dir, tmp_path / "x", model="dcgan", info_weight=2.0).validate()
-    with pytest.raises(ValueError, match="info_weight must be a finite number >= 0"):
-        tiny(data_dir, tmp_path / "x", info_weight=-1.0).validate()
+    with pytest.raises(ValueError, match="--info-weight does not apply to --model dcgan"):
+        tiny(data_dir, tmp_path / "x", model="dcgan", info_weight=2.0).resolved()
+    for option in ("info_weight", "info_real_weight"):
+        flag = "--" + option.replace("_", "-")
+        with pytest.raises(ValueError, match=f"--model infogan: {flag} must be a finite number >= 0, got -1.0"):
+            tiny(data_dir, tmp_path / "x", **{option: -1.0}).resolved().validate()
 
 
 # Resume: tests/gan/test_trainer.py's test_resume_is_bit_identical runs infogan too (with EMA, SN, lazy R1, real term).
@@ -286,9 +292,9 @@ def test_cli_trains_resumes_samples_and_evaluates_an_infogan(data_dir, tmp_path,
             "--data-dir", str(data_dir), "--out", str(run), "--max-steps", "2", *common]
     assert main(argv) == 0
     config = json.loads((run / "config.json").read_text())
-    assert (config["model"], config["info_weight"], config["info_real_weight"], config["loss"]) == (
-        "infogan", 0.5, 0.25, "hinge")   # hinge: the default preset's loss
-    assert load_checkpoint(run)["model_config"]["codes"] == 20   # the default preset's
+    assert (config["model"], config["loss"]) == ("infogan", "hinge")   # hinge: the default recipe's loss
+    assert config["options"] == {"info_codes": 20, "info_weight": 0.5, "info_real_weight": 0.25}   # 20: the default
+    assert load_checkpoint(run)["model_config"]["codes"] == 20
     assert main(["train", "--resume", str(run), "--max-steps", "3"]) == 0
     assert load_checkpoint(run)["step"] == 3
     assert main(["sample", "--checkpoint", str(run), "--n", "8", "--out", str(tmp_path / "s.npy")]) == 0
@@ -299,32 +305,35 @@ def test_cli_trains_resumes_samples_and_evaluates_an_infogan(data_dir, tmp_path,
     capsys.readouterr()
     with pytest.raises(SystemExit):
         main(["train", "--model", "infogan", "--info-weight", "-1", "--out", str(tmp_path / "x")])
-    assert "--info-weight: expected a number >= 0, got '-1'" in capsys.readouterr().err
+    assert "--model infogan: --info-weight must be a finite number >= 0, got -1.0" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "--model", "dcgan", "--info-weight", "2", "--data-dir", str(data_dir), "--out",
               str(tmp_path / "y"), *common])
-    assert "info_weight applies to the infogan model only" in capsys.readouterr().err
+    assert "--info-weight does not apply to --model dcgan" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "--resume", str(run), "--info-weight", "2"])
-    assert "info_weight" in capsys.readouterr().err
+    assert "cannot change --info-weight when resuming: the checkpoint has 0.5, got 2.0" in capsys.readouterr().err
 
 
-# ---- the default preset --------------------------------------------------------------------------------------------
-def test_the_default_preset_is_infogan_and_other_models_start_from_sngan_ema():
-    from minigan.gan import DEFAULT_PRESET, PRESETS, preset_config, preset_fields
-    assert DEFAULT_PRESET == "sngan-info"
-    default = preset_fields()
-    assert default == {**PRESETS["sngan-ema"], "model": "infogan", "info_codes": 20, "info_real_weight": 1.0,
-                       "batch_size": 32}
-    assert preset_fields(given={"model": "infogan", "seed": 1}) == {**default, "seed": 1}
+# ---- the default recipe ------------------------------------------------------------------------------------------
+def test_the_default_recipe_is_infogan_and_other_models_start_from_sngan_ema():
+    common = {k: v for k, v in PRESETS["sngan-ema"].items() if k != "model"}
+    default = TrainConfig().resolved()
+    assert default.model == "infogan" and default.preset is None
+    assert {k: getattr(default, k) for k in common} == {**common, "batch_size": 32}   # the family's recipe
+    assert default.options == {"info_codes": 20, "info_weight": 1.0, "info_real_weight": 1.0}
+    assert get_family("infogan").recipe == {"batch_size": 32}
+    assert TrainConfig(model="infogan", seed=1).resolved().to_dict() == {**default.to_dict(), "seed": 1}
+    assert TrainConfig(preset="sngan-info").resolved().to_dict() == {**default.to_dict(), "preset": "sngan-info"}
     for model in ("dcgan", "mlp", "cgan", "acgan"):   # the sngan-ema recipe, which validates for every model
-        assert preset_fields(given={"model": model}) == {**PRESETS["sngan-ema"], "model": model}
-        preset_config(model=model).validate()
-    assert preset_fields("sngan-info", {"model": "mlp"}) == {**PRESETS["sngan-ema"], "model": "mlp"}
-    with pytest.raises(ValueError, match="info_real_weight applies to the infogan model only, not 'cgan'"):
-        preset_config(model="cgan", info_real_weight=1.0).validate()   # given, it is an error
-    assert preset_fields("pytorch-dcgan", {"model": "mlp"})["lr_g"] == 2e-4   # a preset without a fallback
-    preset_config().validate()
+        config = TrainConfig(model=model).resolved().validate()
+        assert {k: getattr(config, k) for k in common} == common and config.model == model
+    mlp = TrainConfig(preset="sngan-info", model="mlp").resolved()   # a recipe tuned for infogan: sngan-ema's
+    assert {k: getattr(mlp, k) for k in common} == common and mlp.options == {}
+    with pytest.raises(ValueError, match="--info-real-weight does not apply to --model cgan"):
+        TrainConfig(model="cgan", info_real_weight=1.0).resolved()   # given, it is an error
+    assert TrainConfig(preset="pytorch-dcgan", model="mlp").resolved().lr_g == 2e-4   # a preset without a fallback
+    TrainConfig().resolved().validate()
 
 
 def test_info_codes_sets_the_categories_and_the_checkpoint_rebuilds_them(data_dir, tmp_path):
@@ -335,10 +344,12 @@ def test_info_codes_sets_the_categories_and_the_checkpoint_rebuilds_them(data_di
     G, state = load_generator(tmp_path / "run")
     assert G.codes == 4 and state["model_config"]["codes"] == 4
     np.testing.assert_array_equal(generate(G, 6, seed=1), generate(trainer.updater.generator, 6, seed=1))
-    with pytest.raises(ValueError, match="cannot change info_codes when resuming"):
+    with pytest.raises(ValueError, match="cannot change --info-codes when resuming: the checkpoint has 4, got 5"):
         resume(tmp_path / "run", info_codes=5)
-    for fields, match in (({"info_codes": 13}, r"latent_dim must be at least info_codes=13 .* got 12"),
-                          ({"info_codes": 1}, "info_codes must be an integer >= 2, got 1"),
-                          ({"model": "dcgan", "info_codes": 20}, "info_codes applies to the infogan model only")):
+    for fields, match in (({"info_codes": 13}, r"--latent-dim must be at least --info-codes 13 for --model infogan "
+                                               r".* got 12"),
+                          ({"info_codes": 1}, "--info-codes must be an integer >= 2, got 1"),
+                          ({"model": "dcgan", "info_codes": 20},   # tiny gives --info-real-weight too
+                           "--info-codes, --info-real-weight do(es)? not apply to --model dcgan")):
         with pytest.raises(ValueError, match=match):
-            tiny(data_dir, tmp_path / "x", **fields).validate()
+            tiny(data_dir, tmp_path / "x", **fields).resolved().validate()
