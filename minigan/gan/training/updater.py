@@ -279,8 +279,9 @@ class GANUpdater(Updater):
         """The labels D sees with a real batch of `n` images: none for an unconditional D."""
         return None
 
-    def fake_labels(self, n: int) -> Tensor | None:
-        """The labels a fake batch is drawn for (after its noise, from the same stream): none here."""
+    def fake_labels(self, n: int, z: Tensor | None = None) -> Tensor | None:
+        """The labels a fake batch of noise `z` is drawn for (drawn after the noise, from the same stream, or
+        read from the noise itself): none here."""
         return None
 
     def make_fakes(self, z: Tensor, labels: Tensor | None) -> Tensor:
@@ -331,8 +332,9 @@ class GANUpdater(Updater):
 
         return self.penalty_terms(self.D, critic, x, fake, record)
 
-    def generator_step(self, fake: Tensor, record: dict, labels: Tensor | None = None) -> None:
-        """One G update on D's scores of `fake` (drawn for `labels`), with D's weights frozen for the backward."""
+    def generator_step(self, fake: Tensor, record: dict, labels: Tensor | None = None) -> tuple:
+        """One G update on D's scores of `fake` (drawn for `labels`), with D's weights frozen for the backward;
+        returns the loss's arguments (D's outputs), for a family that logs more of them."""
         D = self.D
         self.opt_g.zero_grad()
         with frozen(D):  # no gradients for D's weights in G's backward pass
@@ -348,6 +350,7 @@ class GANUpdater(Updater):
         if self.statistics:
             record["loss_G"] = loss_g_value
             record["D_G_z_after"] = mean_sigmoid(scores)
+        return args
 
     def step(self, batches: Sequence) -> dict:
         """One generator update after len(batches) discriminator updates; returns the log record."""
@@ -360,7 +363,7 @@ class GANUpdater(Updater):
             n = x.shape[0]
             y = self.real_labels(batch, n)
             z = self.noise(n)
-            labels = self.fake_labels(n)   # drawn after the noise: the order resume reproduces
+            labels = self.fake_labels(n, z)   # drawn after the noise: the order resume reproduces
             if k == len(batches) - 1:
                 fake, fake_y = self.make_fakes(z, labels), labels   # kept with its graph: the G step reuses it
                 fake_for_d = fake.detach()

@@ -59,7 +59,7 @@ class ConditionalUpdater(GANUpdater):
         return Tensor(check_labels(labels, self.num_classes, n, "ConditionalUpdater", device=self.device,
                                    against=f"a real batch of {n} images"))
 
-    def fake_labels(self, n: int) -> Tensor:
+    def fake_labels(self, n: int, z: Tensor | None = None) -> Tensor:
         """Labels of a fake batch: uniform over the classes, from the seeded stream (resumes identically)."""
         return uniform_labels(n, self.num_classes, device=self.device)
 

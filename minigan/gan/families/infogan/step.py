@@ -55,37 +55,30 @@ class InfoUpdater(GANUpdater):
         super().__init__(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=latent_dim,
                          n_critic=n_critic, penalties=penalties)
         self.codes = int(generator.codes)
-        self._codes = self._code_logits = None
 
     # ---- GANUpdater's hooks ---------------------------------------------------------------------------------
-    def noise(self, n: int) -> Tensor:
-        """The unconditional noise; its codes (``G.codes_of``) are kept for ``fake_labels``."""
-        z = super().noise(n)
-        self._codes = self.G.codes_of(z)
-        return z
-
-    def fake_labels(self, n: int) -> Tensor:
-        """The codes of the noise just drawn (a fake batch's 'labels' for the code loss)."""
-        if self._codes is None or len(self._codes) != n:
-            raise RuntimeError("InfoUpdater.fake_labels: draw the batch's noise first (self.noise(n))")
-        return Tensor(self._codes)
+    def fake_labels(self, n: int, z: Tensor | None = None) -> Tensor:
+        """The codes the noise `z` carries (``G.codes_of``): a fake batch's 'labels' for the code loss."""
+        if z is None or len(z) != n:
+            raise ValueError(f"InfoUpdater.fake_labels: the codes come from the batch's noise; pass the {n} noise "
+                             f"vectors as z")
+        return Tensor(self.G.codes_of(z))
 
     def score(self, images: Tensor, labels: Tensor | None = None) -> tuple[tuple, Tensor]:
         """A real batch (no codes): ((scores,), scores); a fake one: ((scores, code_logits, codes), scores)."""
         scores, code_logits = self.D(images)
         if labels is None:   # Q's logits of reals only for the loss's real-image information term
             return ((scores, code_logits) if self.loss.real_weight else (scores,)), scores
-        self._code_logits = code_logits   # the G step's, for the 'info' log entry
         return (scores, code_logits, labels), scores
 
-    def generator_step(self, fake: Tensor, record: dict, labels: Tensor | None = None) -> None:
+    def generator_step(self, fake: Tensor, record: dict, labels: Tensor | None = None) -> tuple:
         """G's step, then the code term alone logged as 'info': Q's cross-entropy on that batch (ln codes
         at chance, near 0 once G's categories are distinct and Q reads them)."""
-        super().generator_step(fake, record, labels)
+        args = super().generator_step(fake, record, labels)
         if self.statistics:
             with no_grad():
-                record["info"] = float(class_loss(self._code_logits.detach(), labels, "InfoUpdater").item())
-        self._code_logits = None
+                record["info"] = float(class_loss(args[1].detach(), labels, "InfoUpdater").item())
+        return args
 
     # ---- grids ---------------------------------------------------------------------------------------------
     def fixed_inputs(self, seed: int, n: int, loader=None) -> np.ndarray:
