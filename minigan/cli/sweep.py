@@ -147,7 +147,7 @@ def run_one(setting: dict, base: dict, run_dir: Path, eval_n: int) -> dict:
             trainer = GANTrainer.from_checkpoint(run_dir, progress="none", epochs=base.get("epochs"),
                                                  max_steps=base.get("max_steps"))
         else:
-            trainer = GANTrainer(TrainConfig(**run_fields(base, setting), out=str(run_dir), progress="none"))
+            trainer = GANTrainer(TrainConfig(**{**run_fields(base, setting), "out": str(run_dir), "progress": "none"}))
         first = trainer.step
         result = trainer.train()
         train_s = time.perf_counter() - start

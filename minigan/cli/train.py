@@ -159,7 +159,7 @@ def _run_train(args: argparse.Namespace) -> int:
             raise UsageError("--out cannot be combined with --resume (the run continues in its own folder)")
         if task is not None:
             raise UsageError("--task cannot be combined with --resume (the run keeps its family)")
-        hint = f"minigan train --resume {args.resume}"
+        hint = f"minigan train --resume {args.resume}" + (f" --max-steps {args.max_steps}" if args.max_steps else "")
         try:
             trainer = GANTrainer.from_checkpoint(args.resume, resume_hint=hint, **given)
         except ValueError as exc:
@@ -179,7 +179,8 @@ def _run_train(args: argparse.Namespace) -> int:
             if type(exc) is ValueError:  # options that do not fit together or with the data
                 raise UsageError(str(exc)) from None
             raise
-        trainer.resume_hint = f"minigan train --resume {trainer.run_dir}"
+        limit = f" --max-steps {trainer.max_steps}" if trainer.max_steps is not None else ""
+        trainer.resume_hint = f"minigan train --resume {trainer.run_dir}{limit}"
         print(f"training {trainer.config.model} ({trainer.config.loss} loss) on {trainer.config.dataset}, "
               f"device {trainer.device}, {trainer.steps_per_epoch} steps per epoch; run folder {trainer.run_dir}",
               flush=True)

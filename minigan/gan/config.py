@@ -91,7 +91,7 @@ class TrainConfig:
     r1: float | None = None             # gamma of the R1 penalty on real images (0: off)
     r1_every: int | None = None         # lazy R1: on every k-th critic step, scaled by k
     spectral_norm: bool | None = None   # spectral norm on every conv / linear layer of D
-    ema: float | None = None            # decay of an EMA of G's weights for samples and eval (0: off)
+    ema: float | None = None            # decay of an EMA of G's weights for samples and eval (0: none)
     lr_schedule: str | None = None      # "cosine", "step:SIZE:GAMMA", "exp:GAMMA", "linear", per epoch
     options: dict = field(default_factory=dict)   # the family's own options (its Options dataclass's fields)
 
@@ -140,8 +140,8 @@ class TrainConfig:
         out.latent_dim = out.latent_dim if out.latent_dim is not None else defaults.get("latent_dim")
         out.width = out.width if out.width is not None else defaults.get("width")
         out.options = dataclasses.asdict(family.options(out))
-        if out.ema == 0:   # given as 0 (--no-ema): no average
-            out.ema = None
+        if not out.ema:   # no average: 0 in a resolved config, so resolving it again keeps it off
+            out.ema = 0.0
         return out
 
     def validate(self) -> "TrainConfig":
@@ -202,8 +202,8 @@ class TrainConfig:
             raise ValueError(f"--clip must be a positive number, got {self.clip!r}")
         if isinstance(self.r1_every, bool) or not isinstance(self.r1_every, (int, np.integer)) or self.r1_every < 1:
             raise ValueError(f"--r1-every must be a positive integer, got {self.r1_every!r}")
-        if self.ema is not None and not (isinstance(self.ema, (int, float)) and 0.0 < self.ema < 1.0):
-            raise ValueError(f"--ema must be a decay in (0, 1) (e.g. 0.999), got {self.ema!r}")
+        if self.ema is not None and not (isinstance(self.ema, (int, float)) and 0.0 <= self.ema < 1.0):
+            raise ValueError(f"--ema must be a decay in (0, 1) (e.g. 0.999), or 0 for none, got {self.ema!r}")
         if self.lr_schedule is not None:
             parse_lr_schedule(self.lr_schedule, self.epochs)
         if self.loss == "wgan-gp" and self.critic_norm == "batch":
@@ -276,6 +276,7 @@ def upgrade_config(data: dict) -> dict:
             flat["critic_norm"] = "layer" if flat.get("loss") == "wgan-gp" else "batch"
         defaults = _VERSION_1_OPTIONS.get(model, {})
         flat["options"] = {k: data.get(k, v) for k, v in defaults.items()}
+        flat["ema"] = flat.get("ema") or 0.0   # no average: 0 in this version
         if model == "inpaint" and flat.get("width") is None:
             flat["width"] = 32
         flat["version"] = CONFIG_VERSION

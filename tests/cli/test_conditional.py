@@ -49,7 +49,7 @@ def test_train_acgan_with_class_weight_and_resume(data_dir, tmp_path, capsys):
     assert exit_info.value.code == 2 and "cannot change --class-weight" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         _main("train", "--model", "cgan", "--class-weight", "2", "--data-dir", data_dir, "--out", tmp_path / "x")
-    assert exit_info.value.code == 2 and "class_weight applies to the acgan model and to inpainting" in capsys.readouterr().err
+    assert exit_info.value.code == 2 and "--class-weight does not apply to --model" in capsys.readouterr().err
 
 
 def test_sample_writes_class_order_labels_and_one_class(runs, tmp_path, capsys):
@@ -74,7 +74,7 @@ def test_sample_usage_errors_for_a_conditional_checkpoint(runs, tmp_path, capsys
     with pytest.raises(SystemExit) as exit_info:
         _main("sample", "--checkpoint", runs / "cgan", "--out", tmp_path / "s.npy", *args)
     err = capsys.readouterr().err
-    assert exit_info.value.code == 2 and message in err and "holds a conditional 'cgan' model" in err
+    assert exit_info.value.code == 2 and message in err and "holds a 'cgan' model" in err
     assert not (tmp_path / "s.npy").exists()
 
 
@@ -83,7 +83,8 @@ def test_sample_class_for_an_unconditional_checkpoint_is_a_clear_error(runs, tmp
         _main("sample", "--checkpoint", runs / "dcgan", "--n", 10, "--class", 3, "--out", tmp_path / "s.npy")
     err = capsys.readouterr().err
     assert exit_info.value.code == 2
-    assert "unconditional generator: it takes no class 3" in err and "holds an unconditional 'dcgan' model" in err
+    assert "--class applies to conditional models only; --model dcgan has no classes" in err
+    assert "holds a 'dcgan' model" in err
     assert _main("sample", "--checkpoint", runs / "dcgan", "--n", 15, "--out", tmp_path / "s.npy") == 0
     assert not (tmp_path / "s.labels.npy").exists()
 
