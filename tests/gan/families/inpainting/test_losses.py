@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import minigan
 from minigan.gan import HingeLoss, LSGANLoss, build_loss
 from minigan.gan.families.inpainting import InpaintingLoss, MaskSampler, reconstruction_loss
-from minigan.gan.training.hooks import WassersteinLoss
+from minigan.gan import WassersteinLoss
 
 
 def arrays(n=3, seed=0):

@@ -1,4 +1,5 @@
-"""InpaintTrainer / InpaintUpdater (issue 12): logs, grids, checkpoints, exact resume, stops, NaN, evaluation."""
+"""The inpainting family in GANTrainer (``task="inpaint"``) and InpaintUpdater: logs, grids, checkpoints, exact
+resume, stops, NaN, evaluation."""
 from __future__ import annotations
 
 import json
@@ -10,8 +11,7 @@ import pytest
 
 import minigan
 from minigan.data import write_fake_dataset
-from minigan.gan import GANTrainer, NonFiniteLossError, TrainConfig, load_checkpoint, read_png
-from minigan.gan.families.inpainting.trainer import InpaintTrainer
+from minigan.gan import GANTrainer, NonFiniteLossError, TrainConfig, load_checkpoint, read_png, sample_checkpoint
 from minigan.gan.families.inpainting import MaskSampler, inpaint, load_inpainting_generator
 from minigan.gan.families.inpainting.step import MASK_STATE, InpaintUpdater, mask_seed
 from minigan.serialization import CheckpointError
@@ -27,7 +27,7 @@ def data_dir(tmp_path_factory):
 
 def tiny(data_dir, out, **kw):
     """64 images, batch 16 -> 4 steps per epoch; G width 4, D width 8."""
-    base = dict(task="inpaint", model="inpaint", width=4, batch_size=16, data_dir=str(data_dir), epochs=2,
+    base = dict(task="inpaint", width=4, batch_size=16, data_dir=str(data_dir), epochs=2,
                 progress="none", checkpoint_every=0, n_samples=8, out=str(out))
     base.update(kw)
     return TrainConfig(**base)
@@ -40,7 +40,7 @@ def strip(run):
 
 def test_train_writes_log_grids_and_an_inpainting_checkpoint(data_dir, tmp_path):
     run = tmp_path / "run"
-    result = InpaintTrainer(tiny(data_dir, run, max_steps=6, aux_classes=True)).train()
+    result = GANTrainer(tiny(data_dir, run, max_steps=6, aux_classes=True)).train()
     assert result.step == 6 and not result.interrupted
     records = strip(run)
     assert [r["step"] for r in records] == [1, 2, 3, 4, 5, 6]
@@ -52,7 +52,7 @@ def test_train_writes_log_grids_and_an_inpainting_checkpoint(data_dir, tmp_path)
     assert grid.shape == (2 * 30 + 2, 12 * 30 + 2)
     assert (run / "samples_epoch_002.png").exists()  # where the stopped epoch got to
     state = load_checkpoint(run)
-    assert state["task"] == "inpaint" and state["model"] == "inpaint" and state["config"]["mask"] == "random"
+    assert state["task"] == "inpaint" and state["model"] == "inpaint" and state["config"]["options"]["mask"] == "random"
     assert state["model_config"] == {"width": 4, "d_width": 8, "unet": True, "noise": "dropout", "num_classes": 10}
     assert state[MASK_STATE]["kind"] == "random" and state["fixed_noise"].shape == (8, 1, 28, 28)
     G, _ = load_inpainting_generator(run)
@@ -60,22 +60,22 @@ def test_train_writes_log_grids_and_an_inpainting_checkpoint(data_dir, tmp_path)
 
 
 def test_grid_masks_and_training_masks_are_separate_streams(data_dir, tmp_path):
-    trainer = InpaintTrainer(tiny(data_dir, tmp_path / "run", mask="random-box"))
+    trainer = GANTrainer(tiny(data_dir, tmp_path / "run", mask="random-box"))
     assert isinstance(trainer.updater, InpaintUpdater)
     trained = MaskSampler("random-box", seed=mask_seed(0)).sample(8)
     assert np.array_equal(trainer.updater.sampler.sample(8), trained)
     assert not np.array_equal(trainer.fixed_noise, trained)
     # The grid's examples are the first training images in dataset order, the same on every build.
-    again = InpaintTrainer(tiny(data_dir, tmp_path / "other", mask="random-box"))
-    assert np.array_equal(again.fixed_images, trainer.fixed_images)
+    again = GANTrainer(tiny(data_dir, tmp_path / "other", mask="random-box"))
+    assert np.array_equal(again.updater.fixed_images, trainer.updater.fixed_images)
     assert np.array_equal(again.fixed_noise, trainer.fixed_noise)
 
 
 @pytest.mark.parametrize("kw", [{}, {"aux_classes": True, "unet": False, "loss": "hinge", "rec_loss": "l2"}])
 def test_resume_is_bit_identical(data_dir, tmp_path, kw):
-    InpaintTrainer(tiny(data_dir, tmp_path / "straight", max_steps=6, **kw)).train()
-    InpaintTrainer(tiny(data_dir, tmp_path / "split", max_steps=3, **kw)).train()
-    resumed = InpaintTrainer.from_checkpoint(tmp_path / "split", max_steps=6).train()
+    GANTrainer(tiny(data_dir, tmp_path / "straight", max_steps=6, **kw)).train()
+    GANTrainer(tiny(data_dir, tmp_path / "split", max_steps=3, **kw)).train()
+    resumed = GANTrainer.from_checkpoint(tmp_path / "split", max_steps=6).train()
     assert resumed.step == 6
     a, b = load_checkpoint(tmp_path / "straight"), load_checkpoint(tmp_path / "split")
     a["config"].pop("out"), b["config"].pop("out")
@@ -84,21 +84,26 @@ def test_resume_is_bit_identical(data_dir, tmp_path, kw):
     assert strip(tmp_path / "straight") == strip(tmp_path / "split")
 
 
-def test_resume_refuses_changed_inpainting_settings_and_gan_trainer_refuses_the_run(data_dir, tmp_path):
-    InpaintTrainer(tiny(data_dir, tmp_path / "run", max_steps=1)).train()
-    with pytest.raises(ValueError, match="cannot change mask when resuming"):
-        InpaintTrainer.from_checkpoint(tmp_path / "run", mask="center")
-    with pytest.raises(ValueError, match="cannot change rec_weight"):
-        InpaintTrainer.from_checkpoint(tmp_path / "run", rec_weight=1.0)
+def test_resume_refuses_changed_inpainting_settings_and_a_gan_run_is_not_an_inpainting_one(data_dir, tmp_path):
+    GANTrainer(tiny(data_dir, tmp_path / "run", max_steps=1)).train()
+    with pytest.raises(ValueError, match="cannot change --mask when resuming"):
+        GANTrainer.from_checkpoint(tmp_path / "run", mask="center")
+    with pytest.raises(ValueError, match="cannot change --rec-weight"):
+        GANTrainer.from_checkpoint(tmp_path / "run", rec_weight=1.0)
+    assert GANTrainer.from_checkpoint(tmp_path / "run", mask="random").config.model == "inpaint"  # unchanged: fine
+    with pytest.raises(ValueError, match="completes images rather than drawing them: use `minigan inpaint"):
+        sample_checkpoint(tmp_path / "run", n=4)
     GANTrainer(TrainConfig(model="dcgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir),
                            max_steps=1, progress="none", n_samples=4, out=str(tmp_path / "gan"))).train()
-    with pytest.raises(CheckpointError, match="not an inpainting checkpoint"):
-        InpaintTrainer.from_checkpoint(tmp_path / "gan")
+    with pytest.raises(ValueError, match="cannot change --model when resuming"):
+        GANTrainer.from_checkpoint(tmp_path / "gan", model="inpaint")
+    with pytest.raises(CheckpointError, match="not an inpainting"):
+        load_inpainting_generator(tmp_path / "gan")
 
 
 def test_ctrl_c_finishes_the_step_saves_and_resumes(data_dir, tmp_path):
     run = tmp_path / "run"
-    trainer = InpaintTrainer(tiny(data_dir, run))
+    trainer = GANTrainer(tiny(data_dir, run))
     original = trainer.train_step
 
     def interrupt_in_step_two(batches):
@@ -110,13 +115,13 @@ def test_ctrl_c_finishes_the_step_saves_and_resumes(data_dir, tmp_path):
     result = trainer.train()
     assert result.interrupted and result.signal == signal.SIGINT and result.step == 2
     assert load_checkpoint(run)["step"] == 2
-    done = InpaintTrainer.from_checkpoint(run).train()
+    done = GANTrainer.from_checkpoint(run).train()
     assert done.step == 8 and [r["step"] for r in strip(run)] == list(range(1, 9))
 
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(data_dir, tmp_path):
     run = tmp_path / "run"
-    trainer = InpaintTrainer(tiny(data_dir, run, checkpoint_every=2))
+    trainer = GANTrainer(tiny(data_dir, run, checkpoint_every=2))
     original = trainer.train_step
 
     def poison_after_three(batches):
@@ -132,7 +137,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(data_dir, tmp_path):
 
 def test_eval_every_scores_the_completions(data_dir, tmp_path):
     run = tmp_path / "run"
-    result = InpaintTrainer(tiny(data_dir, run, epochs=1, eval_every=1, eval_n=16, mask="center")).train()
+    result = GANTrainer(tiny(data_dir, run, epochs=1, eval_every=1, eval_n=16, mask="center")).train()
     assert len(result.evaluations) == 1 and np.isfinite(result.evaluations[0]["fid"])
     line = json.loads((run / "metrics.jsonl").read_text().splitlines()[0])
     scores = line["inpainting"]
@@ -142,21 +147,35 @@ def test_eval_every_scores_the_completions(data_dir, tmp_path):
 
 
 def test_config_checks_the_inpainting_fields(data_dir, tmp_path):
-    with pytest.raises(ValueError, match="unknown mask 'middle'"):
-        InpaintTrainer(tiny(data_dir, tmp_path / "a", mask="middle"))
-    with pytest.raises(ValueError, match="rec_weight must be a finite number >= 0"):
-        InpaintTrainer(tiny(data_dir, tmp_path / "b", rec_weight=-1.0))
-    with pytest.raises(ValueError, match="n_critic=1"):
-        InpaintTrainer(tiny(data_dir, tmp_path / "c", n_critic=2))
-    with pytest.raises(ValueError, match="goes with task 'inpaint'"):
-        TrainConfig(model="inpaint").validate()
+    with pytest.raises(ValueError, match="unknown --mask 'middle'"):
+        GANTrainer(tiny(data_dir, tmp_path / "a", mask="middle"))
+    with pytest.raises(ValueError, match="--rec-weight must be a finite number >= 0"):
+        GANTrainer(tiny(data_dir, tmp_path / "b", rec_weight=-1.0))
+    with pytest.raises(ValueError, match="--model inpaint needs --n-critic 1, got 2"):
+        GANTrainer(tiny(data_dir, tmp_path / "c", n_critic=2))
+    with pytest.raises(ValueError, match="--model dcgan does not serve --task inpaint"):
+        TrainConfig(model="dcgan", task="inpaint")
+    with pytest.raises(ValueError, match="--mask does not apply to --model dcgan"):
+        TrainConfig(model="dcgan", mask="center").resolved()
+    # the task picks the family, and the family is the task: either name gives the same run
+    assert TrainConfig(task="inpaint").model == "inpaint"
+    assert TrainConfig(model="inpaint").resolved().to_dict() == TrainConfig(task="inpaint").resolved().to_dict()
+
+
+def test_the_family_recipe_is_the_reference_optimiser_with_one_d_step(data_dir, tmp_path):
+    config = tiny(data_dir, tmp_path / "run").resolved()
+    assert (config.loss, config.lr_g, config.lr_d, config.beta1, config.beta2, config.critic_norm,
+            config.spectral_norm, config.ema, config.n_critic) == ("bce", 2e-4, 2e-4, 0.5, 0.999, "batch", False,
+                                                                    None, 1)
+    assert config.options == {"mask": "random", "rec_weight": 100.0, "adv_weight": 1.0, "rec_loss": "l1",
+                              "unet": True, "aux_classes": False, "class_weight": 1.0}
 
 
 @pytest.mark.skipif(not minigan.cuda.is_available(), reason="CuPy/GPU not available")
 def test_train_resume_and_inpaint_on_cuda(data_dir, tmp_path):
     run = tmp_path / "gpu"
-    InpaintTrainer(tiny(data_dir, run, max_steps=2, device="cuda", aux_classes=True)).train()
-    result = InpaintTrainer.from_checkpoint(run, max_steps=3).train()
+    GANTrainer(tiny(data_dir, run, max_steps=2, device="cuda", aux_classes=True)).train()
+    result = GANTrainer.from_checkpoint(run, max_steps=3).train()
     assert result.step == 3 and all(np.isfinite(r["loss_G"]) for r in strip(run))
     with np.load(run / "checkpoint.npz", allow_pickle=False) as archive:  # host arrays, no pickle
         assert len(archive.files) > 0

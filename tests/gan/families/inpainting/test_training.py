@@ -1,8 +1,8 @@
 """A few InpaintUpdater steps on synthetic images: the reconstruction loss falls, and the pieces resume.
 
-The step is gan/training/inpaint_updater.py's (masks from the MaskSampler, D on
+The step is gan/families/inpainting/step.py's (masks from the MaskSampler, D on
 originals vs detached completions, then G on D's fresh scores), driven here by
-hand on in-memory batches; tests/gan/test_inpainting_trainer.py runs it in the trainer.
+hand on in-memory batches; tests/gan/families/inpainting/test_trainer.py runs it in the trainer.
 """
 from __future__ import annotations
 
