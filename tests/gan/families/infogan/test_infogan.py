@@ -278,7 +278,8 @@ def test_infogan_trains_on_every_device(data_dir, tmp_path, device):
     trainer = GANTrainer(tiny(data_dir, tmp_path / "run", device=device, max_steps=3, loss="hinge",
                               spectral_norm=True, critic_norm="none"))
     trainer.train()
-    assert trainer.updater.fake_labels(16).device == trainer.device   # the codes live where the noise does
+    z = trainer.updater.noise(16)
+    assert z.device == trainer.device and trainer.updater.fake_labels(16, z).device == trainer.device
     records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert len(records) == 3 and all(np.isfinite(r["info"]) and np.isfinite(r["loss_D"]) for r in records)
 
