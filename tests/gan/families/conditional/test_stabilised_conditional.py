@@ -1,8 +1,8 @@
-"""Issue 13's options in the conditional (issue 11) and inpainting (issue 12) steps: the Stabilisers mixin.
+"""The Wasserstein losses and stabilisers in the conditional families' and the inpainting family's steps.
 
-Every option off is the step as it was (checked against reference copies of the pre-mixin steps below);
+Every option off is the plain step (checked against reference copies of the steps written out below);
 wgan-gp, R1, spectral norm, EMA and lr schedules train, resume bit-identically, and refuse a BatchNorm critic
-under a penalty; a conditional run's --eval-every also scores by class; resuming across tasks is one line.
+under a penalty; a conditional run's --eval-every also scores by class; one GANTrainer resumes every task.
 """
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from minigan import creation, cuda, nn
 from minigan.autograd import Tensor, no_grad
 from minigan.cli import main
 from minigan.data import write_fake_dataset
-from minigan.gan import CheckpointError, GANTrainer, TrainConfig, generate, load_checkpoint, load_generator, resume
-from minigan.gan.families.inpainting.trainer import InpaintTrainer
+from minigan.gan import (CheckpointError, GANTrainer, TrainConfig, generate, load_checkpoint, load_generator, resume,
+                         sample_checkpoint)
 from minigan.gan.families.inpainting import inpaint, load_inpainting_generator
 from minigan.gan.families.conditional.labels import class_order_labels, uniform_labels
 from minigan.gan.families.conditional.step import ConditionalUpdater
 from minigan.gan.families.inpainting.step import InpaintUpdater
+from minigan.gan.training.extensions.averaging import ExponentialMovingAverage
 from minigan.gan.training.updater import frozen, grad_norm, mean_sigmoid
 
 from tests.gan.test_trainer import assert_same_tree
@@ -38,18 +39,25 @@ def data_dir(tmp_path_factory):
 
 
 def tiny(data_dir, out, model, **kw):
+    """A few CPU steps with the PyTorch DCGAN example's optimiser and D (the inpainting family's own recipe),
+    one critic step per G step whatever the loss (the Wasserstein losses' own default is 5)."""
     base = dict(width=4, batch_size=16, data_dir=str(data_dir), epochs=2, progress="none", checkpoint_every=0,
-                out=str(out))
+                n_critic=1, out=str(out))
     if model == "inpaint":
-        base.update(task="inpaint", model="inpaint", n_samples=8)
+        base.update(task="inpaint", n_samples=8)
     else:
-        base.update(model=model, latent_dim=8, n_samples=20)
+        base.update(preset="pytorch-dcgan", model=model, latent_dim=8, n_samples=20)
     base.update(kw)
     return TrainConfig(**base)
 
 
 def trainer_for(config, **kw):
-    return (InpaintTrainer if config.task == "inpaint" else GANTrainer)(config, **kw)
+    return GANTrainer(config, **kw)
+
+
+def averaged(trainer):
+    """The EMA of G the trainer keeps (its ExponentialMovingAverage extension's)."""
+    return next(e for e in trainer.extensions if isinstance(e, ExponentialMovingAverage)).ema
 
 
 def records(run):
@@ -69,7 +77,7 @@ def same_checkpoints(a_run, b_run, *drop):
 
 # ---- every option off: the steps as they were before the mixin -------------------------------------------
 def _reference_conditional_step(u, batches):
-    """ConditionalUpdater.step as it was before the Stabilisers mixin (commit 20b37ee), written out."""
+    """ConditionalUpdater.step without penalties, written out."""
     G, D, loss = u.G, u.D, u.loss
     G.train(), D.train()
 
@@ -82,7 +90,7 @@ def _reference_conditional_step(u, batches):
 
     record, fake = {}, None
     for k, (images, labels) in enumerate(batches):
-        x, y = u._real((images, labels)), labels if isinstance(labels, Tensor) else Tensor(labels)
+        x, y = u.real_images((images, labels)), labels if isinstance(labels, Tensor) else Tensor(labels)
         z = creation.randn(x.shape[0], u.latent_dim)
         fy = uniform_labels(x.shape[0], u.num_classes)
         if k == len(batches) - 1:
@@ -112,10 +120,10 @@ def _reference_conditional_step(u, batches):
 
 
 def _reference_inpaint_step(u, batches):
-    """InpaintUpdater.step as it was before the Stabilisers mixin (commit 20b37ee), written out."""
+    """InpaintUpdater.step without penalties, written out."""
     G, D, loss = u.G, u.D, u.inpainting_loss
     G.train(), D.train()
-    x, y = u._real(batches[-1]), u._labels(batches[-1])
+    x, y = u.real_images(batches[-1]), u._labels(batches[-1])
     m = creation.tensor(u.sampler.sample(x.shape[0]))
     completed = G(x, m)
     u.opt_d.zero_grad()
@@ -191,7 +199,7 @@ def test_the_penalties_see_an_acgan_ds_real_fake_head_and_an_inpainting_ds_whole
     np.testing.assert_array_equal(acgan.updater.critic_score(x, y).numpy(), acgan.D(x)[0].numpy())
     cgan = GANTrainer(tiny(data_dir, tmp_path / "c", "cgan", r1=1.0, critic_norm="none"))
     np.testing.assert_array_equal(cgan.updater.critic_score(x, y).numpy(), cgan.D(x, y).numpy())
-    painter = InpaintTrainer(tiny(data_dir, tmp_path / "i", "inpaint", r1=1.0, critic_norm="none", aux_classes=True))
+    painter = GANTrainer(tiny(data_dir, tmp_path / "i", "inpaint", r1=1.0, critic_norm="none", aux_classes=True))
     np.testing.assert_array_equal(painter.updater.critic_score(x).numpy(), painter.D.scores_and_classes(x)[0].numpy())
 
 
@@ -218,7 +226,7 @@ def test_r1_spectral_norm_ema_and_schedule_train_together(data_dir, tmp_path, mo
     recs = records(run)
     assert ["r1" in r for r in recs] == [True, False] * 3                       # lazy R1, every 2nd critic step
     assert [r["lr_g"] for r in recs] == [2e-4] * 4 + [1e-4] * 2                 # halved after epoch 1
-    ema = trainer.updater.ema
+    ema = averaged(trainer)
     assert ema.num_updates == 6 and trainer.updater.generator is ema.module
     state = load_checkpoint(run)
     assert {"ema", "schedulers", "critic_steps"} <= set(state)
@@ -227,7 +235,7 @@ def test_r1_spectral_norm_ema_and_schedule_train_together(data_dir, tmp_path, mo
     assert not all(np.array_equal(raw[k], avg[k]) for k in raw)
     # grids, evaluation samples and the CLI's loaders all use the EMA generator
     if model == "inpaint":
-        np.testing.assert_array_equal(trainer.generate(), inpaint(ema.module, trainer.fixed_images,
+        np.testing.assert_array_equal(trainer.generate(), inpaint(ema.module, trainer.updater.fixed_images,
                                                                   trainer.fixed_noise))
         G, _ = load_inpainting_generator(run)
     else:
@@ -252,8 +260,7 @@ def test_resume_is_bit_identical(data_dir, tmp_path, model, kw):
     total = 3 * (4 // kw.get("n_critic", 1))
     trainer_for(tiny(data_dir, tmp_path / "straight", model, **base)).train()
     trainer_for(tiny(data_dir, tmp_path / "split", model, max_steps=5, **base)).train()   # inside epoch 2
-    trainer_class = InpaintTrainer if model == "inpaint" else GANTrainer
-    assert trainer_class.from_checkpoint(tmp_path / "split", max_steps=total).train().step == total
+    assert GANTrainer.from_checkpoint(tmp_path / "split", max_steps=total).train().step == total
     same_checkpoints(tmp_path / "straight", tmp_path / "split", "max_steps")
     assert strip(tmp_path / "straight") == strip(tmp_path / "split")
 
@@ -263,7 +270,8 @@ def test_resume_is_bit_identical(data_dir, tmp_path, model, kw):
 def test_a_batchnorm_critic_under_a_penalty_is_refused_saying_why(data_dir, tmp_path, model):
     with pytest.raises(ValueError, match="BatchNorm2d.*batch norm mixes the samples"):
         trainer_for(tiny(data_dir, tmp_path / "r1", model, r1=1.0))            # D's own BatchNorm, kept
-    with pytest.raises(ValueError, match="critic_norm='batch': the gradient penalty is per sample"):
+    with pytest.raises(ValueError, match="--loss wgan-gp with --critic-norm batch: the gradient penalty is per "
+                                         "sample"):
         trainer_for(tiny(data_dir, tmp_path / "gp", model, loss="wgan-gp", critic_norm="batch"))
 
 
@@ -293,19 +301,23 @@ def test_unconditional_eval_every_has_no_class_scores(data_dir, tmp_path):
     assert np.isfinite(line["fid"]) and "class_accuracy" not in line
 
 
-# ---- a checkpoint of the other task: one line -----------------------------------------------------------
-def test_resuming_a_checkpoint_of_the_other_task_says_what_it_holds(data_dir, tmp_path):
-    InpaintTrainer(tiny(data_dir, tmp_path / "inpaint", "inpaint", max_steps=1)).train()
+# ---- a checkpoint of either task: one trainer resumes it, the other task's tools say what it holds ----------
+def test_one_trainer_resumes_either_task_and_a_checkpoint_of_the_other_task_is_one_line(data_dir, tmp_path):
+    GANTrainer(tiny(data_dir, tmp_path / "inpaint", "inpaint", max_steps=1)).train()
     GANTrainer(tiny(data_dir, tmp_path / "cgan", "cgan", max_steps=1)).train()
-    for call in (lambda: GANTrainer.from_checkpoint(tmp_path / "inpaint"), lambda: resume(tmp_path / "inpaint")):
-        with pytest.raises(CheckpointError, match=r"holds an inpainting model \(task 'inpaint'\), not a "
-                                                  r"noise-to-image GAN \(task 'gan'\) checkpoint: resume it with "
-                                                  r"InpaintTrainer") as caught:
-            call()
-        assert "\n" not in str(caught.value)
-    with pytest.raises(CheckpointError, match=r"holds a conditional 'cgan' GAN \(task 'gan'\), not an inpainting "
-                                              r"checkpoint: resume it with GANTrainer"):
-        InpaintTrainer.from_checkpoint(tmp_path / "cgan")
+    trainer = GANTrainer.from_checkpoint(tmp_path / "inpaint", max_steps=2)
+    assert trainer.config.model == "inpaint" and trainer.family.task == "inpaint" and trainer.train().step == 2
+    assert resume(tmp_path / "cgan", max_steps=2).step == 2
+    with pytest.raises(ValueError, match="cannot change --model when resuming: the checkpoint has 'inpaint', got "
+                                         "'cgan'"):
+        GANTrainer.from_checkpoint(tmp_path / "inpaint", model="cgan")
+    with pytest.raises(ValueError, match=r"--model cgan does not serve --task inpaint \(that is --model inpaint\)"):
+        GANTrainer.from_checkpoint(tmp_path / "cgan", task="inpaint")
+    with pytest.raises(CheckpointError, match=r"holds a 'cgan' GAN \(task 'gan'\), not an inpainting model") as caught:
+        load_inpainting_generator(tmp_path / "cgan")
+    assert "\n" not in str(caught.value)
+    with pytest.raises(ValueError, match="an inpainting generator completes images rather than drawing them"):
+        sample_checkpoint(tmp_path / "inpaint", 10)
 
 
 # ---- the command line -----------------------------------------------------------------------------------
@@ -358,8 +370,7 @@ def test_train_refuses_a_batchnorm_critic_under_r1_as_a_usage_error(data_dir, tm
 def test_stabilised_steps_train_and_resume_on_cuda(data_dir, tmp_path, model, kw):
     run = tmp_path / "gpu"
     trainer_for(tiny(data_dir, run, model, max_steps=2, device="cuda", ema=0.9, lr_schedule="cosine", **kw)).train()
-    trainer_class = InpaintTrainer if model == "inpaint" else GANTrainer
-    assert trainer_class.from_checkpoint(run, max_steps=3).train().step == 3
+    assert GANTrainer.from_checkpoint(run, max_steps=3).train().step == 3
     recs = records(run)
     assert all(np.isfinite(r["loss_D"]) and np.isfinite(r["loss_G"]) for r in recs)
     assert all(("gp" in r) == (kw.get("loss") == "wgan-gp") for r in recs)
