@@ -132,7 +132,7 @@ def test_an_unknown_preset_from_python_names_the_choices():
 def test_preset_through_the_cli(data_dir, tmp_path):
     assert train(data_dir, tmp_path / "run", "--preset", "pytorch-dcgan", "--max-steps", "1") == 0
     config = load_checkpoint(tmp_path / "run")["config"]
-    assert (config["critic_norm"], config["ema"], config["batch_size"]) == ("batch", None, 8)  # given wins
+    assert (config["critic_norm"], config["ema"], config["batch_size"]) == ("batch", 0.0, 8)  # given wins
 
 
 @pytest.mark.parametrize("args, message", [

@@ -62,7 +62,7 @@ def test_rerun_skips_finished_runs_and_a_failure_is_recorded(data_dir, tmp_path,
     recs = results(tmp_path / "s")
     status = {r["settings"]["n_critic"]: r["status"] for r in recs}
     assert status == {1: "done", 5: "failed"}
-    assert "fewer than n_critic=5" in [r for r in recs if r["status"] == "failed"][0]["error"]
+    assert "fewer than --n-critic 5" in [r for r in recs if r["status"] == "failed"][0]["error"]
     assert "failed" in capsys.readouterr().out
     assert sweep(data_dir, tmp_path / "s", "n-critic=1,5") == 0
     out = capsys.readouterr().out
