@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 from typing import Iterable
 
-from .atomic import atomic_write
+from ..atomic import atomic_write
 from .errors import ChecksumError, DataError, DownloadError
 from .idx import GZIP_MAGIC
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write
+from ..atomic import atomic_write
 from .errors import DataError
 
 GZIP_MAGIC = b"\x1f\x8b"
