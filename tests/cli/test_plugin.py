@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minigan.data import write_fake_dataset
 from minigan.gan import Family, FamilyError, get_family, load_plugin, register_family, unregister_family
 from minigan.gan.config import CONFIG_VERSION
 from minigan.serialization import load as mg_load
 from minigan.serialization import save as mg_save
+from tests.cli.test_commands import data_dir  # noqa: F401  (the fixture: a small fake MNIST)
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "examples" / "custom_family.py"
@@ -27,13 +27,6 @@ def run(*args, cwd, timeout=180):
     env.pop("MINIGAN_DATA_DIR", None)
     return subprocess.run([sys.executable, "-m", "minigan", *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fake-mnist")
-    write_fake_dataset(folder, train_size=64, test_size=16, seed=1)
-    return folder
 
 
 def test_a_plugin_family_trains_resumes_samples_and_evaluates(data_dir, tmp_path):
