@@ -207,7 +207,10 @@ def test_config_names_bad_stabiliser_fields(field, value):
 
 
 def test_ema_zero_means_no_average(data_dir, tmp_path):
-    assert TrainConfig(ema=0.0).resolved().ema is None and TrainConfig().resolved().ema == 0.995
+    assert TrainConfig(ema=0).resolved().ema == 0.0 and TrainConfig().resolved().ema == 0.995
+    # saved as 0, it stays off when the saved config is resolved again (a resumed run)
+    saved = TrainConfig.from_dict(TrainConfig(model="dcgan", ema=0).resolved().to_dict())
+    assert saved.resolved().ema == 0.0
     trainer = GANTrainer(tiny(data_dir, tmp_path / "run", ema=0.0))
     assert not any(isinstance(e, ExponentialMovingAverage) for e in trainer.extensions)
     assert trainer.updater.generator is trainer.G

@@ -210,7 +210,7 @@ def test_a_checkpoint_of_the_first_config_layout_still_loads_and_resumes(data_di
     trainer = GANTrainer.from_checkpoint(run, data_dir=str(data_dir), max_steps=5)
     config = trainer.config   # upgraded: that time's defaults (the PyTorch DCGAN example's) filled in
     assert (config.model, config.loss, config.lr_g, config.beta1, config.critic_norm, config.spectral_norm,
-            config.ema, config.options) == ("dcgan", "bce", 2e-4, 0.5, "batch", False, None, {})
+            config.ema, config.options) == ("dcgan", "bce", 2e-4, 0.5, "batch", False, 0.0, {})
     assert (trainer.step, trainer.epoch, trainer.batch) == (saved["step"], saved["epoch"], saved["batch"]) == (3, 0, 3)
     mine = trainer.state_dict()
     for part in ("generator", "discriminator"):

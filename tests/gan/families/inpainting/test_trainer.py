@@ -166,7 +166,7 @@ def test_the_family_recipe_is_the_reference_optimiser_with_one_d_step(data_dir, 
     config = tiny(data_dir, tmp_path / "run").resolved()
     assert (config.loss, config.lr_g, config.lr_d, config.beta1, config.beta2, config.critic_norm,
             config.spectral_norm, config.ema, config.n_critic) == ("bce", 2e-4, 2e-4, 0.5, 0.999, "batch", False,
-                                                                    None, 1)
+                                                                    0.0, 1)
     assert config.options == {"mask": "random", "rec_weight": 100.0, "adv_weight": 1.0, "rec_loss": "l1",
                               "unet": True, "aux_classes": False, "class_weight": 1.0}
 
