@@ -19,9 +19,7 @@ import pytest
 import minigan
 from minigan import backend, nn
 from minigan.data import write_fake_dataset
-from minigan.gan import load_checkpoint
-from minigan.gan.config import TrainConfig
-from minigan.gan.trainer import GANTrainer
+from minigan.gan import GANTrainer, TrainConfig, load_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 _STANDIN_MODULES = ("cupy", "cupyx", "cupy.cuda", "cupy.cuda.runtime", "cupy.cuda.memory_hook", "cupy.random",
@@ -56,7 +54,7 @@ def data_dir(tmp_path_factory):
 
 
 def config(data_dir, out, **kw) -> TrainConfig:
-    base = dict(model="dcgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir), epochs=10,
+    base = dict(preset="pytorch-dcgan", model="dcgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir), epochs=10,
                 progress="none", checkpoint_every=0, n_samples=16, out=str(out))
     base.update(kw)
     return TrainConfig(**base)

@@ -1,4 +1,4 @@
-"""Fault tests: kill -9 at random points of a run, and damaged --samples files (issue 14)."""
+"""Fault tests: kill -9 at random points of a run, and damaged --samples files."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""Memory fault tests (issue 14): backward frees the graph, and a training step leaks nothing.
+"""Memory fault tests: backward frees the graph, and a training step leaks nothing.
 
 Memory is what NumPy and Python allocate, traced by `tracemalloc` (NumPy reports its array
 buffers to it). Short versions run by default; MINIGAN_LONG_TESTS=1 runs the long ones.
@@ -15,7 +15,7 @@ import pytest
 import minigan as mg
 import minigan.nn.functional as F
 from minigan import optim
-from minigan.gan.families.unconditional.models import build_models
+from minigan.gan import build_models
 
 LONG = pytest.mark.skipif(not os.environ.get("MINIGAN_LONG_TESTS"),
                           reason="long fault test: set MINIGAN_LONG_TESTS=1")
