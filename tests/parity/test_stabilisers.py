@@ -1,4 +1,4 @@
-"""Parity with PyTorch (CPU, float64) for issue 13's library parts: the per-sample norm layers,
+"""Parity with PyTorch (CPU, float64) for the stabilisers' library parts: the per-sample norm layers,
 spectral_norm, the learning-rate schedulers, RMSprop and the gradient penalties.
 Skipped where torch is not installed; minigan itself never imports it.
 """
@@ -14,6 +14,7 @@ TF = torch.nn.functional
 import minigan as mg  # noqa: E402
 import minigan.nn as nn  # noqa: E402
 import minigan.nn.functional as F  # noqa: E402
+from minigan.gan.core.penalties import gradient_penalty, r1_penalty  # noqa: E402
 
 from tests.parity.test_layers import _close, _share_weights  # noqa: E402  (the shared comparison helpers)
 
@@ -157,7 +158,6 @@ def _torch_input_grad(critic, x):
 
 @pytest.mark.parametrize("penalty", ["wgan-gp", "r1"])
 def test_gradient_penalty_and_its_parameter_gradient(penalty):
-    from minigan.gan.core.penalties import gradient_penalty, r1_penalty
     torch.manual_seed(0)
     tcritic = _randomise_affine(_conv_critic(tnn).double(), seed=7)
     with torch.no_grad():
