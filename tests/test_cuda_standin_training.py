@@ -54,8 +54,8 @@ def data_dir(tmp_path_factory):
 
 
 def config(data_dir, out, **kw) -> TrainConfig:
-    base = dict(preset="pytorch-dcgan", model="dcgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir), epochs=10,
-                progress="none", checkpoint_every=0, n_samples=16, out=str(out))
+    base = dict(preset="pytorch-dcgan", model="dcgan", width=4, latent_dim=8, batch_size=16,
+                data_dir=str(data_dir), epochs=10, progress="none", checkpoint_every=0, n_samples=16, out=str(out))
     base.update(kw)
     return TrainConfig(**base)
 

@@ -18,8 +18,8 @@ def data_dir(tmp_path_factory):
 
 
 def tiny(data_dir, out, **kw):
-    base = dict(preset="pytorch-dcgan", model="dcgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir), progress="none",
-                n_samples=16, out=str(out))
+    base = dict(preset="pytorch-dcgan", model="dcgan", width=4, latent_dim=8, batch_size=16,
+                data_dir=str(data_dir), progress="none", n_samples=16, out=str(out))
     base.update(kw)
     return TrainConfig(**base)
 

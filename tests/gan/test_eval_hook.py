@@ -25,8 +25,9 @@ def data_dir(tmp_path_factory):
 def tiny(data_dir, out, **kw):
     """64 images, batch 16: 4 steps per epoch; 2 epochs; scored on 200 samples after every epoch (the PyTorch
     DCGAN example's recipe)."""
-    base = dict(preset="pytorch-dcgan", model="dcgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir), epochs=2,
-                progress="none", checkpoint_every=0, n_samples=16, out=str(out), eval_every=1, eval_n=200)
+    base = dict(preset="pytorch-dcgan", model="dcgan", width=4, latent_dim=8, batch_size=16,
+                data_dir=str(data_dir), epochs=2, progress="none", checkpoint_every=0, n_samples=16, out=str(out),
+                eval_every=1, eval_n=200)
     base.update(kw)
     return TrainConfig(**base)
 

@@ -23,8 +23,8 @@ def tiny(data_dir, out, **kw):
     """A config small enough for a few CPU steps per second: 64 images, batch 16 -> 4 steps per epoch.
 
     The PyTorch DCGAN example's recipe (BCE, Adam 2e-4 (0.5, 0.999), BatchNorm in D), whatever the model."""
-    base = dict(preset="pytorch-dcgan", model="dcgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir), epochs=2,
-                progress="none", checkpoint_every=0, n_samples=16, out=str(out))
+    base = dict(preset="pytorch-dcgan", model="dcgan", width=4, latent_dim=8, batch_size=16,
+                data_dir=str(data_dir), epochs=2, progress="none", checkpoint_every=0, n_samples=16, out=str(out))
     base.update(kw)
     return TrainConfig(**base)
 

@@ -13,8 +13,8 @@ import pytest
 import minigan
 from minigan import nn, optim
 
-from minigan.gan import (CONFIG_VERSION, CheckpointError, GANTrainer, NonFiniteLossError, TrainConfig,
-                         load_checkpoint, register_family, report, resume, unregister_family)
+from minigan.gan import (CONFIG_VERSION, CheckpointError, GANTrainer, NonFiniteLossError, load_checkpoint,
+                         register_family, report, resume, unregister_family)
 from minigan import load as load_state
 from minigan.data import DataLoader, load_dataset
 from minigan.gan.core import checkpoint as ckpt

@@ -2,8 +2,6 @@
 spectral_norm, the learning-rate schedulers, RMSprop and the gradient penalties.
 Skipped where torch is not installed; minigan itself never imports it.
 """
-import math
-
 import numpy as np
 import pytest
 
