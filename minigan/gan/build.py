@@ -279,6 +279,10 @@ def load_generator(path: str | os.PathLike, device: "str | Device" = "cpu"):
         raise ckpt.CheckpointError(f"{file} holds modules of your own: build the generator yourself and load "
                                    f"state['generator'] into it")
     family = get_family(name)
+    if family.task != "gan":   # its generator completes or translates images: it does not draw from noise
+        tools = ", ".join(f"`minigan {command[0]}`" for command in family.commands) or "the family's own tools"
+        raise ckpt.CheckpointError(f"{file} holds the {name!r} family's model ({family.help}), which does not "
+                                   f"draw images from noise: use {tools}")
     rng_state = backend.get_rng_state()  # building draws initial weights: leave the caller's stream alone
     try:
         G = family.build_generator(dict(state.get("model_config") or {}))
