@@ -19,8 +19,6 @@ from minigan.gan import (CheckpointError, GANTrainer, TrainConfig, generate, loa
                          sample_checkpoint)
 from minigan.gan.families.inpainting import inpaint, load_inpainting_generator
 from minigan.gan.families.conditional.labels import class_order_labels, uniform_labels
-from minigan.gan.families.conditional.step import ConditionalUpdater
-from minigan.gan.families.inpainting.step import InpaintUpdater
 from minigan.gan.training.extensions.averaging import ExponentialMovingAverage
 from minigan.gan.training.updater import frozen, grad_norm, mean_sigmoid
 
