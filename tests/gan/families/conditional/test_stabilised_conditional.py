@@ -314,7 +314,8 @@ def test_one_trainer_resumes_either_task_and_a_checkpoint_of_the_other_task_is_o
     with pytest.raises(CheckpointError, match=r"holds a 'cgan' GAN \(task 'gan'\), not an inpainting model") as caught:
         load_inpainting_generator(tmp_path / "cgan")
     assert "\n" not in str(caught.value)
-    with pytest.raises(ValueError, match="an inpainting generator completes images rather than drawing them"):
+    with pytest.raises(CheckpointError, match=r"inpaint/checkpoint.npz holds the 'inpaint' family's model .* which "
+                                              r"does not draw images from noise: use `minigan inpaint`"):
         sample_checkpoint(tmp_path / "inpaint", 10)
 
 
