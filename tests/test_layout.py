@@ -79,7 +79,7 @@ def test_every_parameter_gradient_is_c_order_after_a_discriminator_step():
     # D scores a real and a fake batch: D2's weight gradient is the sum of one gradient per branch, and that sum
     # came out feature-major (a fresh array, not a view). The rule (parameters' gradients are C order) holds for
     # it too, so Adam's flat chunks and grad_norm walk it in order without a strided copy.
-    from minigan.gan.families.unconditional.models import build_models
+    from minigan.gan import build_models
     G, D = build_models("dcgan")  # the default sizes and batch 64: the shapes where that sum is feature-major
     real = mg.randn(64, 1, 28, 28)
     fake = G(mg.randn(64, G.latent_dim)).detach()

@@ -129,7 +129,8 @@ class TrainConfig:
         option_names = {f.name for f in dataclasses.fields(family.Options)}
         foreign = sorted(k for k in given if k not in _FIELD_NAMES and k not in option_names)
         if foreign:   # an option of another family
-            raise ValueError(f"{', '.join(_flag(k) for k in foreign)} does not apply to --model {model}")
+            verb = "does" if len(foreign) == 1 else "do"
+            raise ValueError(f"{', '.join(_flag(k) for k in foreign)} {verb} not apply to --model {model}")
         recipe = preset if name else dict(family.recipe)
         loss = given.get("loss", recipe.get("loss", COMMON_DEFAULTS["loss"]))
         from_loss = {k: v for k, v in loss_defaults(loss).items() if k not in family.fixed}

@@ -55,6 +55,8 @@ def generate(generator, n: int, *, latent_dim: int | None = None, batch_size: in
         device = first.device if first is not None else Device("cpu")
     device = Device(device)
     if labels is not None:
+        if getattr(generator, "num_classes", None) is None:   # a class-conditional G says how many classes
+            raise ValueError(f"{type(generator).__name__} is an unconditional generator: it takes no labels")
         labels = np.asarray(labels)
         if labels.shape != (int(n),) or labels.dtype.kind not in "iu":
             raise ValueError(f"generate: labels must be integer class indices of shape ({int(n)},), got "

@@ -76,7 +76,8 @@ class Family:
         known = {f.name for f in dataclasses.fields(self.Options)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"{', '.join(_flag(k) for k in unknown)} does not apply to --model {self.name}")
+            verb = "does" if len(unknown) == 1 else "do"
+            raise ValueError(f"{', '.join(_flag(k) for k in unknown)} {verb} not apply to --model {self.name}")
         return self.Options(**values)
 
     def validate(self, config) -> None:

@@ -46,6 +46,9 @@ class ConditionalUpdater(GANUpdater):
                  n_critic: int = 1, penalties=()):
         super().__init__(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=latent_dim,
                          n_critic=n_critic, penalties=penalties)
+        if getattr(generator, "num_classes", None) is None:
+            raise ValueError(f"the conditional families' step (--model cgan, cgan-concat, acgan) needs a generator "
+                             f"that takes labels, G(z, labels) with num_classes; got {type(generator).__name__}")
         self.num_classes = int(generator.num_classes)
         self.auxiliary = isinstance(loss, ACGANLoss)   # AC-GAN: D sees images only and classifies them
 

@@ -155,9 +155,6 @@ def test_a_checkpoint_of_another_family_is_one_clear_line(data_dir, tmp_path):
         GANTrainer.from_checkpoint(tmp_path / "cgan", model="dcgan")
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="ConditionalUpdater reads generator.num_classes unchecked: an unconditional G given to a "
-                          "conditional family fails with a bare AttributeError")
 def test_unconditional_modules_for_a_conditional_family_are_one_clear_line(data_dir, tmp_path):
     G, D = build_models("dcgan", latent_dim=8, width=4)
     with pytest.raises((ValueError, TypeError), match="cgan") as caught:
@@ -220,9 +217,6 @@ def test_generate_refuses_missing_and_bad_labels(cgan):
         generate(cgan, 10, seed=0, labels=np.zeros((10, 1), dtype=np.int64))
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="generate passes labels to an unconditional generator unchecked: Python's own "
-                          "'forward() takes 2 positional arguments but 3 were given'")
 def test_generate_refuses_labels_for_an_unconditional_generator():
     G, _ = build_models("dcgan", latent_dim=8, width=4)
     with pytest.raises(ValueError, match="DCGANGenerator is an unconditional generator: it takes no labels"):
