@@ -18,6 +18,7 @@ from .ops import (abs, add, argmax, argmin, broadcast_to, cat, clamp, clip, clon
                   min, minimum, mul, neg, norm, pad, permute, pow, relu, reshape, sigmoid, sin, softmax, softplus,
                   split, sqrt, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze, var, where)
 from .graphviz import to_dot, render_graph
+from .ops import erf
 
 float32 = "float32"
 float64 = "float64"

@@ -93,6 +93,7 @@ class MathMethods:
         return _ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
     def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):
         return _ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def erf(self): return _ops.erf(self)
 
 # minigan.ops, bound by ops/__init__.py when it is imported (see the module docstring).
 _ops: Any = None

@@ -14,9 +14,10 @@ from .. import backend
 from ..autograd import Tensor, no_grad
 from ..ops.shape import concat, reshape
 from .spectral_norm import remove_spectral_norm, spectral_norm
+from .weight_norm import remove_weight_norm, weight_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
-           "vector_to_parameters", "spectral_norm", "remove_spectral_norm"]
+           "vector_to_parameters", "spectral_norm", "remove_spectral_norm", "weight_norm", "remove_weight_norm"]
 
 
 def _as_list(parameters) -> list:

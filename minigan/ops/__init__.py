@@ -19,3 +19,4 @@ from .trig import cos, sin
 
 # Tensor's methods (written in its class body) call the ops through this binding.
 _tensor_module._ops = _tensor_math._ops = _tensor_shape._ops = sys.modules[__name__]
+from .erf import erf  # noqa: E402
