@@ -224,12 +224,17 @@ class _CtxStep(Function):
         enabled = _GradMode.enabled
         step.ctx.needs_input_grad = tuple([enabled and isinstance(a, Tensor) and a._requires_grad for a in args])
         outputs = step(*tensors)
-        if step._non_differentiable:
-            for i in step._non_differentiable:
-                o = outputs[i] if isinstance(outputs, tuple) else outputs
-                o._requires_grad = False
-                o.creator = None
-        return outputs
+        single = not isinstance(outputs, tuple)
+        outs = [outputs] if single else list(outputs)
+        for i in step._non_differentiable:
+            outs[i]._requires_grad = False
+            outs[i].creator = None
+        for i, t in step._dirty:  # an input changed in place is returned as itself, now made by this step
+            if outs[i].creator is step:
+                t.creator, t.generation, t._requires_grad = step, outs[i].generation, True
+                step._outputs = tuple([weakref.ref(t) if j == i else r for j, r in enumerate(step._outputs)])
+            outs[i] = t
+        return outs[0] if single else tuple(outs)
 
     @property
     def name(self) -> str:
@@ -247,11 +252,39 @@ class _CtxStep(Function):
         for i, o in enumerate(outputs):
             if not isinstance(o, Tensor):
                 raise TypeError(f"{cls.__name__}.forward must return Tensors, got {type(o).__name__} for output {i}")
-        saved_output, self._non_differentiable = ctx._bind_outputs(self.args, outputs)
+        self._dirty = self._take_dirty(ctx._dirty, outputs)
+        saved_output, self._non_differentiable = ctx._bind_outputs(self.args, outputs, ctx._dirty)
         if saved_output:
             self.save_outputs()
         arrays = tuple([o.array for o in outputs])
         return arrays if isinstance(result, tuple) else arrays[0]
+
+    def _take_dirty(self, dirty: tuple, outputs: tuple) -> tuple:
+        """(output index, input) for each input forward changed in place (``ctx.mark_dirty``).
+
+        In the graph, the input's history moves to a stand-in Tensor that becomes this step's
+        input, and the input itself becomes the output (as ops/inplace.py does for ``x.mul_``).
+        """
+        name = self.function_cls.__name__
+        taken = []
+        for t in dirty:
+            index = next((i for i, o in enumerate(outputs) if o is t), None)
+            if index is None:
+                raise RuntimeError(f"{name}: some elements marked as dirty during the forward method were not "
+                                   "returned as output")
+            taken.append((index, t))
+            inputs = self.__dict__.get("inputs")  # set only when the step is recorded
+            if inputs is None:
+                continue
+            if t.creator is None and t._requires_grad:
+                raise RuntimeError(f"{name}: a leaf Variable that requires grad has been used in an in-place operation")
+            old = Tensor(t.array)
+            old._requires_grad, old.creator, old.generation = t._requires_grad, t.creator, t.generation
+            old._writes = None if t._writes is None else list(t._writes)  # a Function that saved t sees the write
+            if t.creator is not None:
+                t.creator._outputs = tuple([weakref.ref(old) if r() is t else r for r in t.creator._outputs])
+            self.inputs = tuple([old if x is t else x for x in inputs])
+        return tuple(taken)
 
     def backward(self, *grad_outputs):
         cls, ctx, args = self.function_cls, self.ctx, self.args

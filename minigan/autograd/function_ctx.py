@@ -91,16 +91,17 @@ class FunctionCtx:
         """False: backward gets None, not zeros, for an output no gradient reached."""
         self._node()._materialize_grads = bool(value)
 
-    def _bind_outputs(self, inputs: tuple, outputs: tuple) -> tuple[bool, tuple]:
+    def _bind_outputs(self, inputs: tuple, outputs: tuple, dirty: tuple) -> tuple[bool, tuple]:
         """After forward: resolve saved tensors against the outputs (by identity).
 
-        Returns whether an output was saved, and the indices of non-differentiable outputs.
+        An output that is an input returned unchanged stays an input. Returns whether an
+        output was saved, and the indices of non-differentiable outputs.
         """
         saved_output = False
         entries = []
         for t in self._to_save:
             index = _index_of(t, outputs)
-            if index is not None and _index_of(t, inputs) is None:
+            if index is not None and (_index_of(t, inputs) is None or _index_of(t, dirty) is not None):
                 entries.append(("output", index))
                 saved_output = True
             else:
