@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import backend
 from ..backend import Device
+from .graph import Node, backward_name, node_of
 from .hooks import RemovableHandle
 from .tensor_math import MathMethods
 from .tensor_shape import ShapeMethods
@@ -117,8 +118,12 @@ class Tensor(MathMethods, ShapeMethods):
         return self.creator is None
 
     @property
-    def grad_fn(self) -> "Function | None":
-        return self.creator
+    def grad_fn(self) -> "Node | None":
+        """The step that made this tensor, named as PyTorch names it (``MulBackward0``); None for a leaf.
+
+        A view of `creator` (graph.py); the engine's own field is ``creator``.
+        """
+        return None if self.creator is None else node_of(self.creator)
 
     @property
     def grad(self) -> "Tensor | None":
@@ -170,7 +175,7 @@ class Tensor(MathMethods, ShapeMethods):
         if self.array.dtype != DEFAULT_DTYPE:
             extras.append(f"dtype={self.array.dtype}")
         if self.creator is not None:
-            extras.append(f"grad_fn=<{type(self.creator).__name__}Backward>")
+            extras.append(f"grad_fn=<{backward_name(self.creator)}>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
