@@ -8,7 +8,7 @@ rsqrt, reciprocal).
 
 >>> import minigan as mg
 >>> mg.round(mg.tensor([0.5, 1.5, 2.25]), decimals=1), mg.log1p(mg.tensor([0.0]))
-(tensor([0.5000, 1.5000, 2.2000]), tensor([0.]))
+(tensor([0.5, 1.5, 2.2]), tensor([0.]))
 """
 from __future__ import annotations
 
