@@ -17,6 +17,12 @@ from .ops import (abs, add, argmax, argmin, broadcast_to, cat, clamp, clip, clon
                   expand, flatten, leaky_relu, log, log_sigmoid, log_softmax, logsumexp, matmul, max, maximum, mean,
                   min, minimum, mul, neg, norm, pad, permute, pow, relu, reshape, sigmoid, sin, softmax, softplus,
                   split, sqrt, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze, var, where)
+from .ops import (addmm, all, amax, amin, any, argsort, atleast_1d, atleast_2d, atleast_3d, bmm, ceil, chunk,
+                  cumprod, cumsum, diag, dot, dstack, exp2, expm1, flip, floor, frac, gather, hstack, index_select,
+                  isfinite, isinf, isnan, lerp, log1p, log2, log10, masked_fill, masked_select, median, mm, moveaxis,
+                  movedim, narrow, nonzero, outer, prod, reciprocal, repeat_interleave, roll, round, rsqrt, scatter,
+                  scatter_add, sort, square, swapaxes, swapdims, take, tile, topk, trace, tril, triu, trunc, unbind,
+                  unflatten, vstack)
 from .graphviz import to_dot, render_graph
 from .ops import erf
 

@@ -95,5 +95,50 @@ class MathMethods:
         return _ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
     def erf(self): return _ops.erf(self)
 
+    # -- PyTorch's element-wise, cumulative, order and matrix methods (ops/elementwise.py, cumulative.py,
+    # sorting.py, matrix.py)
+    def floor(self): return _ops.floor(self)
+    def ceil(self): return _ops.ceil(self)
+    def trunc(self): return _ops.trunc(self)
+    def round(self, *, decimals: int = 0): return _ops.round(self, decimals=decimals)
+    def frac(self): return _ops.frac(self)
+    def log1p(self): return _ops.log1p(self)
+    def expm1(self): return _ops.expm1(self)
+    def log2(self): return _ops.log2(self)
+    def log10(self): return _ops.log10(self)
+    def exp2(self): return _ops.exp2(self)
+    def rsqrt(self): return _ops.rsqrt(self)
+    def reciprocal(self): return _ops.reciprocal(self)
+    def square(self): return _ops.square(self)
+    def lerp(self, end, weight): return _ops.lerp(self, end, weight)
+    def isnan(self): return _ops.isnan(self)
+    def isinf(self): return _ops.isinf(self)
+    def isfinite(self): return _ops.isfinite(self)
+    def all(self, dim=None, keepdim: bool = False): return _ops.all(self, dim, keepdim)
+    def any(self, dim=None, keepdim: bool = False): return _ops.any(self, dim, keepdim)
+    def cumsum(self, dim: int, *, dtype=None): return _ops.cumsum(self, dim, dtype=dtype)
+    def cumprod(self, dim: int, *, dtype=None): return _ops.cumprod(self, dim, dtype=dtype)
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype=None):
+        return _ops.prod(self, dim, keepdim, dtype=dtype)
+    def amax(self, dim=(), keepdim: bool = False): return _ops.amax(self, dim, keepdim)
+    def amin(self, dim=(), keepdim: bool = False): return _ops.amin(self, dim, keepdim)
+    def median(self, dim: int | None = None, keepdim: bool = False): return _ops.median(self, dim, keepdim)
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False):
+        return _ops.sort(self, dim, descending, stable=stable)
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False):
+        return _ops.argsort(self, dim, descending, stable=stable)
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002 - torch's name
+        return _ops.topk(self, k, dim, largest, sorted)
+    def mm(self, mat2): return _ops.mm(self, mat2)
+    def bmm(self, mat2): return _ops.bmm(self, mat2)
+    def addmm(self, mat1, mat2, *, beta: float = 1, alpha: float = 1):
+        return _ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+    def dot(self, other): return _ops.dot(self, other)
+    def outer(self, vec2): return _ops.outer(self, vec2)
+    def diag(self, diagonal: int = 0): return _ops.diag(self, diagonal)
+    def trace(self): return _ops.trace(self)
+    def tril(self, diagonal: int = 0): return _ops.tril(self, diagonal)
+    def triu(self, diagonal: int = 0): return _ops.triu(self, diagonal)
+
 # minigan.ops, bound by ops/__init__.py when it is imported (see the module docstring).
 _ops: Any = None
