@@ -252,3 +252,19 @@ def _scratch(state: dict, key: str, like):
     if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
         buf = state[key] = _xp(like).empty_like(like)
     return buf
+
+
+def _decayed_grad(state: dict, data, g, xp, weight_decay: float, maximize: bool):
+    """The gradient a step reads: ``-g`` when maximising, plus ``weight_decay * p`` (L2), in a scratch array
+    when either applies; `g` itself (never written) otherwise."""
+    if weight_decay == 0 and not maximize:
+        return g
+    gbuf = _scratch(state, "_g", data)
+    if weight_decay == 0:
+        return xp.negative(g, out=gbuf)
+    xp.multiply(data, weight_decay, out=gbuf)
+    if maximize:
+        gbuf -= g
+    else:
+        gbuf += g
+    return gbuf
