@@ -12,6 +12,11 @@ to rounding over thousands of steps::
     for epoch in range(epochs):
         train_one_epoch(); sched.step()
     checkpoint["sched"] = sched.state_dict()        # plain numbers: every attribute but the optimiser
+
+Per epoch: StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LambdaLR,
+MultiplicativeLR, CosineAnnealingWarmRestarts; composed: SequentialLR (one after the other at
+milestones), ChainedScheduler (all at once); per batch: OneCycleLR (which also cycles the momentum,
+or Adam's beta1); on a metric: ReduceLROnPlateau, whose ``step(metric)`` takes this epoch's value.
 """
 from __future__ import annotations
 
