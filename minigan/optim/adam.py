@@ -11,8 +11,9 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba), with PyTorch's bias correction and eps placement; optional amsgrad.
 
     ``weight_decay`` adds ``wd * p`` to the gradient (L2), as torch.optim.Adam;
-    with ``decoupled_weight_decay`` (`AdamW`) it decays the weights directly instead. Per parameter and step: twelve
-    in-place array passes and no allocation after the first step. On NumPy the
+    with ``decoupled_weight_decay`` (`AdamW`) it decays the weights directly
+    instead. Per parameter and step: twelve in-place array passes and no
+    allocation after the first step. On NumPy the
     passes run over cache-sized flat chunks shared out over the CPU threads
     (`minigan.parallel.for_flat_chunks`): the step is memory- and ufunc-bound.
     """

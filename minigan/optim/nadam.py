@@ -11,7 +11,8 @@ State per parameter: step, mu_product, exp_avg, exp_avg_sq::
 """
 from __future__ import annotations
 
-from .optimizer import Optimizer, _check_betas, _check_lr, _check_nonneg, _decayed_grad, _scratch, _with_grads
+from .optimizer import (Optimizer, _check_betas, _check_lr, _check_nonneg, _decayed_grad, _scratch, _update_moments,
+                        _with_grads)
 
 __all__ = ["NAdam"]
 
@@ -53,13 +54,7 @@ class NAdam(Optimizer):
             state["mu_product"] = mu_product = float(state["mu_product"]) * mu
             mu_product_next = mu_product * mu_next
             m, v, tmp = state["exp_avg"], state["exp_avg_sq"], _scratch(state, "_tmp", data)
-            xp.subtract(g, m, out=tmp)  # lerp(m, g, 1 - b1) = m + (1 - b1) (g - m)
-            tmp *= 1.0 - b1
-            m += tmp
-            v *= b2
-            xp.multiply(g, g, out=tmp)
-            tmp *= 1.0 - b2
-            v += tmp
+            _update_moments(m, v, g, tmp, b1, b2, xp)
             denom = _scratch(state, "_denom", data)
             xp.multiply(v, 1.0 / (1.0 - b2 ** step), out=denom)
             xp.sqrt(denom, out=denom)

@@ -268,3 +268,14 @@ def _decayed_grad(state: dict, data, g, xp, weight_decay: float, maximize: bool)
     else:
         gbuf += g
     return gbuf
+
+
+def _update_moments(m, v, g, tmp, b1: float, b2: float, xp) -> None:
+    """Adam's moments in place, in torch's form: ``m = lerp(m, g, 1 - b1)``, ``v = b2 v + (1 - b2) g^2``."""
+    xp.subtract(g, m, out=tmp)
+    tmp *= 1.0 - b1
+    m += tmp
+    v *= b2
+    xp.multiply(g, g, out=tmp)
+    tmp *= 1.0 - b2
+    v += tmp

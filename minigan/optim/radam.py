@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 
-from .optimizer import Optimizer, _check_betas, _check_lr, _check_nonneg, _decayed_grad, _scratch, _with_grads
+from .optimizer import (Optimizer, _check_betas, _check_lr, _check_nonneg, _decayed_grad, _scratch, _update_moments,
+                        _with_grads)
 
 __all__ = ["RAdam"]
 
@@ -46,13 +47,7 @@ class RAdam(Optimizer):
             if wd != 0 and decoupled:
                 data *= 1.0 - lr * wd
             m, v, tmp = state["exp_avg"], state["exp_avg_sq"], _scratch(state, "_tmp", data)
-            xp.subtract(g, m, out=tmp)  # lerp(m, g, 1 - b1)
-            tmp *= 1.0 - b1
-            m += tmp
-            v *= b2
-            xp.multiply(g, g, out=tmp)
-            tmp *= 1.0 - b2
-            v += tmp
+            _update_moments(m, v, g, tmp, b1, b2, xp)
             bc1, bc2 = 1.0 - b1 ** step, 1.0 - b2 ** step
             rho_t = rho_inf - 2.0 * step * (b2 ** step) / bc2
             if rho_t > 5.0:
