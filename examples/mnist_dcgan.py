@@ -11,7 +11,7 @@ import os
 import minigan
 import minigan.nn.functional as F
 from minigan import nn, optim
-from minigan.data import DataLoader, load_dataset
+from minigan.data import ImageLoader, load_dataset
 from minigan.gan import dcgan_init_, save_grid
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -39,7 +39,7 @@ D.apply(dcgan_init_)
 G, D = G.to(args.device), D.to(args.device)
 opt_g = optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
 opt_d = optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-loader = DataLoader(load_dataset("mnist", "train", data_dir=args.data_dir), batch_size=args.batch_size, seed=0,
+loader = ImageLoader(load_dataset("mnist", "train", data_dir=args.data_dir), batch_size=args.batch_size, seed=0,
                     device=args.device, as_tensor=True)   # images in [-1, 1], shape (B, 1, 28, 28)
 fixed_z = minigan.randn(64, Z).to(args.device)
 os.makedirs(args.out, exist_ok=True)

@@ -12,7 +12,7 @@ import os
 import minigan
 import minigan.nn.functional as F
 from minigan import nn, optim
-from minigan.data import DataLoader, load_dataset
+from minigan.data import ImageLoader, load_dataset
 from minigan.gan import save_grid
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -39,7 +39,7 @@ D = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * W), nn.LeakyReLU(0.2),
                   nn.Linear(2 * W, W), nn.LeakyReLU(0.2), nn.Linear(W, 1)).to(args.device)
 opt_g = optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
 opt_d = optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-loader = DataLoader(load_dataset("mnist", "train", data_dir=args.data_dir), batch_size=args.batch_size, seed=0,
+loader = ImageLoader(load_dataset("mnist", "train", data_dir=args.data_dir), batch_size=args.batch_size, seed=0,
                     device=args.device, as_tensor=True)   # images in [-1, 1], shape (B, 1, 28, 28)
 fixed_z = minigan.randn(64, Z).to(args.device)
 os.makedirs(args.out, exist_ok=True)

@@ -28,7 +28,7 @@ import numpy as np
 from .. import backend
 from ..atomic import write_json
 from ..backend import Device
-from ..data import DataLoader, load_dataset
+from ..data import DataLoader, EpochLoader, ImageLoader, load_dataset
 from ..evaluation import evaluate_samples, load_classifier
 from .core import checkpoint as ckpt
 from .families.conditional.report import evaluate_class_samples
@@ -86,7 +86,8 @@ class GANTrainer(Trainer):
     config : TrainConfig, or None for the defaults; keyword `overrides` replace its fields.
     generator, discriminator : your own ``nn.Module``s (default: ``build_models(config.model, ...)``).
         G maps (N, latent_dim) noise to (N, C, H, W) images in [-1, 1], D maps images to (N, 1) scores.
-    data : a ``minigan.data.DataLoader``, an (images, labels) pair, or None to load ``config.dataset``.
+    data : a ``minigan.data.ImageLoader``, a ``DataLoader`` of (images in [-1, 1], labels) batches, an (images,
+        labels) pair, or None to load ``config.dataset``.
     loss : a ``GANLoss`` (default: ``build_loss(config.loss, ...)``).
     updater_class : the step (default ``StabilisedUpdater``: ``GANUpdater`` plus the issue-13 options, all off
         by default); any class with ``from_config`` plugs in.
@@ -130,12 +131,14 @@ class GANTrainer(Trainer):
                          extensions=defaults + list(extensions))
 
     def _make_loader(self, data):
-        if isinstance(data, DataLoader):
+        if isinstance(data, ImageLoader):
             return data
+        if isinstance(data, DataLoader):
+            return EpochLoader(data)
         if data is None:
             data = load_dataset(self.config.dataset, "train", data_dir=self.config.data_dir,
                                 download=self.config.download)
-        return DataLoader(data, batch_size=self.config.batch_size, seed=self.config.seed, device=str(self.device))
+        return ImageLoader(data, batch_size=self.config.batch_size, seed=self.config.seed, device=str(self.device))
 
     # The updater's parts, under the names the trainer always had.
     G = property(lambda self: self.updater.G)

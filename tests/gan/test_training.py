@@ -15,7 +15,7 @@ from minigan import nn, optim
 
 from minigan.gan import GANTrainer, NonFiniteLossError, TrainConfig, load_checkpoint, resume
 from minigan import load as load_state
-from minigan.data import DataLoader, load_dataset
+from minigan.data import ImageLoader, load_dataset
 from minigan.gan.training import (Extension, GANUpdater, JSONLLog, Snapshot, Trainer, Updater,
                                   remove_stale_temp_files)
 from minigan.gan.training.updater import batch_images
@@ -84,7 +84,7 @@ class MeanImage(Updater):
 def test_the_loop_runs_any_updater_and_resumes_it(data_dir, tmp_path):
     def trainer(max_steps):
         minigan.manual_seed(0)
-        loader = DataLoader(load_dataset("mnist", "train", data_dir=str(data_dir)), batch_size=16, seed=0)
+        loader = ImageLoader(load_dataset("mnist", "train", data_dir=str(data_dir)), batch_size=16, seed=0)
         return Trainer(MeanImage(), loader, epochs=3, max_steps=max_steps, run_dir=tmp_path / "run",
                        extensions=[JSONLLog(), Snapshot(every=2)])
 
