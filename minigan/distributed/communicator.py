@@ -76,6 +76,19 @@ class Communicator:
                 f"{count} ranks per node")
         return Device(f"cuda:{self.local_rank}")
 
+    def use_device(self) -> Device:
+        """Make `device` (``cuda:<local_rank>``) CuPy's current GPU for this process, and return it.
+
+        CuPy runs every kernel on the current GPU, so a rank calls this once, before it
+        builds its model (``torch.cuda.set_device(local_rank)`` in PyTorch)::
+
+            device = world.use_device()       # cuda:1 on the second rank of a node
+            model = build().to(device)
+        """
+        device = self.device
+        backend.require_cupy(device.index).cuda.Device(device.index).use()
+        return device
+
     def barrier(self) -> None:
         """Wait until every rank gets here."""
 
