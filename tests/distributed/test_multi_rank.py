@@ -5,6 +5,10 @@ assertions run on the ranks, which print "rank R ok NAME" when they pass.
 """
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 STANDIN = {"MINIGAN_CUPY_STANDIN": "1", "MINIGAN_CUPY_STANDIN_DEVICES": "2"}
@@ -44,3 +48,14 @@ def test_a_rank_killed_with_sigkill_stops_the_others_within_a_minute(launch):
     assert result.returncode != 0
     assert "rank 0 passed the barrier" not in result.stdout
     assert result.seconds < 60
+
+
+def test_the_allreduce_benchmark_runs_at_one_and_two_ranks(launch):  # launch: skips without MPI
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.distributed", "--repeat", "1", "--warmup", "0"],
+                          cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [line.split() for line in proc.stdout.splitlines()[1:]]
+    assert [(r[0], r[1]) for r in rows] == [("1", "generator"), ("1", "discriminator"), ("2", "generator"),
+                                           ("2", "discriminator")]
+    assert all(float(r[3]) > 0 for r in rows)
