@@ -213,12 +213,13 @@ class MPICommunicator(Communicator):
         self._check_root(root)
         tensors = list(module.named_parameters()) + [(n, b) for n, b in module.named_buffers() if b is not None]
         mine = [(name, tuple(t.array.shape), t.array.dtype.str) for name, t in tensors]
-        theirs = self.bcast_obj(mine, root)
-        if theirs != mine:
-            extra = sorted(set(mine) ^ set(theirs))
-            raise RuntimeError(f"broadcast_parameters: rank {self.rank} on node {self.node} has a different model "
-                               f"from rank {root}: {len(mine)} vs {len(theirs)} tensors, first difference "
-                               f"{extra[0] if extra else 'in order'} (name, shape, dtype)")
+        everyone = self.allgather_obj(mine)  # every rank sees a mismatch, so every rank raises (none waits)
+        for rank, theirs in enumerate(everyone):
+            if theirs != everyone[root]:
+                extra = sorted(set(theirs) ^ set(everyone[root]))
+                raise RuntimeError(f"broadcast_parameters: rank {rank} has a different model from rank {root}: "
+                                   f"{len(theirs)} vs {len(everyone[root])} tensors, first difference "
+                                   f"{extra[0] if extra else 'their order'} (name, shape, dtype)")
         for _, t in tensors:
             a = t.array
             with backend.device_of(a).scope():
