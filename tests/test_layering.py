@@ -27,6 +27,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("autograd", {"autograd"}),
     # the ops, and what needs only Tensor/Function: tensor creation, graph drawing
     ("ops", {"ops", "creation", "graphviz"}),
+    # data-parallel ranks: the communicator (MPI for NumPy, NCCL for CuPy) and the differentiable
+    # all-reduce need arrays and Functions only, and duck-type modules and parameters, so they sit
+    # below nn, where nn.SyncBatchNorm uses them; mpi4py and cupy are imported only when used
+    ("distributed", {"distributed"}),
     ("nn", {"nn"}),
     # gradient checks and test helpers may build layers to check (minigan.testing, gradcheck)
     ("testing", {"gradcheck", "testing"}),

@@ -36,7 +36,7 @@ import warnings
 
 import numpy as np
 
-from . import _core, cuda, random
+from . import _core, cuda, nccl, random
 from ._core import IMPLICIT_CONVERSION, ndarray
 from ._transfers import TOTAL, Transfers, count_transfers
 from ._ufunc import ufunc
@@ -199,7 +199,9 @@ cupyx.scatter_add, cupyx.scatter_max, cupyx.scatter_min = _scatter("add"), _scat
 
 _core.LINKS.module = sys.modules[__name__]
 
-_SUBMODULES = {"cupy.cuda": cuda, "cupy.cuda.runtime": cuda.runtime, "cupy.cuda.memory_hook": cuda.memory_hook,
+cuda.nccl = nccl  # `from cupy.cuda import nccl`: the collectives over MPI (distributed tests, two ranks)
+_SUBMODULES = {"cupy.cuda": cuda, "cupy.cuda.runtime": cuda.runtime, "cupy.cuda.nccl": nccl,
+               "cupy.cuda.memory_hook": cuda.memory_hook,
                "cupy.random": random, "cupy.linalg": linalg, "cupy.lib": lib,
                "cupy.lib.stride_tricks": lib.stride_tricks, "cupyx": cupyx}
 

@@ -23,10 +23,11 @@ from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KL
 from .module import Module, RemovableHandle
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AvgPool2d, MaxPool2d
+from .sync_batchnorm import SyncBatchNorm
 from .parameter import Parameter
 
 __all__ = ["Module", "Parameter", "RemovableHandle", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear",
-           "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "MaxPool2d", "AvgPool2d", "Dropout", "Embedding", "ReLU", "LeakyReLU",
+           "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "SyncBatchNorm", "LayerNorm", "MaxPool2d", "AvgPool2d", "Dropout", "Embedding", "ReLU", "LeakyReLU",
            "Tanh", "Sigmoid", "Softplus", "Softmax", "LogSoftmax", "Flatten", "Unflatten", "functional", "init",
            "BCEWithLogitsLoss", "BCELoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "NLLLoss",
            "CrossEntropyLoss", "KLDivLoss", "GroupNorm", "InstanceNorm2d", "utils"]
