@@ -23,9 +23,76 @@ if TYPE_CHECKING:
 
 DEFAULT_DTYPE = np.float32
 
+# PyTorch's dtype names as NumPy dtype objects (minigan/__init__.py exports them): what
+# ``t.dtype`` returns, so ``t.dtype == minigan.float32`` holds; strings ("float32") and NumPy
+# types (np.float32) stay accepted wherever a dtype is taken, since np.dtype() reads them all.
+DTYPES = {name: np.dtype(kind) for name, kind in (
+    ("float16", "float16"), ("half", "float16"), ("float32", "float32"), ("float", "float32"),
+    ("float64", "float64"), ("double", "float64"), ("int64", "int64"), ("long", "int64"),
+    ("int32", "int32"), ("int", "int32"), ("int16", "int16"), ("short", "int16"), ("int8", "int8"),
+    ("uint8", "uint8"), ("bool", "bool"))}
+
+# Tensor.type()'s names, PyTorch's legacy tensor types: "minigan.FloatTensor" for float32.
+_TYPE_NAMES = {np.dtype(kind): name for kind, name in (
+    ("float16", "HalfTensor"), ("float32", "FloatTensor"), ("float64", "DoubleTensor"), ("int64", "LongTensor"),
+    ("int32", "IntTensor"), ("int16", "ShortTensor"), ("int8", "CharTensor"), ("uint8", "ByteTensor"),
+    ("bool", "BoolTensor"))}
+
+
+# the dtypes a repr leaves unsaid, as PyTorch's: its values already show them
+_REPR_IMPLIED = (np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.bool_))
+
 
 def _is_float(dtype) -> bool:
     return np.dtype(dtype).kind in "fc"
+
+
+def as_dtype(dtype) -> np.dtype:
+    """A NumPy dtype from any spelling: minigan.int64, np.int64, "int64", or a legacy type name
+    ("minigan.LongTensor", "torch.LongTensor"), as ``Tensor.type(...)`` takes."""
+    if isinstance(dtype, str) and dtype.endswith("Tensor"):
+        name = dtype.rpartition(".")[2]
+        for dt, known in _TYPE_NAMES.items():
+            if known == name:
+                return dt
+        raise TypeError(f"invalid type: {dtype!r}")
+    return np.dtype(dtype)
+
+
+class Size(tuple):
+    """A shape, as torch.Size: a tuple (equal to the plain one) with PyTorch's repr and `numel`.
+
+    ``minigan.ones(2, 3).size()`` is ``minigan.Size([2, 3])``; ``t.shape`` stays a plain tuple.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"minigan.Size({list(self)})"
+
+    def numel(self) -> int:
+        """The number of elements a tensor of this shape holds."""
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, key):
+        out = tuple.__getitem__(self, key)
+        return Size(out) if isinstance(key, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, other))
+
+
+def _dim_index(op: str, dim: int, ndim: int) -> int:
+    """`dim` made non-negative, or PyTorch's IndexError naming the dim and the range."""
+    if ndim == 0:
+        raise IndexError(f"{op}: dimension specified as {dim} but the tensor has no dimensions")
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], "
+                         f"but got {dim})")
+    return dim % ndim
 
 
 # ---- Tensor -------------------------------------------------------------------------------
@@ -96,9 +163,17 @@ class Tensor(MathMethods, ShapeMethods):
     def ndim(self) -> int:
         return self.array.ndim
 
-    @property
-    def size(self) -> int:
-        return self.array.size
+    def size(self, dim: int | None = None) -> "Size | int":
+        """The shape as a `Size` (PyTorch's ``t.size()``), or one dimension's length: ``t.size(-1)``."""
+        if dim is None:
+            return Size(self.array.shape)
+        return self.array.shape[_dim_index("size", dim, self.array.ndim)]
+
+    def dim(self) -> int:
+        """The number of dimensions (``t.ndim``)."""
+        return self.array.ndim
+
+    ndimension = dim
 
     @property
     def dtype(self):
@@ -107,6 +182,17 @@ class Tensor(MathMethods, ShapeMethods):
     @property
     def device(self) -> Device:
         return backend.device_of(self.array)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def is_floating_point(self) -> bool:
+        return self.array.dtype.kind == "f"
+
+    def element_size(self) -> int:
+        """Bytes per element: 4 for float32, 8 for int64."""
+        return self.array.dtype.itemsize
 
     @property
     def xp(self):
@@ -146,8 +232,8 @@ class Tensor(MathMethods, ShapeMethods):
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         if value and not _is_float(self.array.dtype):
-            raise TypeError(
-                f"only floating-point tensors can require gradients, got dtype {self.array.dtype}")
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients, got dtype {self.array.dtype}")
         if not value and self.creator is not None:
             raise RuntimeError("requires_grad can only be switched off on leaf tensors; use detach()")
         self._requires_grad = bool(value)
@@ -167,8 +253,8 @@ class Tensor(MathMethods, ShapeMethods):
         extras = []
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")
-        if self.array.dtype != DEFAULT_DTYPE:
-            extras.append(f"dtype={self.array.dtype}")
+        if self.array.dtype not in _REPR_IMPLIED:
+            extras.append(f"dtype=minigan.{self.array.dtype}")
         if self.creator is not None:
             extras.append(f"grad_fn=<{type(self.creator).__name__}Backward>")
         elif self._requires_grad:
@@ -213,12 +299,15 @@ class Tensor(MathMethods, ShapeMethods):
         out._writes = self._writes
         return out
 
-    def to(self, device: "str | Device | None" = None, dtype=None) -> "Tensor":
+    def to(self, device: "str | Device | Tensor | None" = None, dtype=None) -> "Tensor":
         """Move (differentiably) to a device and/or cast to a dtype.
 
-        ``t.to("cuda")``, ``t.to("cpu", "float64")``, ``t.to(minigan.float64)`` and
-        ``t.to(np.float32)`` all work; the gradient flows back to the original device and dtype.
+        ``t.to("cuda")``, ``t.to("cpu", minigan.float64)``, ``t.to(minigan.int64)``,
+        ``t.to(np.float32)`` and ``t.to(other)`` (other's device and dtype) all work; the
+        gradient flows back to the original device and dtype.
         """
+        if isinstance(device, Tensor):
+            device, dtype = device.device, device.array.dtype
         if device is not None and not isinstance(device, Device) and not (
                 isinstance(device, str) and device.strip().lower().startswith(("cpu", "cuda"))):
             if dtype is None and isinstance(device, str):
@@ -238,8 +327,18 @@ class Tensor(MathMethods, ShapeMethods):
 
     def cpu(self) -> "Tensor": return self.to("cpu")
     def cuda(self, index: int | None = None) -> "Tensor": return self.to("cuda" if index is None else f"cuda:{index}")
-    def float(self) -> "Tensor": return self.to(dtype=np.float32)
-    def double(self) -> "Tensor": return self.to(dtype=np.float64)
+
+    def type(self, dtype=None) -> "str | Tensor":
+        """No argument: the legacy type name (``'minigan.FloatTensor'``); else a cast to `dtype`
+        (a dtype, or a name such as ``'minigan.LongTensor'``), as PyTorch's ``t.type(...)``."""
+        if dtype is None:
+            name = _TYPE_NAMES.get(self.array.dtype, f"{self.array.dtype}Tensor")
+            return f"minigan.{'cuda.' if self.device.type == 'cuda' else ''}{name}"
+        return self.to(dtype=as_dtype(dtype))
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        """Cast to `other`'s dtype."""
+        return self.to(dtype=other.array.dtype)
 
     # -- autograd API
     def retain_grad(self) -> None:
@@ -270,6 +369,18 @@ class Tensor(MathMethods, ShapeMethods):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
         from .engine import backward  # circle: the engine works on Tensors, so engine.py imports this file
         backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph)
+
+    # PyTorch's casts (after every other method: `float`, `int` and `bool` would shadow the builtins
+    # in the rest of the class body)
+    def half(self) -> "Tensor": return self.to(dtype=np.float16)
+    def float(self) -> "Tensor": return self.to(dtype=np.float32)
+    def double(self) -> "Tensor": return self.to(dtype=np.float64)
+    def long(self) -> "Tensor": return self.to(dtype=np.int64)
+    def int(self) -> "Tensor": return self.to(dtype=np.int32)
+    def short(self) -> "Tensor": return self.to(dtype=np.int16)
+    def char(self) -> "Tensor": return self.to(dtype=np.int8)
+    def byte(self) -> "Tensor": return self.to(dtype=np.uint8)
+    def bool(self) -> "Tensor": return self.to(dtype=np.bool_)
 
 
 def _is_cupy_array(obj) -> bool:

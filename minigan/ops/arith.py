@@ -45,19 +45,42 @@ def as_operand(x, like: Tensor) -> Tensor:
     return Tensor(arr)
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # PyTorch's dtype categories: bool < integer < float
+
+
+def promote_types(a: Tensor, b: Tensor) -> np.dtype:
+    """The dtype PyTorch gives an op on two tensors of different dtypes.
+
+    A higher category (bool < integer < floating) wins whatever its size: int64 with float32
+    is float32 (NumPy would say float64). Within a category the wider type wins (float32 with
+    float64 is float64, uint8 with int8 is int16), except that a 0-d tensor never widens a
+    dimensioned one of its category: float32 data plus a float64 0-d tensor stays float32.
+    """
+    da, db = a.array.dtype, b.array.dtype
+    ca, cb = _CATEGORY[da.kind], _CATEGORY[db.kind]
+    zero_a, zero_b = a.array.ndim == 0, b.array.ndim == 0
+    if zero_a != zero_b:
+        dim_dtype, zero_dtype, dim_cat, zero_cat = (db, da, cb, ca) if zero_a else (da, db, ca, cb)
+        return dim_dtype if zero_cat <= dim_cat else zero_dtype
+    if ca != cb:
+        return da if ca > cb else db
+    return np.result_type(da, db)
+
+
 def _pair(a, b) -> tuple[Tensor, Tensor]:
-    """Both operands as Tensors; an integer or boolean tensor meeting a float one takes its dtype
-    (as in PyTorch: NumPy would turn int64 with float32 into float64)."""
+    """Both operands as Tensors of one dtype, PyTorch's (`promote_types`); a cast of a float
+    operand is differentiable, so float32 meeting float64 sends a float32 gradient back."""
     if not isinstance(a, Tensor):
         a = as_operand(a, b)
     elif not isinstance(b, Tensor):
         b = as_operand(b, a)
-    if a.array.dtype != b.array.dtype:
-        a_float, b_float = _is_float(a.array.dtype), _is_float(b.array.dtype)
-        if a_float and not b_float:
-            b = Tensor(b.array.astype(a.array.dtype))
-        elif b_float and not a_float:
-            a = Tensor(a.array.astype(b.array.dtype))
+    da, db = a.array.dtype, b.array.dtype
+    if da != db:
+        dtype = promote_types(a, b)
+        if da != dtype:
+            a = astype(a, dtype)
+        if db != dtype:
+            b = astype(b, dtype)
     return a, b
 
 
@@ -115,6 +138,40 @@ class Div(_Binary):
         a, b = self.inputs
         ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class FloorDivide(_Binary):
+    """floor(a / b), rounding toward -inf (Python's //). Like PyTorch, it has no derivative."""
+
+    def forward(self, a, b):
+        if a.dtype.kind in "iub" and (b == 0).any():
+            raise ZeroDivisionError("floor_divide: integer division by zero")
+        with np.errstate(divide="ignore", invalid="ignore"):  # float x // 0 is inf or nan, silently
+            return backend.get_array_module(a, b).floor_divide(a, b)
+
+    def backward(self, gy):
+        raise RuntimeError("floor_divide: the derivative is not implemented (as in PyTorch); "
+                           "use (a / b).floor() or detach the inputs")
+
+
+class Remainder(_Binary):
+    """a - floor(a / b) * b: the result takes the divisor's sign (Python's %, torch.remainder)."""
+
+    def forward(self, a, b):
+        if a.dtype.kind in "iub" and (b == 0).any():
+            raise ZeroDivisionError("remainder: integer division by zero")
+        with np.errstate(divide="ignore", invalid="ignore"):  # float x % 0 is nan, silently
+            return backend.get_array_module(a, b).remainder(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy, a.shape) if self.needs_input_grad[0] else None
+        gb = None
+        if self.needs_input_grad[1]:
+            # floor(a / b) is piecewise constant: a constant here keeps double backward exact
+            quotient = Tensor(a.xp.floor(a.array / b.array))
+            gb = sum_to(-gy * quotient, b.shape)
         return ga, gb
 
 
@@ -270,6 +327,27 @@ def div(a, b) -> Tensor:
     return Div()(a, b)
 
 
+def floor_divide(a, b) -> Tensor:
+    """a // b, rounded toward -inf as Python's (and PyTorch's) //; int // int stays int, ``x // 0``
+    raises ZeroDivisionError for integers. Not differentiable (backward raises, as in PyTorch).
+
+    >>> import minigan as mg
+    >>> mg.tensor([-7, 7]) // 2
+    tensor([-4,  3])
+    """
+    return FloorDivide()(*_pair(a, b))
+
+
+def remainder(a, b) -> Tensor:
+    """a % b with the divisor's sign (Python's %, torch.remainder); d/da = 1, d/db = -floor(a / b).
+
+    >>> import minigan as mg
+    >>> mg.tensor([-7, 7]) % 3, mg.tensor([7.5]) % -2
+    (tensor([2, 1]), tensor([-0.5000]))
+    """
+    return Remainder()(*_pair(a, b))
+
+
 def neg(x: Tensor) -> Tensor:
     return Neg()(x)
 
@@ -279,22 +357,36 @@ def pow_scalar(x: Tensor, p: float) -> Tensor:
 
 
 def pow(a, b) -> Tensor:  # noqa: A001 - mirrors torch.pow
-    """a ** b; a scalar exponent takes the cheaper path with no log."""
+    """a ** b; a scalar exponent takes the cheaper path with no log.
+
+    An integer tensor to an integer power stays integer (a negative power is an error, as in
+    PyTorch); to a float power it becomes float32.
+    """
     if isinstance(a, Tensor) and not isinstance(b, Tensor) and np.ndim(b) == 0:
-        return pow_scalar(a, float(b))
+        if a.array.dtype.kind in "fc":
+            return pow_scalar(a, float(b))
+        if isinstance(b, (float, np.floating)):
+            return pow_scalar(astype(a, DEFAULT_DTYPE), float(b))
     return Pow()(*_pair(a, b))
 
 
+def _floating(x: Tensor) -> Tensor:
+    """An integer or bool tensor as float32, the dtype PyTorch gives exp/log/sqrt of one (NumPy: float64)."""
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    return x if x.array.dtype.kind in "fc" else astype(x, DEFAULT_DTYPE)
+
+
 def exp(x: Tensor) -> Tensor:
-    return Exp()(x)
+    return Exp()(_floating(x))
 
 
 def log(x: Tensor) -> Tensor:
-    return Log()(x)
+    return Log()(_floating(x))
 
 
 def sqrt(x: Tensor) -> Tensor:
-    return Sqrt()(x)
+    return Sqrt()(_floating(x))
 
 
 def sign(x: Tensor) -> Tensor:

@@ -366,7 +366,7 @@ def test_to_and_dtype_conversion_is_differentiable(make):
 
 def test_tensor_basics(make):
     x = mg.tensor([[1.0, 2.0], [3.0, 4.0]])
-    assert x.shape == (2, 2) and x.ndim == 2 and x.size == 4 and len(x) == 2
+    assert x.shape == (2, 2) and x.ndim == 2 and x.size() == (2, 2) and x.numel() == 4 and len(x) == 2
     assert x.is_leaf and x.device == "cpu" and str(x.device) == "cpu"
     assert x[1, 0].item() == 3.0 and float(x[0, 1]) == 2.0
     assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
