@@ -340,6 +340,38 @@ class Tensor(MathMethods, ShapeMethods):
         """Cast to `other`'s dtype."""
         return self.to(dtype=other.array.dtype)
 
+    # -- new tensors like this one (PyTorch's t.new_*), and in-place random fills; minigan.creation
+    # makes them, bound below when it is imported (creation sits above this file, as the ops do)
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """A new tensor from `data` with this one's dtype and device unless given."""
+        return _creation.new_tensor(self, data, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        return _creation.new_full(self, size, fill_value, dtype, device, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        return _creation.zeros(*size, dtype=dtype or self.array.dtype, device=device or self.device,
+                               requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        return _creation.ones(*size, dtype=dtype or self.array.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        return _creation.empty(*size, dtype=dtype or self.array.dtype, device=device or self.device,
+                               requires_grad=requires_grad)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> "Tensor":
+        """Fill in place with N(mean, std^2) samples from minigan's seeded generator."""
+        return _creation.fill_random_(self, "normal", float(mean), float(std))
+
+    def uniform_(self, low: float = 0.0, high: float = 1.0, **bounds) -> "Tensor":
+        """Fill in place with U(low, high) samples; PyTorch's keywords ``from=``/``to=`` work too."""
+        low, high = bounds.pop("from", low), bounds.pop("to", high)
+        if bounds:
+            raise TypeError(f"uniform_: unexpected keyword arguments {sorted(bounds)}")
+        return _creation.fill_random_(self, "uniform", float(low), float(high))
+
     # -- autograd API
     def retain_grad(self) -> None:
         """Keep `.grad` on a non-leaf tensor after backward (leaves always keep it)."""
@@ -381,6 +413,10 @@ class Tensor(MathMethods, ShapeMethods):
     def char(self) -> "Tensor": return self.to(dtype=np.int8)
     def byte(self) -> "Tensor": return self.to(dtype=np.uint8)
     def bool(self) -> "Tensor": return self.to(dtype=np.bool_)
+
+
+# minigan.creation, bound when it is imported (see "new tensors like this one" above).
+_creation: Any = None
 
 
 def _is_cupy_array(obj) -> bool:

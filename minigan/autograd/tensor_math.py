@@ -75,6 +75,11 @@ class MathMethods:
     def cos(self): return _ops.cos(self)
     def clone(self): return _ops.clone(self)
     def where(self, condition, other): return _ops.where(condition, self, other)  # torch's x.where(cond, y)
+    def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+        return _ops.isclose(self, other, rtol, atol, equal_nan)
+    def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        return _ops.allclose(self, other, rtol, atol, equal_nan)
+    def equal(self, other) -> bool: return _ops.equal(self, other)
 
     # reductions take NumPy's axis=/keepdims= or PyTorch's dim=/keepdim= (ops/reduce.py: resolve_dim)
     def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None):

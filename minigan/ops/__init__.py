@@ -8,7 +8,7 @@ from . import activation, arith, inplace, linalg, reduce, shape, trig
 from .activation import leaky_relu, log_sigmoid, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from .arith import (abs, add, astype, clamp, clip, div, eq, exp, ge, gt, le, log, lt, maximum, minimum, mul, ne,
                     neg, pow, sign, sqrt, sub, where)
-from .arith import floor_divide, promote_types, remainder
+from .arith import allclose, equal, floor_divide, isclose, promote_types, remainder
 from .einsum import einsum
 from .inplace import add_, clamp_, copy_, div_, fill_, mul_, setitem, sub_, zero_
 from .linalg import matmul

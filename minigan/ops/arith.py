@@ -397,8 +397,22 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001 - mirrors torch.abs
     return Abs()(x)
 
 
-def where(cond, a, b) -> Tensor:
-    """Elementwise choice; `cond` may be a boolean Tensor or array and is not differentiated."""
+def where(cond, a=None, b=None) -> "Tensor | tuple":
+    """Elementwise choice, a where cond else b; `cond` (a boolean Tensor or array) is not differentiated.
+
+    With `cond` alone, as torch.where(cond): the indices of its non-zero elements, one int64
+    tensor per dimension (``nonzero(as_tuple=True)``), so ``x[where(mask)]`` picks them.
+
+    >>> import minigan as mg
+    >>> mg.where(mg.tensor([[True, False], [False, True]]))
+    (tensor([0, 1]), tensor([0, 1]))
+    """
+    if a is None and b is None:
+        arr = cond.array if isinstance(cond, Tensor) else np.asarray(cond)
+        xp = backend.get_array_module(arr)
+        return tuple(Tensor(i.astype(np.int64, copy=False)) for i in xp.nonzero(xp.atleast_1d(arr)))
+    if a is None or b is None:
+        raise TypeError("where: expected where(condition) or where(condition, input, other), got one of input, other")
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(a)
     a, b = _pair(a, b)
@@ -455,3 +469,20 @@ lt = _compare(lambda a, b: a < b)
 le = _compare(lambda a, b: a <= b)
 gt = _compare(lambda a, b: a > b)
 ge = _compare(lambda a, b: a >= b)
+
+
+def isclose(a, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """|a - b| <= atol + rtol * |b| elementwise, as a bool tensor (torch.isclose; outside the graph)."""
+    a, b = _pair(a, b)
+    return Tensor(a.xp.isclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(a, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """Whether `isclose` holds everywhere (a Python bool), as torch.allclose."""
+    return bool(isclose(a, b, rtol, atol, equal_nan).array.all())
+
+
+def equal(a: Tensor, b: Tensor) -> bool:
+    """True if a and b have the same shape and the same values (torch.equal; NaN is never equal)."""
+    a, b = _pair(a, b)
+    return a.shape == b.shape and bool((a.array == b.array).all())

@@ -14,10 +14,14 @@ def _logsumexp(a, axis=None, keepdims=False):
     return np.log(np.sum(np.exp(a), axis=axis, keepdims=keepdims))
 
 
+def _population_var(t, axis=None, keepdims=False):
+    return mg.var(t, axis=axis, keepdims=keepdims, correction=0)
+
+
 REDUCTIONS = [
     ("sum", mg.sum, np.sum, arrays),
     ("mean", mg.mean, np.mean, arrays),
-    ("var", mg.var, np.var, arrays),
+    ("var", _population_var, np.var, arrays),  # NumPy's default ddof=0; minigan's (torch's) is 1
     ("logsumexp", mg.logsumexp, _logsumexp, arrays),
     # distinct values at least 0.1 apart: no ties, so max/min are differentiable there
     ("max", mg.max, np.max, separated_arrays),
@@ -32,10 +36,11 @@ def test_reduction(device, name, op, ref, domain, data):
     axis = data.draw(axes(x.ndim))
     keepdims = data.draw(st.booleans())
     np_axis = numpy_axis(axis, x.ndim)
-    check_op(lambda t: op(t, axis, keepdims=keepdims), [x],
+    check_op(lambda t: op(t, axis=axis, keepdims=keepdims), [x],
              lambda a: ref(a, axis=np_axis, keepdims=keepdims), device)
     method = getattr(mg.Tensor, name)
-    check_op(lambda t: method(t, axis=axis, keepdims=keepdims), [x],
+    extra = {"correction": 0} if name == "var" else {}
+    check_op(lambda t: method(t, axis=axis, keepdims=keepdims, **extra), [x],
              lambda a: ref(a, axis=np_axis, keepdims=keepdims), device, second_order=False, check_float32=False)
 
 
