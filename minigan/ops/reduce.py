@@ -113,7 +113,8 @@ def var(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
                       "the result is inf or nan", UserWarning, stacklevel=3)
     scale = 1.0 / (count - ddof) if count - ddof > 0 else float("inf")
     centred = x - mean(x, axes, keepdims=True)
-    return Sum(axes, keepdim)(centred * centred) * scale
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0 * inf: the nan PyTorch gives, without NumPy's warning
+        return Sum(axes, keepdim)(centred * centred) * scale
 
 
 def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None,
