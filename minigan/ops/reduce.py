@@ -126,7 +126,8 @@ def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
     >>> x.std(), x.std(dim=0, unbiased=False)
     (tensor(1.4142), tensor(1.))
     """
-    return arith.sqrt(var(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims, ddof=ddof))
+    dim, keepdim = resolve_dim("std", axis, dim, keepdim, keepdims)
+    return arith.sqrt(var(x, dim, unbiased, keepdim, correction=correction, ddof=ddof))
 
 
 def var_mean(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
@@ -246,7 +247,7 @@ def _extreme(op: str, x: Tensor, dim, keepdim: bool, axis, keepdims, largest: bo
                              "pass dim= (or axis=)")
         return _Extreme(_axes(axis, x.ndim, op), keepdims, largest)(x)
     if axis is not None:
-        raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}; they are the same argument, pass one")
+        raise TypeError(f"{op}: got both axis={axis!r} and dim={dim!r}; they are the same argument, pass one")
     keepdim = bool(keepdims) if keepdims is not None else bool(keepdim)
     ndim = x.ndim
     if not -(ndim or 1) <= dim < (ndim or 1):
