@@ -11,7 +11,7 @@ from . import backend, cuda, ops
 from .autograd import (Function, Tensor, backward, enable_grad, grad, is_grad_enabled, no_grad,
                        set_grad_enabled)
 from .autograd.grad_mode import inference_mode
-from .autograd.tensor import DTYPES as _DTYPES, Size
+from .autograd.tensor_meta import DTYPES as _DTYPES, Size
 from .backend import (Device, DeviceError, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
                       synchronize)
 from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like,

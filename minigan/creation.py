@@ -12,7 +12,7 @@ import numpy as np
 from . import backend
 from .autograd import DEFAULT_DTYPE, Tensor, _is_cupy_array
 from .autograd import tensor as _tensor_module
-from .autograd.tensor import as_dtype
+from .autograd.tensor_meta import as_dtype
 from .backend import Device
 
 

@@ -141,40 +141,6 @@ class Div(_Binary):
         return ga, gb
 
 
-class FloorDivide(_Binary):
-    """floor(a / b), rounding toward -inf (Python's //). Like PyTorch, it has no derivative."""
-
-    def forward(self, a, b):
-        if a.dtype.kind in "iub" and (b == 0).any():
-            raise ZeroDivisionError("floor_divide: integer division by zero")
-        with np.errstate(divide="ignore", invalid="ignore"):  # float x // 0 is inf or nan, silently
-            return backend.get_array_module(a, b).floor_divide(a, b)
-
-    def backward(self, gy):
-        raise RuntimeError("floor_divide: the derivative is not implemented (as in PyTorch); "
-                           "use (a / b).floor() or detach the inputs")
-
-
-class Remainder(_Binary):
-    """a - floor(a / b) * b: the result takes the divisor's sign (Python's %, torch.remainder)."""
-
-    def forward(self, a, b):
-        if a.dtype.kind in "iub" and (b == 0).any():
-            raise ZeroDivisionError("remainder: integer division by zero")
-        with np.errstate(divide="ignore", invalid="ignore"):  # float x % 0 is nan, silently
-            return backend.get_array_module(a, b).remainder(a, b)
-
-    def backward(self, gy):
-        a, b = self.inputs
-        ga = sum_to(gy, a.shape) if self.needs_input_grad[0] else None
-        gb = None
-        if self.needs_input_grad[1]:
-            # floor(a / b) is piecewise constant: a constant here keeps double backward exact
-            quotient = Tensor(a.xp.floor(a.array / b.array))
-            gb = sum_to(-gy * quotient, b.shape)
-        return ga, gb
-
-
 class Pow(_Binary):
     """a ** b with a tensor exponent; log(a) appears only in d/db."""
 
@@ -327,27 +293,6 @@ def div(a, b) -> Tensor:
     return Div()(a, b)
 
 
-def floor_divide(a, b) -> Tensor:
-    """a // b, rounded toward -inf as Python's (and PyTorch's) //; int // int stays int, ``x // 0``
-    raises ZeroDivisionError for integers. Not differentiable (backward raises, as in PyTorch).
-
-    >>> import minigan as mg
-    >>> mg.tensor([-7, 7]) // 2
-    tensor([-4,  3])
-    """
-    return FloorDivide()(*_pair(a, b))
-
-
-def remainder(a, b) -> Tensor:
-    """a % b with the divisor's sign (Python's %, torch.remainder); d/da = 1, d/db = -floor(a / b).
-
-    >>> import minigan as mg
-    >>> mg.tensor([-7, 7]) % 3, mg.tensor([7.5]) % -2
-    (tensor([2, 1]), tensor([-0.5000]))
-    """
-    return Remainder()(*_pair(a, b))
-
-
 def neg(x: Tensor) -> Tensor:
     return Neg()(x)
 
@@ -450,39 +395,3 @@ def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - mirrors torch
 
 
 clamp = clip
-
-
-# ---- comparisons: plain boolean tensors, outside the graph -----------------------------------
-
-
-def _compare(op):
-    def compare(a, b) -> Tensor:
-        a, b = _pair(a, b)
-        return Tensor(op(a.array, b.array))
-
-    return compare
-
-
-eq = _compare(lambda a, b: a == b)
-ne = _compare(lambda a, b: a != b)
-lt = _compare(lambda a, b: a < b)
-le = _compare(lambda a, b: a <= b)
-gt = _compare(lambda a, b: a > b)
-ge = _compare(lambda a, b: a >= b)
-
-
-def isclose(a, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
-    """|a - b| <= atol + rtol * |b| elementwise, as a bool tensor (torch.isclose; outside the graph)."""
-    a, b = _pair(a, b)
-    return Tensor(a.xp.isclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-
-def allclose(a, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
-    """Whether `isclose` holds everywhere (a Python bool), as torch.allclose."""
-    return bool(isclose(a, b, rtol, atol, equal_nan).array.all())
-
-
-def equal(a: Tensor, b: Tensor) -> bool:
-    """True if a and b have the same shape and the same values (torch.equal; NaN is never equal)."""
-    a, b = _pair(a, b)
-    return a.shape == b.shape and bool((a.array == b.array).all())
