@@ -142,8 +142,7 @@ def test_einsum(device, spec, shape_list, data):
 
 def test_einsum_errors():
     a = mg.zeros(2, 3)
-    with pytest.raises(ValueError, match="ellipsis"):
-        mg.einsum("...i->i", a)
+    assert mg.einsum("...i->i", a).shape == (3,)  # '...' is supported (tests/ops/test_einsum_ellipsis.py)
     with pytest.raises(ValueError, match="names 2 operands but 1"):
         mg.einsum("ij,jk->ik", a)
     with pytest.raises(ValueError, match="repeated label"):
