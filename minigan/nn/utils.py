@@ -107,11 +107,11 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     if data.ndim != 1:
         raise TypeError(f"expected a 1-D vector, got shape {tuple(data.shape)}")
     params = _as_list(parameters)
-    total = sum(p.size for p in params)
+    total = sum(p.numel() for p in params)
     if total != data.size:
         raise ValueError(f"vector_to_parameters: vector has {data.size} elements, the parameters {total}")
     offset = 0
     for p in params:
-        n = p.size
+        n = p.numel()
         p.array[...] = data[offset:offset + n].reshape(p.shape)
         offset += n

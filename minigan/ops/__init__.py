@@ -4,14 +4,17 @@ from __future__ import annotations
 import sys
 
 from ..autograd import tensor as _tensor_module, tensor_math as _tensor_math, tensor_shape as _tensor_shape
-from . import activation, arith, inplace, linalg, reduce, shape, trig
+from . import activation, arith, compare, division, inplace, linalg, reduce, shape, trig
 from .activation import leaky_relu, log_sigmoid, log_softmax, relu, sigmoid, softmax, softplus, tanh
-from .arith import (abs, add, astype, clamp, clip, div, eq, exp, ge, gt, le, log, lt, maximum, minimum, mul, ne,
-                    neg, pow, sign, sqrt, sub, where)
+from .arith import (abs, add, astype, clamp, clip, div, exp, log, maximum, minimum, mul, neg, pow, promote_types,
+                    sign, sqrt, sub, where)
+from .compare import allclose, eq, equal, ge, gt, isclose, le, lt, ne
+from .division import floor_divide, remainder
 from .einsum import einsum
 from .inplace import add_, clamp_, copy_, div_, fill_, mul_, setitem, sub_, zero_
 from .linalg import matmul
 from .reduce import argmax, argmin, logsumexp, max, mean, min, norm, std, sum, var
+from .reduce import std_mean, var_mean
 from .shape import (broadcast_to, cat, clone, concat, expand, flatten, getitem, pad, permute, reshape, split,
                     squeeze, stack, sum_to, transpose, unsqueeze)
 from .trig import cos, sin
