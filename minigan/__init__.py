@@ -52,7 +52,7 @@ def _lazy(name: str):
 
 def __getattr__(name: str):
     # nn, optim, data and gan load on first use so `import minigan` stays light.
-    if name in ("nn", "optim", "data", "gan"):
+    if name in ("nn", "optim", "data", "gan", "utils"):
         return _lazy(name)
     if name in ("save", "load"):
         return getattr(_lazy("serialization"), name)

@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     # gradient checks and test helpers may build layers to check (minigan.testing, gradcheck)
     ("testing", {"gradcheck", "testing"}),
     ("optim/serialization", {"optim", "serialization"}),
-    ("data", {"data"}),
+    ("data", {"data", "utils"}),   # utils: PyTorch's torch.utils.data path to minigan.data
     ("evaluation/gan", {"evaluation", "gan"}),
     # the command line, and `minigan/__init__.py` ("<root>"), the public facade: it imports every
     # layer (nn, optim, data, gan on first use), so only the command line may import it (its version).
