@@ -159,7 +159,7 @@ def test_runtime_errors_exit_1_without_a_traceback(trained_run, tmp_path):
     assert "Traceback" not in proc.stderr
     # No dataset anywhere: the data package's message, exit 1.
     home = tmp_path / "home"
-    nodata = subprocess.run([sys.executable, "-m", "minigan", "train", "--data-dir", str(tmp_path / "empty"),
+    nodata = subprocess.run([sys.executable, "-m", "minigan", "train",
                              "--max-steps", "1", "--out", str(tmp_path / "r"), "--no-download"],
                             env={**env(), "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache")},
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
