@@ -150,7 +150,6 @@ def run_eval(args) -> int:
         classifier = args.classifier
         if labels is not None:  # one classifier for both reports
             classifier = evaluation.load_classifier(classifier or dataset, device=args.device)
-        warn_small_fid_n(len(samples))
         mixed = samples if labels is None else samples[interleave_classes(labels)]  # IS splits hold every class
         result = evaluation.evaluate_samples(mixed, dataset, classifier=classifier,
                                              reference=args.reference, baseline=not args.no_baseline,
@@ -162,6 +161,7 @@ def run_eval(args) -> int:
     except _EVAL_ERRORS as error:
         raise CommandError(str(error)) from None
     result.update(source)
+    warn_small_fid_n(len(samples))  # beside the FID it is about
     print(evaluation.format_report(result))
     if labels is not None:
         print(format_class_report(result))
