@@ -22,8 +22,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     # array-level helpers the engine stands on: NumPy/CuPy selection, the memory-layout rule,
     # threads, scratch buffers, the torch.cuda-style namespace, the CuPy stand-in (a testing tool the
     # backend loads in CuPy's place; it imports only NumPy), and atomic_write (standard library only:
-    # serialization and data both write through it), the named (values, indices) results (collections only)
-    ("base", {"backend", "layout", "parallel", "workspace", "cuda", "_cupy_standin", "atomic", "return_types"}),
+    # serialization and data both write through it), the named (values, indices) results (collections only),
+    # the run folder's lock (standard library only: the trainer takes it)
+    ("base", {"backend", "layout", "parallel", "workspace", "cuda", "_cupy_standin", "atomic", "return_types",
+              "runlock"}),
     ("autograd", {"autograd"}),
     # the ops, and what needs only Tensor/Function: tensor creation, graph drawing
     ("ops", {"ops", "creation", "graphviz"}),

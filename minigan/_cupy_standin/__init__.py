@@ -63,13 +63,16 @@ def _function(name: str, np_func):
 
 
 _namespace = globals()
+# CuPy's names that the installed NumPy lacks (isdtype, unique_values... are NumPy 2's) are left out: the
+# stand-in offers what NumPy can compute.
 for _name in FROM_NUMPY:
-    _namespace[_name] = getattr(np, _name)
+    if hasattr(np, _name):
+        _namespace[_name] = getattr(np, _name)
 for _name in UFUNCS:
-    if _name != "matmul":  # CuPy's matmul is a generalised ufunc: a function here
+    if _name != "matmul" and hasattr(np, _name):  # CuPy's matmul is a generalised ufunc: a function here
         _namespace[_name] = ufunc(getattr(np, _name))
 for _name in FUNCTIONS + ["matmul"]:
-    if _name not in _namespace:
+    if _name not in _namespace and hasattr(np, _name):
         _namespace[_name] = _function(_name, getattr(np, _name))
 e, inf, nan, newaxis, pi = np.e, np.inf, np.nan, None, np.pi
 
@@ -160,7 +163,8 @@ def get_default_pinned_memory_pool() -> PinnedMemoryPool:
 
 linalg = types.ModuleType("cupy.linalg", "The stand-in's cupy.linalg: NumPy's, on device arrays.")
 for _name in LINALG:
-    setattr(linalg, _name, _function(_name, getattr(np.linalg, _name)))
+    if hasattr(np.linalg, _name):
+        setattr(linalg, _name, _function(_name, getattr(np.linalg, _name)))
 linalg.LinAlgError = np.linalg.LinAlgError
 
 

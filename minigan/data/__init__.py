@@ -19,7 +19,7 @@ NumPy and the standard library.
 """
 
 from .catalog import DATASETS
-from .datasets import cache_dir, find_dataset_files, load_dataset, search_dirs
+from .datasets import cache_dir, dataset_folder, find_dataset_files, load_dataset, search_dirs
 from .download import download_file, sha256_file, verify_file
 from .errors import ChecksumError, DataError, DownloadError
 from .fake import write_fake_dataset
@@ -56,6 +56,7 @@ __all__ = [
     "IMAGES_MAGIC",
     "LABELS_MAGIC",
     "cache_dir",
+    "dataset_folder",
     "download_file",
     "find_dataset_files",
     "load_dataset",

@@ -295,7 +295,7 @@ def logsumexp(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim
     axes = _axes(axis, x.ndim, "logsumexp")
     shift = x.array.max(axis=axes, keepdims=True)
     xp = backend.get_array_module(shift)
-    shift = xp.where(xp.isfinite(shift), shift, 0)
+    shift = xp.where(xp.isfinite(shift), shift, shift.dtype.type(0))  # not a Python 0: NumPy 1.x makes 0-d float64
     shifted = x - Tensor(shift)
     out = log(sum(exp(shifted), axes, keepdims=True)) + Tensor(shift)
     return out if keepdims else reshape(out, tuple(s for i, s in enumerate(out.shape) if i not in axes))

@@ -181,7 +181,8 @@ def test_no_numpy_warnings_on_the_way_to_a_nan(data_dir, tmp_path):
     assert [w for w in caught if issubclass(w.category, RuntimeWarning)] == []
 
 
-def test_a_second_signal_while_saving_stops_at_once_without_saving(data_dir, tmp_path, monkeypatch, capsys):
+def _signals_during_the_final_save(data_dir, tmp_path, monkeypatch, count: int):
+    """A run whose step 3 gets a SIGTERM, then `count` more SIGTERMs in the middle of the save it asked for."""
     from minigan.gan.core import checkpoint as ckpt
     run = tmp_path / "run"
     trainer = GANTrainer(tiny(data_dir, run, checkpoint_every=2))
@@ -198,16 +199,32 @@ def test_a_second_signal_while_saving_stops_at_once_without_saving(data_dir, tmp
     real_save = ckpt.save_checkpoint
 
     def save(path, state):
-        if sent:  # the final save: a second SIGTERM arrives in the middle of it
-            os.kill(os.getpid(), signal.SIGTERM)
+        if sent:  # the final save: more SIGTERMs arrive in the middle of it
+            for _ in range(count):
+                os.kill(os.getpid(), signal.SIGTERM)
         return real_save(path, state)
 
     trainer.train_step = first_signal_in_step_3
     monkeypatch.setattr(ckpt, "save_checkpoint", save)
+    return trainer, run
+
+
+def test_a_second_signal_while_saving_lets_the_save_finish(data_dir, tmp_path, monkeypatch, capsys):
+    trainer, run = _signals_during_the_final_save(data_dir, tmp_path, monkeypatch, 1)
+    result = trainer.train()
+    assert result.interrupted and result.signal == signal.SIGTERM
+    assert load_checkpoint(run)["step"] == 3
+    err = capsys.readouterr().err
+    assert "SIGTERM: finishing step 3" in err and "SIGTERM again: saving the checkpoint is under way" in err
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+
+
+def test_a_third_signal_while_saving_stops_at_once_without_saving(data_dir, tmp_path, monkeypatch, capsys):
+    trainer, run = _signals_during_the_final_save(data_dir, tmp_path, monkeypatch, 2)
     with pytest.raises(KeyboardInterrupt) as info:
         trainer.train()
     assert info.value.signum == signal.SIGTERM
-    assert load_checkpoint(run)["step"] == 2  # the step-3 checkpoint was never written
+    assert load_checkpoint(run)["step"] == 2  # the step-3 checkpoint was never written; step 2's is intact
     err = capsys.readouterr().err
     assert "SIGTERM: finishing step 3" in err and "stopped while saving after step 3 without saving" in err
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
