@@ -2,8 +2,8 @@
 
 A rank that raises leaves the others blocked in their next collective for ever; MPI's
 answer is ``MPI_Abort``, which tells the process manager to end the whole job. So a
-multi-rank `init` replaces ``sys.excepthook``: the traceback is printed as usual, then one
-line naming the rank, then every rank is stopped::
+multi-rank `init` replaces ``sys.excepthook``: one line naming the rank, then the traceback as usual,
+then every rank is stopped::
 
     minigan.distributed: rank 1 of 2 (node gpu03) raised ValueError: bad batch; stopping all ranks
 
@@ -29,9 +29,10 @@ def install_abort_on_error(world) -> None:
     previous = sys.excepthook
 
     def abort_all(exc_type, exc, tb):
-        try:
-            previous(exc_type, exc, tb)
+        try:   # the one line first: the job may be torn down before a long traceback is out
             print(failure_line(world, exc_type, exc), file=sys.stderr, flush=True)
+            previous(exc_type, exc, tb)
+            sys.stderr.flush()
         finally:
             world.abort(1)
 

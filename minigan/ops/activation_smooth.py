@@ -95,7 +95,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     x, w = _as_tensor(input), _as_tensor(weight)
     if w.ndim > 1:
         raise ValueError(f"prelu: weight must be 0-D or 1-D, got shape {w.shape}")
-    count = w.size
+    count = w.numel()
     if count != 1:
         channels = 0 if x.ndim == 0 else x.shape[1] if x.ndim >= 2 else x.shape[0]
         if x.ndim == 0 or count != channels:

@@ -137,7 +137,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=
     """
     x = _promote(input, dtype)
     if dim is None:
-        flat = reshape(x, (x.size,))
+        flat = reshape(x, (x.numel(),))
         return Prod(0, False)(flat)
     axis = normalize_dim("prod", dim, x.ndim)
     if x.ndim == 0:

@@ -217,7 +217,7 @@ def take(input: Tensor, index) -> Tensor:  # noqa: A002 - torch's names
     Negative indices count from the end, as in torch: ``take(x, mg.tensor([0, -1]))``.
     """
     idx = index_array("take", "index", index, input)
-    n = input.size
+    n = input.numel()
     if idx.size:
         low, high = int(idx.min()), int(idx.max())
         if low < -n or high >= n:

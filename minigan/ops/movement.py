@@ -65,12 +65,12 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,  #
         counts = index_array("repeat_interleave", "repeats", input, input)
         xp = backend.get_array_module(counts)
         return Tensor(xp.repeat(xp.arange(counts.size, dtype=np.int64), counts.reshape(-1)))
-    x = reshape(input, (input.size,)) if dim is None else input
+    x = reshape(input, (input.numel(),)) if dim is None else input
     axis = 0 if dim is None else normalize_dim("repeat_interleave", dim, x.ndim)
     if x.ndim == 0:
         x = reshape(x, (1,))
     n = x.shape[axis]
-    if isinstance(repeats, (int, np.integer)) or (isinstance(repeats, Tensor) and repeats.size == 1):
+    if isinstance(repeats, (int, np.integer)) or (isinstance(repeats, Tensor) and repeats.numel() == 1):
         r = int(repeats.array.reshape(())) if isinstance(repeats, Tensor) else int(repeats)
         if r < 0:
             raise RuntimeError(f"repeat_interleave: repeats must be non-negative, got {r}")
@@ -137,7 +137,7 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:  # noqa: A002 - torch's na
     if dims is None:
         if len(shifts) != 1:
             raise RuntimeError(f"roll: shifts {shifts} need dims when there is more than one")
-        return reshape(Roll(shifts, (0,))(reshape(input, (input.size,))), input.shape)
+        return reshape(Roll(shifts, (0,))(reshape(input, (input.numel(),))), input.shape)
     axes = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     if len(axes) != len(shifts):
         raise RuntimeError(f"roll: shifts and dimensions must align, got shifts {shifts} and dims {axes}")

@@ -7,7 +7,7 @@ their input order) and put NaN first, as torch does.
 
 >>> import minigan as mg
 >>> mg.sort(mg.tensor([3.0, 1.0, 2.0]), descending=True)
-sort(values=tensor([3., 2., 1.]), indices=tensor([0, 2, 1], dtype=int64))
+sort(values=tensor([3., 2., 1.]), indices=tensor([0, 2, 1]))
 """
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):  # noq
     int64 indices along it (the gradient goes to the element each index names).
     ``mg.median(x)``, ``x.median(dim=0).values``.
     """
-    if input.size == 0:
+    if input.numel() == 0:
         raise RuntimeError(f"median: cannot compute the median of an empty tensor of shape {input.shape}")
     if dim is None:
         return _MedianAll()(input)
@@ -131,11 +131,11 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):  # noq
 
 def _extreme(op: str, reduce, input: Tensor, dim, keepdim: bool) -> Tensor:
     axes = None if dim is None or dim == () or dim == [] else normalize_dims(op, dim, input.ndim)
-    if input.size == 0:
+    if input.numel() == 0:
         raise RuntimeError(f"{op}: cannot reduce an empty tensor of shape {input.shape}")
     if input.ndim == 0:
         return input
-    return reduce(input, axes, keepdim)
+    return reduce(input, axis=axes, keepdims=keepdim)
 
 
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:  # noqa: A002 - torch's names
