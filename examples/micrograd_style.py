@@ -1,5 +1,6 @@
-# micrograd's README, run on minigan through PyTorch's names: a scalar expression with relu and its
-# gradients, then a small MLP trained with SGD on two interleaved half-moons. About 2 seconds on a CPU.
+# Shows: micrograd's README, run on minigan through PyTorch's names: a scalar expression with relu and its
+# gradients, then a small MLP trained with SGD on two interleaved half-moons.
+# Takes: about 2 seconds on a CPU.
 #
 #     python examples/micrograd_style.py [--steps 100]
 #

@@ -1,7 +1,7 @@
-# The PyTorch DCGAN tutorial's code (weights_init, the Generator and Discriminator as nn.Sequential,
+# Shows: the PyTorch DCGAN tutorial's code (weights_init, the Generator and Discriminator as nn.Sequential,
 # BCELoss, Adam with betas=(0.5, 0.999) and its training loop) run on minigan: only the imports differ.
 # Trains on synthetic 32x32 blobs, or on MNIST (padded to 32x32) when MINIGAN_DATA_DIR holds its files.
-# About 1 second a step on a laptop CPU at the defaults; a few steps with --max-steps 3 --ngf 8 --ndf 8.
+# Takes: about 1 second a step on a laptop CPU at the defaults; seconds with --max-steps 3 --ngf 8 --ndf 8.
 #
 #     python examples/pytorch_dcgan_style.py --max-steps 200
 #
