@@ -1,3 +1,5 @@
+# Shows: Goodfellow's fully connected GAN trained on MNIST by a plain loop.
+# Takes: a few minutes an epoch (938 steps) on a laptop CPU; --max-steps 2: seconds.
 """A fully connected GAN (Goodfellow et al., 2014) on MNIST, with the training loop in front of you.
 
     python examples/mnist_mlp_gan.py --epochs 5
@@ -12,15 +14,16 @@ import os
 import minigan
 import minigan.nn.functional as F
 from minigan import nn, optim
-from minigan.data import DataLoader, load_dataset
+from minigan.gan.core.arguments import positive_int
+from minigan.data import DataError, ImageLoader, load_dataset
 from minigan.gan import save_grid
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-parser.add_argument("--epochs", type=int, default=5)
-parser.add_argument("--max-steps", type=int, default=None, help="stop early (smoke tests)")
+parser.add_argument("--epochs", type=positive_int, default=5)
+parser.add_argument("--max-steps", type=positive_int, default=None, help="stop after this many steps (smoke tests)")
 parser.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files")
-parser.add_argument("--batch-size", type=int, default=64)
-parser.add_argument("--width", type=int, default=256, help="units of G's first hidden layer")
+parser.add_argument("--batch-size", type=positive_int, default=64)
+parser.add_argument("--width", type=positive_int, default=256, help="units of G's first hidden layer")
 parser.add_argument("--device", default="cpu")
 parser.add_argument("--out", default="runs/example-mlp-gan")
 args = parser.parse_args()
@@ -39,7 +42,11 @@ D = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * W), nn.LeakyReLU(0.2),
                   nn.Linear(2 * W, W), nn.LeakyReLU(0.2), nn.Linear(W, 1)).to(args.device)
 opt_g = optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
 opt_d = optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-loader = DataLoader(load_dataset("mnist", "train", data_dir=args.data_dir), batch_size=args.batch_size, seed=0,
+try:
+    mnist = load_dataset("mnist", "train", data_dir=args.data_dir)
+except DataError as error:  # missing or damaged files: say what to do in one line, not a traceback
+    parser.exit(1, f"{parser.prog}: error: {' '.join(str(error).split())}\n")
+loader = ImageLoader(mnist, batch_size=args.batch_size, seed=0,
                     device=args.device, as_tensor=True)   # images in [-1, 1], shape (B, 1, 28, 28)
 fixed_z = minigan.randn(64, Z).to(args.device)
 os.makedirs(args.out, exist_ok=True)

@@ -309,6 +309,18 @@ def rng_for(device: Device):
     return _HostDrawnRandom(device)
 
 
+def initial_seed() -> int:
+    """The seed minigan's generator started from: the last `manual_seed` (or `seed`), else 0."""
+    return 0 if _seed is None else _seed
+
+
+def seed() -> int:
+    """Seed minigan's generators from fresh OS entropy and return that seed (torch.seed)."""
+    new = int(np.random.SeedSequence().entropy) % (2 ** 63)
+    manual_seed(new)
+    return new
+
+
 def get_rng_state() -> dict:
     """The state of the CPU generator, for checkpoints (bit-identical resume); GPUs draw from it too."""
     return {"bit_generator": _np_rng.bit_generator.state}

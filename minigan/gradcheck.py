@@ -78,7 +78,7 @@ def _numerical(fn: Callable, inputs: tuple, i: int, eps: float, directions: np.n
 
 def _analytical(outputs: tuple, xs: list, rows, n_rows: int) -> list[np.ndarray]:
     """One backward pass per row; each row is a list of grad_outputs (arrays, one per output)."""
-    result = [np.zeros((n_rows, x.size)) for x in xs]
+    result = [np.zeros((n_rows, x.numel())) for x in xs]
     live = [k for k, o in enumerate(outputs) if o.requires_grad]
     if not live:
         return result
@@ -94,10 +94,10 @@ def _analytical(outputs: tuple, xs: list, rows, n_rows: int) -> list[np.ndarray]
 def _onehot_rows(outputs: tuple):
     """The grad_outputs that pick each output element in turn (generated: n_out of them)."""
     for k, o in enumerate(outputs):
-        for j in range(o.size):
+        for j in range(o.numel()):
             row = []
             for m, p in enumerate(outputs):
-                arr = np.zeros(p.size)
+                arr = np.zeros(p.numel())
                 if m == k:
                     arr[j] = 1.0
                 row.append(backend.to_device(arr.reshape(p.shape), p.device))
@@ -136,7 +136,7 @@ def _check(fn: Callable, inputs: tuple, *, eps: float, atol: float, rtol: float,
     if not outputs:
         raise ValueError(f"{what}: fn returned no floating-point tensor")
     xs = [inputs[i] for i in checked]
-    n_out = sum(o.size for o in outputs)
+    n_out = sum(o.numel() for o in outputs)
     fast = fast_mode if fast_mode is not None else n_out > FULL_JACOBIAN_LIMIT
     if fast:
         rng = np.random.default_rng(seed)
@@ -152,7 +152,7 @@ def _check(fn: Callable, inputs: tuple, *, eps: float, atol: float, rtol: float,
         numeric = _numerical(fn, inputs, i, eps, flat_v)
         ana = analytical[slot]
         if _fails(ana, numeric, atol, rtol):
-            if fast and n_out * inputs[i].size <= _REPORT_LIMIT:  # explain with the Jacobian itself
+            if fast and n_out * inputs[i].numel() <= _REPORT_LIMIT:  # explain with the Jacobian itself
                 ana = _analytical(outputs, xs, _onehot_rows(outputs), n_out)[slot]
                 numeric = _numerical(fn, inputs, i, eps, None)
                 failures.append((i, ana, numeric, False))
@@ -174,10 +174,10 @@ def _fails(ana: np.ndarray, num: np.ndarray, atol: float, rtol: float) -> bool:
 
 def _where(outputs: tuple, row: int) -> str:
     for k, o in enumerate(outputs):
-        if row < o.size:
+        if row < o.numel():
             index = np.unravel_index(row, o.shape) if o.shape else ()
             return f"output {k}{list(int(j) for j in index)}"
-        row -= o.size
+        row -= o.numel()
     return "output ?"
 
 

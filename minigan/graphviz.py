@@ -35,7 +35,7 @@ def to_dot(tensor: Tensor, show_values: bool = False) -> str:
             color = "lightblue" if t.creator is None and t.requires_grad else (
                 "lightgrey" if t.creator is None else "white")
             label = _label(t)
-            if show_values and t.size <= 4:
+            if show_values and t.numel() <= 4:
                 label += "\\n" + str(t.numpy().round(4).tolist())
             lines.append(f'  {tid} [shape=box, style=filled, fillcolor={color}, label="{label}"];')
         return tid

@@ -22,16 +22,22 @@ LAYERS: list[tuple[str, set[str]]] = [
     # array-level helpers the engine stands on: NumPy/CuPy selection, the memory-layout rule,
     # threads, scratch buffers, the torch.cuda-style namespace, the CuPy stand-in (a testing tool the
     # backend loads in CuPy's place; it imports only NumPy), and atomic_write (standard library only:
-    # serialization and data both write through it), the named (values, indices) results (collections only)
-    ("base", {"backend", "layout", "parallel", "workspace", "cuda", "_cupy_standin", "atomic", "return_types"}),
+    # serialization and data both write through it), the named (values, indices) results (collections only),
+    # the run folder's lock (standard library only: the trainer takes it)
+    ("base", {"backend", "layout", "parallel", "workspace", "cuda", "_cupy_standin", "atomic", "return_types",
+              "runlock"}),
     ("autograd", {"autograd"}),
     # the ops, and what needs only Tensor/Function: tensor creation, graph drawing
     ("ops", {"ops", "creation", "graphviz"}),
+    # data-parallel ranks: the communicator (MPI for NumPy, NCCL for CuPy) and the differentiable
+    # all-reduce need arrays and Functions only, and duck-type modules and parameters, so they sit
+    # below nn, where nn.SyncBatchNorm uses them; mpi4py and cupy are imported only when used
+    ("distributed", {"distributed"}),
     ("nn", {"nn"}),
     # gradient checks and test helpers may build layers to check (minigan.testing, gradcheck)
     ("testing", {"gradcheck", "testing"}),
     ("optim/serialization", {"optim", "serialization"}),
-    ("data", {"data"}),
+    ("data", {"data", "utils"}),   # utils: PyTorch's torch.utils.data path to minigan.data
     ("evaluation/gan", {"evaluation", "gan"}),
     # the command line, and `minigan/__init__.py` ("<root>"), the public facade: it imports every
     # layer (nn, optim, data, gan on first use), so only the command line may import it (its version).

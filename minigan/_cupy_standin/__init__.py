@@ -36,7 +36,7 @@ import warnings
 
 import numpy as np
 
-from . import _core, cuda, random
+from . import _core, cuda, nccl, random
 from ._core import IMPLICIT_CONVERSION, ndarray
 from ._transfers import TOTAL, Transfers, count_transfers
 from ._ufunc import ufunc
@@ -63,13 +63,16 @@ def _function(name: str, np_func):
 
 
 _namespace = globals()
+# CuPy's names that the installed NumPy lacks (isdtype, unique_values... are NumPy 2's) are left out: the
+# stand-in offers what NumPy can compute.
 for _name in FROM_NUMPY:
-    _namespace[_name] = getattr(np, _name)
+    if hasattr(np, _name):
+        _namespace[_name] = getattr(np, _name)
 for _name in UFUNCS:
-    if _name != "matmul":  # CuPy's matmul is a generalised ufunc: a function here
+    if _name != "matmul" and hasattr(np, _name):  # CuPy's matmul is a generalised ufunc: a function here
         _namespace[_name] = ufunc(getattr(np, _name))
 for _name in FUNCTIONS + ["matmul"]:
-    if _name not in _namespace:
+    if _name not in _namespace and hasattr(np, _name):
         _namespace[_name] = _function(_name, getattr(np, _name))
 e, inf, nan, newaxis, pi = np.e, np.inf, np.nan, None, np.pi
 
@@ -160,7 +163,8 @@ def get_default_pinned_memory_pool() -> PinnedMemoryPool:
 
 linalg = types.ModuleType("cupy.linalg", "The stand-in's cupy.linalg: NumPy's, on device arrays.")
 for _name in LINALG:
-    setattr(linalg, _name, _function(_name, getattr(np.linalg, _name)))
+    if hasattr(np.linalg, _name):
+        setattr(linalg, _name, _function(_name, getattr(np.linalg, _name)))
 linalg.LinAlgError = np.linalg.LinAlgError
 
 
@@ -199,7 +203,9 @@ cupyx.scatter_add, cupyx.scatter_max, cupyx.scatter_min = _scatter("add"), _scat
 
 _core.LINKS.module = sys.modules[__name__]
 
-_SUBMODULES = {"cupy.cuda": cuda, "cupy.cuda.runtime": cuda.runtime, "cupy.cuda.memory_hook": cuda.memory_hook,
+cuda.nccl = nccl  # `from cupy.cuda import nccl`: the collectives over MPI (distributed tests, two ranks)
+_SUBMODULES = {"cupy.cuda": cuda, "cupy.cuda.runtime": cuda.runtime, "cupy.cuda.nccl": nccl,
+               "cupy.cuda.memory_hook": cuda.memory_hook,
                "cupy.random": random, "cupy.linalg": linalg, "cupy.lib": lib,
                "cupy.lib.stride_tricks": lib.stride_tricks, "cupyx": cupyx}
 

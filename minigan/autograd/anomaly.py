@@ -3,7 +3,7 @@
     with minigan.autograd.detect_anomaly():
         loss = model(x).log().sum()
         loss.backward()
-    # RuntimeError: Function 'LogBackward' returned nan values in its 0th output (...).
+    # RuntimeError: Function 'LogBackward0' returned nan values in its 0th output (...).
     #   The Log was created at train.py:12 in step: loss = model(x).log().sum()
 
 While it is on, every recorded Function keeps the user's stack frame that created it
@@ -17,6 +17,8 @@ import linecache
 import os
 import sys
 from typing import TYPE_CHECKING, Callable
+
+from .graph import backward_name
 
 if TYPE_CHECKING:
     from .function import Function
@@ -55,7 +57,7 @@ class detect_anomaly:
     >>> with mg.autograd.detect_anomaly():
     ...     x.sqrt().sum().backward()
     Traceback (most recent call last):
-    RuntimeError: Function 'SqrtBackward' returned inf values in its 0th output (the gradient for input 0; ...
+    RuntimeError: Function 'SqrtBackward0' returned inf values in its 0th output (the gradient for input 0; ...
     """
 
     def __init__(self, check_nan: bool = True):
@@ -111,5 +113,5 @@ def check_gradients(f: "Function", inputs: tuple, grads: tuple) -> None:
             kind = "nan" if bool(xp.isnan(data).any()) else "inf"
             shapes = ", ".join(f"{tuple(x.shape)} {x.dtype}" for x in inputs)
             raise RuntimeError(
-                f"Function '{f.name}Backward' returned {kind} values in its {i}th output "
+                f"Function '{backward_name(f)}' returned {kind} values in its {i}th output "
                 f"(the gradient for input {i}; inputs: {shapes}).\n  {creation_site(f)}")

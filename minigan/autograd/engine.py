@@ -189,7 +189,7 @@ def _run_backward(roots: Sequence[Tensor], root_grads: Sequence, *, retain_graph
                 if not retain_graph:
                     f._release()
                 continue
-            if len(gys) > 1:
+            if len(gys) > 1 and f._materialize_grads:
                 gys = [g if g is not None else _zero_grad_for_output(f, i, first) for i, g in enumerate(gys)]
             inputs = f.inputs
             if _Clock.now != f._clock:  # some in-place write happened after f ran: was it to f's tensors?

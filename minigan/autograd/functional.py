@@ -87,7 +87,7 @@ def _fill_none(grads: tuple, like: tuple, strict: bool, fn_name: str, subject: s
 
 def _check_v(v, outputs: tuple, fn_name: str, what: str) -> tuple:
     if v is None:
-        if len(outputs) != 1 or outputs[0].size != 1:
+        if len(outputs) != 1 or outputs[0].numel() != 1:
             raise RuntimeError(f"{fn_name}: v may be omitted only when the function returns a single "
                                f"one-element tensor, got shapes {[o.shape for o in outputs]}")
         with outputs[0].device.scope():
@@ -191,8 +191,8 @@ def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = 
     result = []
     for i, out in enumerate(outputs):
         rows: list[list[Tensor]] = [[] for _ in inputs]
-        for j in range(out.size):
-            onehot = out.xp.zeros(out.size, dtype=out.dtype)
+        for j in range(out.numel()):
+            onehot = out.xp.zeros(out.numel(), dtype=out.dtype)
             onehot[j] = 1
             seed = Tensor(onehot.reshape(out.shape))
             grads = _autograd_grad((out,), inputs, (seed,), create_graph)
@@ -226,7 +226,7 @@ def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = F
 
     def gradient(*xs):
         _, outs = _call(func, xs, "hessian")
-        if len(outs) != 1 or outs[0].size != 1:
+        if len(outs) != 1 or outs[0].numel() != 1:
             raise RuntimeError(f"hessian: func must return a single one-element tensor, got shapes "
                                f"{[o.shape for o in outs]}")
         out = outs[0]
@@ -264,10 +264,10 @@ def _vhp(func: Callable, inputs, v, create_graph: bool, strict: bool, name: str)
     inputs_is_tuple, inputs = _as_tuple(inputs, "input", name)
     inputs = _grad_preprocess(inputs, create_graph)
     _, outputs = _call(func, inputs, name)
-    if len(outputs) != 1 or outputs[0].size != 1:
+    if len(outputs) != 1 or outputs[0].numel() != 1:
         raise RuntimeError(f"{name}: func must return a single one-element tensor, got shapes "
                            f"{[o.shape for o in outputs]}")
-    if v is None and len(inputs) == 1 and inputs[0].size == 1:
+    if v is None and len(inputs) == 1 and inputs[0].numel() == 1:
         vs = (Tensor(inputs[0].xp.ones_like(inputs[0].array)),)
     else:
         vs = _check_v(v, inputs, name, "inputs")

@@ -73,3 +73,19 @@ class enable_grad(set_grad_enabled):
     def __init__(self, func: Callable | None = None):
         super().__init__(True)
 
+
+
+class inference_mode(set_grad_enabled):
+    """PyTorch's inference_mode: no graph is recorded, as under `no_grad` (minigan has no
+    separate inference tensors, so the two behave alike). ``inference_mode(False)`` records again.
+
+    ``with inference_mode():``, ``@inference_mode()`` and ``@inference_mode`` all work.
+    """
+
+    def __new__(cls, mode: "bool | Callable" = True):
+        if callable(mode):  # used bare, as @inference_mode
+            return set_grad_enabled(False)(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: "bool | Callable" = True):
+        super().__init__(not mode)

@@ -12,8 +12,10 @@ import numpy as np
 
 from .. import backend
 from ..backend import Device
+from .graph import Node, backward_name, node_of
 from .hooks import RemovableHandle
 from .tensor_math import MathMethods
+from .tensor_meta import _REPR_IMPLIED, _TYPE_NAMES, Size, _dim_index, as_dtype
 from .tensor_shape import ShapeMethods
 
 if TYPE_CHECKING:
@@ -22,7 +24,6 @@ if TYPE_CHECKING:
 # ---- dtypes -------------------------------------------------------------------------------
 
 DEFAULT_DTYPE = np.float32
-
 
 def _is_float(dtype) -> bool:
     return np.dtype(dtype).kind in "fc"
@@ -96,9 +97,17 @@ class Tensor(MathMethods, ShapeMethods):
     def ndim(self) -> int:
         return self.array.ndim
 
-    @property
-    def size(self) -> int:
-        return self.array.size
+    def size(self, dim: int | None = None) -> "Size | int":
+        """The shape as a `Size` (PyTorch's ``t.size()``), or one dimension's length: ``t.size(-1)``."""
+        if dim is None:
+            return Size(self.array.shape)
+        return self.array.shape[_dim_index("size", dim, self.array.ndim)]
+
+    def dim(self) -> int:
+        """The number of dimensions (``t.ndim``)."""
+        return self.array.ndim
+
+    ndimension = dim
 
     @property
     def dtype(self):
@@ -109,6 +118,17 @@ class Tensor(MathMethods, ShapeMethods):
         return backend.device_of(self.array)
 
     @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def is_floating_point(self) -> bool:
+        return self.array.dtype.kind == "f"
+
+    def element_size(self) -> int:
+        """Bytes per element: 4 for float32, 8 for int64."""
+        return self.array.dtype.itemsize
+
+    @property
     def xp(self):
         return backend.get_array_module(self.array)
 
@@ -117,8 +137,12 @@ class Tensor(MathMethods, ShapeMethods):
         return self.creator is None
 
     @property
-    def grad_fn(self) -> "Function | None":
-        return self.creator
+    def grad_fn(self) -> "Node | None":
+        """The step that made this tensor, named as PyTorch names it (``MulBackward0``); None for a leaf.
+
+        A view of `creator` (graph.py); the engine's own field is ``creator``.
+        """
+        return None if self.creator is None else node_of(self.creator)
 
     @property
     def grad(self) -> "Tensor | None":
@@ -146,8 +170,8 @@ class Tensor(MathMethods, ShapeMethods):
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         if value and not _is_float(self.array.dtype):
-            raise TypeError(
-                f"only floating-point tensors can require gradients, got dtype {self.array.dtype}")
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients, got dtype {self.array.dtype}")
         if not value and self.creator is not None:
             raise RuntimeError("requires_grad can only be switched off on leaf tensors; use detach()")
         self._requires_grad = bool(value)
@@ -167,10 +191,10 @@ class Tensor(MathMethods, ShapeMethods):
         extras = []
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")
-        if self.array.dtype != DEFAULT_DTYPE:
-            extras.append(f"dtype={self.array.dtype}")
+        if self.array.dtype not in _REPR_IMPLIED:
+            extras.append(f"dtype=minigan.{self.array.dtype}")
         if self.creator is not None:
-            extras.append(f"grad_fn=<{type(self.creator).__name__}Backward>")
+            extras.append(f"grad_fn=<{backward_name(self.creator)}>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
@@ -213,12 +237,15 @@ class Tensor(MathMethods, ShapeMethods):
         out._writes = self._writes
         return out
 
-    def to(self, device: "str | Device | None" = None, dtype=None) -> "Tensor":
+    def to(self, device: "str | Device | Tensor | None" = None, dtype=None) -> "Tensor":
         """Move (differentiably) to a device and/or cast to a dtype.
 
-        ``t.to("cuda")``, ``t.to("cpu", "float64")``, ``t.to(minigan.float64)`` and
-        ``t.to(np.float32)`` all work; the gradient flows back to the original device and dtype.
+        ``t.to("cuda")``, ``t.to("cpu", minigan.float64)``, ``t.to(minigan.int64)``,
+        ``t.to(np.float32)`` and ``t.to(other)`` (other's device and dtype) all work; the
+        gradient flows back to the original device and dtype.
         """
+        if isinstance(device, Tensor):
+            device, dtype = device.device, device.array.dtype
         if device is not None and not isinstance(device, Device) and not (
                 isinstance(device, str) and device.strip().lower().startswith(("cpu", "cuda"))):
             if dtype is None and isinstance(device, str):
@@ -238,8 +265,50 @@ class Tensor(MathMethods, ShapeMethods):
 
     def cpu(self) -> "Tensor": return self.to("cpu")
     def cuda(self, index: int | None = None) -> "Tensor": return self.to("cuda" if index is None else f"cuda:{index}")
-    def float(self) -> "Tensor": return self.to(dtype=np.float32)
-    def double(self) -> "Tensor": return self.to(dtype=np.float64)
+
+    def type(self, dtype=None) -> "str | Tensor":
+        """No argument: the legacy type name (``'minigan.FloatTensor'``); else a cast to `dtype`
+        (a dtype, or a name such as ``'minigan.LongTensor'``), as PyTorch's ``t.type(...)``."""
+        if dtype is None:
+            name = _TYPE_NAMES.get(self.array.dtype, f"{self.array.dtype}Tensor")
+            return f"minigan.{'cuda.' if self.device.type == 'cuda' else ''}{name}"
+        return self.to(dtype=as_dtype(dtype))
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        """Cast to `other`'s dtype."""
+        return self.to(dtype=other.array.dtype)
+
+    # -- new tensors like this one (PyTorch's t.new_*), and in-place random fills; minigan.creation
+    # makes them, bound below when it is imported (creation sits above this file, as the ops do)
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """A new tensor from `data` with this one's dtype and device unless given."""
+        return _creation.new_tensor(self, data, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        return _creation.new_full(self, size, fill_value, dtype, device, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        return _creation.zeros(*size, dtype=dtype or self.array.dtype, device=device or self.device,
+                               requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        return _creation.ones(*size, dtype=dtype or self.array.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        return _creation.empty(*size, dtype=dtype or self.array.dtype, device=device or self.device,
+                               requires_grad=requires_grad)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> "Tensor":
+        """Fill in place with N(mean, std^2) samples from minigan's seeded generator."""
+        return _creation.fill_random_(self, "normal", float(mean), float(std))
+
+    def uniform_(self, low: float = 0.0, high: float = 1.0, **bounds) -> "Tensor":
+        """Fill in place with U(low, high) samples; PyTorch's keywords ``from=``/``to=`` work too."""
+        low, high = bounds.pop("from", low), bounds.pop("to", high)
+        if bounds:
+            raise TypeError(f"uniform_: unexpected keyword arguments {sorted(bounds)}")
+        return _creation.fill_random_(self, "uniform", float(low), float(high))
 
     # -- autograd API
     def retain_grad(self) -> None:
@@ -270,6 +339,22 @@ class Tensor(MathMethods, ShapeMethods):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
         from .engine import backward  # circle: the engine works on Tensors, so engine.py imports this file
         backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph)
+
+    # PyTorch's casts (after every other method: `float`, `int` and `bool` would shadow the builtins
+    # in the rest of the class body)
+    def half(self) -> "Tensor": return self.to(dtype=np.float16)
+    def float(self) -> "Tensor": return self.to(dtype=np.float32)
+    def double(self) -> "Tensor": return self.to(dtype=np.float64)
+    def long(self) -> "Tensor": return self.to(dtype=np.int64)
+    def int(self) -> "Tensor": return self.to(dtype=np.int32)
+    def short(self) -> "Tensor": return self.to(dtype=np.int16)
+    def char(self) -> "Tensor": return self.to(dtype=np.int8)
+    def byte(self) -> "Tensor": return self.to(dtype=np.uint8)
+    def bool(self) -> "Tensor": return self.to(dtype=np.bool_)
+
+
+# minigan.creation, bound when it is imported (see "new tensors like this one" above).
+_creation: Any = None
 
 
 def _is_cupy_array(obj) -> bool:

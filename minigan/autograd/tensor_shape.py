@@ -72,5 +72,38 @@ class ShapeMethods:
     clip_ = clamp_
     def copy_(self, src) -> "Tensor": return _ops.copy_(self, src)
 
+    # -- PyTorch's indexing and movement methods (ops/indexing.py, ops/movement.py)
+    def gather(self, dim: int, index, *, sparse_grad: bool = False): return _ops.gather(self, dim, index)
+    def scatter(self, dim: int, index, src=None, *, value=None): return _ops.scatter(self, dim, index, src, value=value)
+    def scatter_(self, dim: int, index, src=None, *, value=None):
+        return _ops.scatter_(self, dim, index, src, value=value)
+    def scatter_add(self, dim: int, index, src): return _ops.scatter_add(self, dim, index, src)
+    def scatter_add_(self, dim: int, index, src): return _ops.scatter_add_(self, dim, index, src)
+    def index_select(self, dim: int, index): return _ops.index_select(self, dim, index)
+    def take(self, index): return _ops.take(self, index)
+    def masked_fill(self, mask, value): return _ops.masked_fill(self, mask, value)
+    def masked_fill_(self, mask, value) -> "Tensor": return _ops.masked_fill_(self, mask, value)
+    def masked_select(self, mask): return _ops.masked_select(self, mask)
+    def nonzero(self, *, as_tuple: bool = False): return _ops.nonzero(self, as_tuple=as_tuple)
+    def repeat(self, *sizes): return _ops.repeat(self, *sizes)
+    def tile(self, *dims): return _ops.tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+    def repeat_interleave(self, repeats, dim: int | None = None, *, output_size: int | None = None):
+        return _ops.repeat_interleave(self, repeats, dim, output_size=output_size)
+    def chunk(self, chunks: int, dim: int = 0): return _ops.chunk(self, chunks, dim)
+    def unbind(self, dim: int = 0): return _ops.unbind(self, dim)
+    def flip(self, *dims):
+        return _ops.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+    def roll(self, shifts, dims=None): return _ops.roll(self, shifts, dims)
+    def movedim(self, source, destination): return _ops.movedim(self, source, destination)
+    moveaxis = movedim
+    def swapaxes(self, axis0: int, axis1: int): return _ops.swapaxes(self, axis0, axis1)
+    def swapdims(self, dim0: int, dim1: int): return _ops.swapdims(self, dim0, dim1)
+    def narrow(self, dim: int, start: int, length: int): return _ops.narrow(self, dim, start, length)
+    def unflatten(self, dim: int, sizes): return _ops.unflatten(self, dim, sizes)
+    def view_as(self, other): return _ops.view_as(self, other)
+    def reshape_as(self, other): return _ops.reshape_as(self, other)
+    def expand_as(self, other): return _ops.expand_as(self, other)
+    def contiguous(self): return _ops.contiguous(self)
+
 # minigan.ops, bound by ops/__init__.py when it is imported (see the module docstring).
 _ops: Any = None

@@ -13,6 +13,7 @@ from ..data import DATASETS
 from ..gan import families, get_family, load_generator
 from ..gan.core.sampling import interleave_classes, labels_path
 from ..evaluation.class_report import evaluate_class_samples, format_class_report
+from .outputs import check_writable, classifier_out, warn_small_fid_n
 from .registry import CommandError, Handler, UsageError, command, write_report
 from ..gan.core.arguments import channels, device, non_negative_int, positive_float, positive_int
 
@@ -65,8 +66,10 @@ def _train_classifier(parser: argparse.ArgumentParser) -> Handler:
                           "and the real-vs-real baseline into one .npz that `minigan eval` reads.")
     parser.add_argument("--dataset", choices=list(DATASETS), default="mnist")
     parser.add_argument("--out", metavar="PATH", default=None,
-                        help="where to write the .npz (default: the package's "
-                             "minigan/weights/classifier-<dataset>.npz)")
+                        help="where to write the .npz (default: ./classifier-<dataset>.npz; a path inside the "
+                             "installed package, such as its shipped minigan/weights/, needs --force)")
+    parser.add_argument("--force", action="store_true",
+                        help="allow --out to replace a classifier shipped inside the package")
     parser.add_argument("--epochs", type=positive_int, default=5, help="passes over the 60,000 images (default 5)")
     parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="seeds the initialisation and the batch order (default 0, the shipped weights')")
@@ -113,6 +116,7 @@ def _samples_labels(samples: str, n: int):
 
 def run_eval(args) -> int:
     """Handler of `minigan eval`: print the report, optionally write JSON; 0 on success."""
+    check_writable(args.json, "--json")  # before minutes of scoring, not after
     for family in families():
         handled = family.run_eval(args)
         if handled is not None:
@@ -163,6 +167,7 @@ def run_eval(args) -> int:
     except _EVAL_ERRORS as error:
         raise CommandError(str(error)) from None
     result.update(source)
+    warn_small_fid_n(int(result.get("n", 0)))  # beside the FID it is about
     print(evaluation.format_report(result))
     extra = family.format_report(result) if family is not None else (
         format_class_report(result) if labels is not None else "")
@@ -176,7 +181,7 @@ def run_eval(args) -> int:
 def run_train_classifier(args) -> int:
     """Handler of `minigan train-classifier`: train, report, save; 0 on success."""
     chosen = args.channels or evaluation.DEFAULT_CHANNELS
-    out = Path(args.out) if args.out else evaluation.weights_path(args.dataset)
+    out = classifier_out(args.dataset, args.out, force=args.force)
     line = (f"minigan train-classifier --dataset {args.dataset} --epochs {args.epochs} --seed {args.seed} "
             f"--batch-size {args.batch_size} --lr {args.lr:g} --channels {chosen[0]},{chosen[1]} "
             f"--device {args.device}")

@@ -6,7 +6,9 @@ Lookup order, first folder holding both files of the split wins:
   3. the download cache, $XDG_CACHE_HOME/minigan/<dataset> (default ~/.cache/minigan/<dataset>),
   4. system folders (Debian's dataset-fashion-mnist installs /usr/share/datasets/fashion-mnist).
 In 1 and 2 a per-dataset subfolder (DIR/mnist/, DIR/fashion-mnist/) is tried
-before DIR itself, so one folder can hold several datasets.
+before DIR itself, so one folder can hold several datasets. A folder the user named (1, or 2
+when 1 is not given) must exist and hold the split's files: a typo is an error naming it,
+never a silent fall-through to the cache and a download.
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ def load_dataset(
     spec = get_spec(name)
     split = check_split(split)
     images_base, labels_base = SPLITS[split]
+    _check_named_folder(spec, split, data_dir)
     found = find_dataset_files(spec.name, data_dir, split=split)
     if found is None:
         if not download:
@@ -103,6 +106,39 @@ def load_dataset(
         for base, path in found.items():
             verify_file(path, spec.gz_sha256[base], spec.idx_sha256[base])
     return _load_split(_file_key(found[images_base]), _file_key(found[labels_base]), spec.name, split)
+
+
+def dataset_folder(name: str, split: str = "train", data_dir: str | os.PathLike | None = None) -> Path | None:
+    """The folder ``load_dataset(name, split, data_dir)`` reads (or last downloaded) the split from, or None.
+
+    What a run records as its data folder: `data_dir`, a subfolder of it or of $MINIGAN_DATA_DIR,
+    the cache or a system folder, whichever the lookup order picks.
+
+        dataset_folder("mnist", "train")   # PosixPath('/home/me/.cache/minigan/mnist')
+    """
+    found = find_dataset_files(name, data_dir, split=split)
+    return next(iter(found.values())).parent if found else None
+
+
+def _check_named_folder(spec: DatasetSpec, split: str, data_dir: str | os.PathLike | None) -> None:
+    """DataError if the folder the user named (data_dir, else $MINIGAN_DATA_DIR) is missing, is a file,
+    or holds neither the split's files nor a per-dataset subfolder with them."""
+    named = (os.environ.get(ENV_VAR) or None) if data_dir is None else data_dir
+    if named is None:
+        return
+    where = f"${ENV_VAR} ({named})" if data_dir is None else f"the data folder {named} (--data-dir, data_dir=)"
+    root = Path(named).expanduser()
+    if not root.exists():
+        raise DataError(f"{where} does not exist")
+    if not root.is_dir():
+        raise DataError(f"{where} is a file, not a folder")
+    bases = SPLITS[split]
+    if any(all(_find_file(folder, base) for base in bases) for folder in search_dirs(spec.name, root)
+           if folder == root or folder.parent == root):
+        return
+    files = " and ".join(f"{base}.gz" for base in bases)
+    raise DataError(f"{where} does not hold {spec.name}'s {split} split: expected {files} (or uncompressed, "
+                    f"without .gz) in it or in its subfolder {spec.folder_names[0]}/")
 
 
 def clear_cache() -> None:

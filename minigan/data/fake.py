@@ -22,7 +22,7 @@ def write_fake_dataset(
     """Write random MNIST-shaped IDX files (the four canonical names) into `folder`.
 
     Images are (N, 28, 28) uint8 noise, labels (N,) uint8 in 0..9, so
-    load_dataset(..., data_dir=folder) and the DataLoader accept them. Returns
+    load_dataset(..., data_dir=folder) and the ImageLoader accept them. Returns
     {'train': (images, labels), 'test': (images, labels)} to compare against.
     """
     folder = Path(folder)

@@ -16,7 +16,7 @@ import minigan.nn.functional as F
 from minigan.autograd import no_grad
 from minigan.backend import manual_seed
 from minigan.creation import tensor
-from minigan.data import DataLoader, load_dataset
+from minigan.data import ImageLoader, load_dataset
 from minigan.optim import Adam
 
 from .classifier import DEFAULT_CHANNELS, DigitClassifier, dataset_name
@@ -68,7 +68,7 @@ def train_classifier(dataset: str = "mnist", *, epochs: int = 5, seed: int = 0, 
     manual_seed(seed)
     model = DigitClassifier(channels).to(device)
     optimizer = Adam(model.parameters(), lr=lr)
-    loader = DataLoader((train_images, train_labels), batch_size=batch_size, seed=seed, device=device,
+    loader = ImageLoader((train_images, train_labels), batch_size=batch_size, seed=seed, device=device,
                         as_tensor=True)
     total_steps = max(1, epochs * len(loader))
     say(f"training a {channels[0]}/{channels[1]}-channel classifier on {dataset}: {len(train_images)} images, "

@@ -24,7 +24,7 @@ import numpy as np
 from .. import backend, optim
 from ..atomic import write_json
 from ..backend import Device
-from ..data import DataLoader, load_dataset
+from ..data import DataLoader, EpochLoader, ImageLoader, load_dataset
 from .config import FIXED_ON_RESUME, ConfigVersionError, TrainConfig
 from .core import checkpoint as ckpt
 from .core.critic import set_critic_norm, spectral_norm_all
@@ -80,7 +80,8 @@ class GANTrainer(Trainer):
     ----------
     config : TrainConfig, or None for the defaults; keyword `overrides` replace its fields.
     generator, discriminator : your own ``nn.Module``s in place of the family's (its step and loss still apply).
-    data : a ``minigan.data.DataLoader``, an (images, labels) pair, or None to load ``config.dataset``.
+    data : a ``minigan.data.ImageLoader``, a ``DataLoader`` of (images in [-1, 1], labels) batches, an (images,
+        labels) pair, or None to load ``config.dataset``.
     loss : the adversarial ``GANLoss`` (default: ``--loss``'s); the family adds its terms around it.
     extensions : more ``Extension``s (each runs on its trigger, by its priority).
     """
@@ -138,12 +139,14 @@ class GANTrainer(Trainer):
             self.extend(extension)
 
     def _make_loader(self, data):
-        if isinstance(data, DataLoader):
+        if isinstance(data, ImageLoader):
             return data
+        if isinstance(data, DataLoader):
+            return EpochLoader(data)
         if data is None:
             data = load_dataset(self.config.dataset, "train", data_dir=self.config.data_dir,
                                 download=self.config.download)
-        return DataLoader(data, batch_size=self.config.batch_size, seed=self.config.seed, device=str(self.device))
+        return ImageLoader(data, batch_size=self.config.batch_size, seed=self.config.seed, device=str(self.device))
 
     G = property(lambda self: self.updater.G)
     D = property(lambda self: self.updater.D)

@@ -23,10 +23,23 @@ from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KL
 from .module import Module, RemovableHandle
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AvgPool2d, MaxPool2d
+from .sync_batchnorm import SyncBatchNorm
 from .parameter import Parameter
 
 __all__ = ["Module", "Parameter", "RemovableHandle", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear",
-           "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "MaxPool2d", "AvgPool2d", "Dropout", "Embedding", "ReLU", "LeakyReLU",
+           "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "SyncBatchNorm", "LayerNorm", "MaxPool2d", "AvgPool2d", "Dropout", "Embedding", "ReLU", "LeakyReLU",
            "Tanh", "Sigmoid", "Softplus", "Softmax", "LogSoftmax", "Flatten", "Unflatten", "functional", "init",
            "BCEWithLogitsLoss", "BCELoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "NLLLoss",
            "CrossEntropyLoss", "KLDivLoss", "GroupNorm", "InstanceNorm2d", "utils"]
+
+from .activation_smooth import ELU, GELU, Hardtanh, Mish, PReLU, SiLU  # noqa: E402
+from .conv import Conv1d  # noqa: E402
+from .dropout import Dropout2d  # noqa: E402
+from .fold import Fold, Unfold  # noqa: E402
+from .padding import ConstantPad2d, ReflectionPad2d, ReplicationPad2d, ZeroPad2d  # noqa: E402
+from .parameter_containers import ParameterDict, ParameterList  # noqa: E402
+from .resizing import AdaptiveAvgPool2d, PixelShuffle, PixelUnshuffle, Upsample  # noqa: E402
+
+__all__ += ["ELU", "GELU", "SiLU", "Mish", "PReLU", "Hardtanh", "Conv1d", "Dropout2d", "Fold", "Unfold",
+            "ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "ParameterList", "ParameterDict",
+            "Upsample", "AdaptiveAvgPool2d", "PixelShuffle", "PixelUnshuffle"]

@@ -11,10 +11,10 @@ from ..autograd import Tensor
 from ..ops.shape import pad as _pad
 from . import functional as F
 from . import init
-from ._factory import _pair, check_size, empty_parameter
+from ._factory import _pair, _single, check_size, empty_parameter
 from .module import Module
 
-__all__ = ["Conv2d", "ConvTranspose2d"]
+__all__ = ["Conv2d", "ConvTranspose2d", "Conv1d"]
 
 
 class _ConvNd(Module):
@@ -183,3 +183,23 @@ class ConvTranspose2d(_ConvNd):
         out = F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, output_padding,
                                  self.groups, self.dilation)
         return out.squeeze(0) if unbatched else out
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C, L) input, as ``torch.nn.Conv1d`` (the 2-D convolution on a unit height).
+
+    ``Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+    bias=True)``; weight (out_channels, in_channels // groups, kernel_size), PyTorch's layout.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None):
+        padding_ = padding if isinstance(padding, str) else _single(padding)
+        super().__init__(in_channels, out_channels, _single(kernel_size), _single(stride), padding_,
+                         _single(dilation), False, _single(0), groups, bias, padding_mode, device, dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in (2, 3):
+            raise ValueError(f"Conv1d expects 2-D (C, L) or 3-D (N, C, L) input, got shape {tuple(input.shape)}")
+        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        return F.conv1d(input, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups)

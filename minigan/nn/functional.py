@@ -24,7 +24,6 @@ from ..ops.linear import linear
 from ..ops.normalization import batch_norm
 from ..ops.pool import avg_pool2d, max_pool2d
 from ..ops.reduce import mean as _mean
-from ..ops.shape import pad as _pad
 from .loss_functions import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
                      l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 
@@ -116,8 +115,51 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     return out
 
 
-def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
-    """PyTorch's flat padding spec (last_before, last_after, prev_before, ...); constant mode only."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
-    return _pad(input, tuple(pad), 0.0 if value is None else float(value))
+# ---- resampling, padding, blocks, more activations, distances -----------------------------
+
+from ..ops.activation_smooth import elu, gelu, hardtanh, mish, prelu, silu  # noqa: E402
+from ..ops.channel_dropout import dropout2d  # noqa: E402
+from ..ops.conv import _pair as _conv_pair  # noqa: E402
+from ..ops.distance import cosine_similarity, normalize, pairwise_distance  # noqa: E402
+from ..ops.fold import fold, unfold  # noqa: E402
+from ..ops.interpolate import adaptive_avg_pool2d, interpolate  # noqa: E402
+from ..ops.padding import pad  # noqa: E402
+from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: E402
+from ..ops.shape import squeeze as _squeeze, unsqueeze as _unsqueeze  # noqa: E402
+
+__all__ += ["conv1d", "interpolate", "upsample", "adaptive_avg_pool2d", "pixel_shuffle", "pixel_unshuffle", "elu",
+            "gelu", "silu", "mish", "prelu", "hardtanh", "dropout2d", "normalize", "cosine_similarity",
+            "pairwise_distance", "unfold", "fold"]
+
+
+def _single(value, name: str, op: str) -> int:
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise TypeError(f"{op}: {name} must be an int or a 1-tuple, got {value!r}")
+        value = value[0]
+    return _conv_pair(value, name, op)[0]
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """1-D cross-correlation, as ``torch.nn.functional.conv1d``: the 2-D convolution on a unit height.
+
+    input (N, C, L) or unbatched (C, L); weight (out, C/groups, k); bias (out,). Returns
+    (N, out, (L + 2*padding - dilation*(k-1) - 1)//stride + 1); `padding` may be 'valid' or 'same'.
+    """
+    op = "conv1d"
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    w = weight if isinstance(weight, Tensor) else Tensor(weight)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{op}: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {x.shape}")
+    if w.ndim != 3:
+        raise ValueError(f"{op}: weight must be 3-D (out_channels, in_channels/groups, k), got shape {w.shape}")
+    stride, dilation = (1, _single(stride, "stride", op)), (1, _single(dilation, "dilation", op))
+    padding = padding if isinstance(padding, str) else (0, _single(padding, "padding", op))
+    y = conv2d(_unsqueeze(x, -2), _unsqueeze(w, -2), bias, stride, padding, dilation, groups)
+    return _squeeze(y, -2)
+
+
+def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None) -> Tensor:
+    """The older name of `interpolate` (PyTorch keeps it, deprecated): same arguments, same result."""
+    return interpolate(input, size, scale_factor, mode, align_corners)

@@ -204,10 +204,10 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     _check(tensor)
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor.size == 0:
+    if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]
-    cols = tensor.size // rows
+    cols = tensor.numel() // rows
     xp = tensor.xp
     flat = Tensor(xp.empty((rows, cols), dtype=np.float64))
     sample = _random(flat, "normal", 0.0, 1.0, generator)

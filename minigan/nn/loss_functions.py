@@ -59,7 +59,7 @@ def _float_target(name: str, input: Tensor, target) -> Tensor:
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
-        return _sum(loss) * (1.0 / max(loss.size, 1)) if loss.size else _sum(loss) * float("nan")
+        return _sum(loss) * (1.0 / max(loss.numel(), 1)) if loss.numel() else _sum(loss) * float("nan")
     if reduction == "sum":
         return _sum(loss)
     return loss
@@ -303,7 +303,7 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None, ignore_
         if reduction == "none":
             return reshape(per_row, out_shape)
         total = _sum(per_row)
-        return total * (1.0 / max(per_row.size, 1)) if reduction == "mean" else total
+        return total * (1.0 / max(per_row.numel(), 1)) if reduction == "mean" else total
 
     _check_class_target(name, input, target)
     nll, w_rows, ignore = _nll_from_log_probs(name, logp2, target, c, w, ignore_index, reduction, target.shape)

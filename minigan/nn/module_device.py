@@ -101,5 +101,9 @@ class DeviceMixin:
     def double(self) -> "DeviceMixin":
         return self.to(dtype=np.float64)
 
+    def half(self) -> "DeviceMixin":
+        """Cast floating parameters and buffers to float16, in place (as ``double()`` does to float64)."""
+        return self.to(dtype=np.float16)
+
     def type(self, dst_type) -> "DeviceMixin":
         return self.to(dtype=dst_type)

@@ -14,9 +14,10 @@ from .. import backend
 from ..autograd import Tensor, no_grad
 from ..ops.shape import concat, reshape
 from .spectral_norm import remove_spectral_norm, spectral_norm
+from .weight_norm import remove_weight_norm, weight_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
-           "vector_to_parameters", "spectral_norm", "remove_spectral_norm"]
+           "vector_to_parameters", "spectral_norm", "remove_spectral_norm", "weight_norm", "remove_weight_norm"]
 
 
 def _as_list(parameters) -> list:
@@ -106,11 +107,11 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     if data.ndim != 1:
         raise TypeError(f"expected a 1-D vector, got shape {tuple(data.shape)}")
     params = _as_list(parameters)
-    total = sum(p.size for p in params)
+    total = sum(p.numel() for p in params)
     if total != data.size:
         raise ValueError(f"vector_to_parameters: vector has {data.size} elements, the parameters {total}")
     offset = 0
     for p in params:
-        n = p.size
+        n = p.numel()
         p.array[...] = data[offset:offset + n].reshape(p.shape)
         offset += n

@@ -130,7 +130,8 @@ class Softplus(Function):
 
     def forward(self, x):
         xp = backend.get_array_module(x)
-        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+        # x's own zero: NumPy 1.x promotes a 0-d float32 with a Python int to float64
+        return xp.maximum(x, x.dtype.type(0)) + xp.log1p(xp.exp(-xp.abs(x)))
 
     def backward(self, gy):
         return gy * sigmoid(self.inputs[0])

@@ -45,19 +45,42 @@ def as_operand(x, like: Tensor) -> Tensor:
     return Tensor(arr)
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # PyTorch's dtype categories: bool < integer < float
+
+
+def promote_types(a: Tensor, b: Tensor) -> np.dtype:
+    """The dtype PyTorch gives an op on two tensors of different dtypes.
+
+    A higher category (bool < integer < floating) wins whatever its size: int64 with float32
+    is float32 (NumPy would say float64). Within a category the wider type wins (float32 with
+    float64 is float64, uint8 with int8 is int16), except that a 0-d tensor never widens a
+    dimensioned one of its category: float32 data plus a float64 0-d tensor stays float32.
+    """
+    da, db = a.array.dtype, b.array.dtype
+    ca, cb = _CATEGORY[da.kind], _CATEGORY[db.kind]
+    zero_a, zero_b = a.array.ndim == 0, b.array.ndim == 0
+    if zero_a != zero_b:
+        dim_dtype, zero_dtype, dim_cat, zero_cat = (db, da, cb, ca) if zero_a else (da, db, ca, cb)
+        return dim_dtype if zero_cat <= dim_cat else zero_dtype
+    if ca != cb:
+        return da if ca > cb else db
+    return np.result_type(da, db)
+
+
 def _pair(a, b) -> tuple[Tensor, Tensor]:
-    """Both operands as Tensors; an integer or boolean tensor meeting a float one takes its dtype
-    (as in PyTorch: NumPy would turn int64 with float32 into float64)."""
+    """Both operands as Tensors of one dtype, PyTorch's (`promote_types`); a cast of a float
+    operand is differentiable, so float32 meeting float64 sends a float32 gradient back."""
     if not isinstance(a, Tensor):
         a = as_operand(a, b)
     elif not isinstance(b, Tensor):
         b = as_operand(b, a)
-    if a.array.dtype != b.array.dtype:
-        a_float, b_float = _is_float(a.array.dtype), _is_float(b.array.dtype)
-        if a_float and not b_float:
-            b = Tensor(b.array.astype(a.array.dtype))
-        elif b_float and not a_float:
-            a = Tensor(a.array.astype(b.array.dtype))
+    da, db = a.array.dtype, b.array.dtype
+    if da != db:
+        dtype = promote_types(a, b)
+        if da != dtype:
+            a = astype(a, dtype)
+        if db != dtype:
+            b = astype(b, dtype)
     return a, b
 
 
@@ -279,22 +302,36 @@ def pow_scalar(x: Tensor, p: float) -> Tensor:
 
 
 def pow(a, b) -> Tensor:  # noqa: A001 - mirrors torch.pow
-    """a ** b; a scalar exponent takes the cheaper path with no log."""
+    """a ** b; a scalar exponent takes the cheaper path with no log.
+
+    An integer tensor to an integer power stays integer (a negative power is an error, as in
+    PyTorch); to a float power it becomes float32.
+    """
     if isinstance(a, Tensor) and not isinstance(b, Tensor) and np.ndim(b) == 0:
-        return pow_scalar(a, float(b))
+        if a.array.dtype.kind in "fc":
+            return pow_scalar(a, float(b))
+        if isinstance(b, (float, np.floating)):
+            return pow_scalar(astype(a, DEFAULT_DTYPE), float(b))
     return Pow()(*_pair(a, b))
 
 
+def _floating(x: Tensor) -> Tensor:
+    """An integer or bool tensor as float32, the dtype PyTorch gives exp/log/sqrt of one (NumPy: float64)."""
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    return x if x.array.dtype.kind in "fc" else astype(x, DEFAULT_DTYPE)
+
+
 def exp(x: Tensor) -> Tensor:
-    return Exp()(x)
+    return Exp()(_floating(x))
 
 
 def log(x: Tensor) -> Tensor:
-    return Log()(x)
+    return Log()(_floating(x))
 
 
 def sqrt(x: Tensor) -> Tensor:
-    return Sqrt()(x)
+    return Sqrt()(_floating(x))
 
 
 def sign(x: Tensor) -> Tensor:
@@ -305,8 +342,22 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001 - mirrors torch.abs
     return Abs()(x)
 
 
-def where(cond, a, b) -> Tensor:
-    """Elementwise choice; `cond` may be a boolean Tensor or array and is not differentiated."""
+def where(cond, a=None, b=None) -> "Tensor | tuple":
+    """Elementwise choice, a where cond else b; `cond` (a boolean Tensor or array) is not differentiated.
+
+    With `cond` alone, as torch.where(cond): the indices of its non-zero elements, one int64
+    tensor per dimension (``nonzero(as_tuple=True)``), so ``x[where(mask)]`` picks them.
+
+    >>> import minigan as mg
+    >>> mg.where(mg.tensor([[True, False], [False, True]]))
+    (tensor([0, 1]), tensor([0, 1]))
+    """
+    if a is None and b is None:
+        arr = cond.array if isinstance(cond, Tensor) else np.asarray(cond)
+        xp = backend.get_array_module(arr)
+        return tuple(Tensor(i.astype(np.int64, copy=False)) for i in xp.nonzero(xp.atleast_1d(arr)))
+    if a is None or b is None:
+        raise TypeError("where: expected where(condition) or where(condition, input, other), got one of input, other")
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(a)
     a, b = _pair(a, b)
@@ -344,22 +395,3 @@ def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - mirrors torch
 
 
 clamp = clip
-
-
-# ---- comparisons: plain boolean tensors, outside the graph -----------------------------------
-
-
-def _compare(op):
-    def compare(a, b) -> Tensor:
-        a, b = _pair(a, b)
-        return Tensor(op(a.array, b.array))
-
-    return compare
-
-
-eq = _compare(lambda a, b: a == b)
-ne = _compare(lambda a, b: a != b)
-lt = _compare(lambda a, b: a < b)
-le = _compare(lambda a, b: a <= b)
-gt = _compare(lambda a, b: a > b)
-ge = _compare(lambda a, b: a >= b)

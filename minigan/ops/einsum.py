@@ -8,6 +8,8 @@ The forward is NumPy's einsum with ``optimize=True``, which contracts pairs with
 """
 from __future__ import annotations
 
+import string
+
 import numpy as np
 
 from .. import backend
@@ -18,8 +20,6 @@ from .shape import broadcast_to, reshape
 
 def _parse(spec: str, n: int) -> tuple[list[str], str]:
     spec = spec.replace(" ", "")
-    if "." in spec:
-        raise ValueError(f"einsum: ellipsis ('...') is not supported, got {spec!r}; name every axis")
     lhs, arrow, out = spec.partition("->")
     subs = lhs.split(",")
     if len(subs) != n:
@@ -35,6 +35,55 @@ def _parse(spec: str, n: int) -> tuple[list[str], str]:
     if len(set(out)) != len(out) or any(c not in letters for c in out):
         raise ValueError(f"einsum: output labels {out!r} must be distinct and appear in an operand")
     return subs, out
+
+
+def _expand_ellipsis(spec: str, operands: list) -> tuple[str, list]:
+    """Name the dimensions each ``...`` stands for with unused letters, right-aligned across the
+    operands, and broadcast the operands whose ``...`` dimensions are shorter or of size 1
+    (a differentiable broadcast: its gradient sums back). The implicit output puts them first."""
+    spec = spec.replace(" ", "")
+    if "." not in spec:
+        return spec, operands
+    lhs, arrow, out = spec.partition("->")
+    subs = lhs.split(",")
+    if spec.count(".") != 3 * spec.count("...") or any(s.count("...") > 1 for s in subs + [out]):
+        raise ValueError(f"einsum: {spec!r}: '.' may only appear as one '...' per operand")
+    if len(subs) != len(operands):
+        raise ValueError(f"einsum: {spec!r} names {len(subs)} operands but {len(operands)} were given")
+    spans = []  # (where the ellipsis starts, how many dimensions it covers) per operand
+    for s, t in zip(subs, operands):
+        if "..." in s:
+            named = len(s) - 3
+            if t.ndim < named:
+                raise ValueError(f"einsum: operand {s!r} has {named} labels but shape {t.shape}")
+            spans.append((s.index("..."), t.ndim - named))
+        else:
+            spans.append((0, 0))
+    width = max([k for _, k in spans])
+    free = [c for c in string.ascii_letters if c not in spec]
+    if len(free) < width:
+        raise ValueError(f"einsum: {spec!r}: '...' covers more dimensions than there are free letters")
+    letters = "".join(free[:width])
+    try:
+        shape = np.broadcast_shapes(*[t.shape[p:p + k] for t, (p, k) in zip(operands, spans)])
+    except ValueError:
+        raise ValueError(f"einsum: {spec!r}: the dimensions '...' stands for do not broadcast: "
+                         + ", ".join(str(t.shape) for t in operands)) from None
+    new_subs, new_operands = [], []
+    for s, t, (p, k) in zip(subs, operands, spans):
+        if "..." in s:
+            if t.shape[p:p + k] != shape:
+                t = broadcast_to(reshape(t, t.shape[:p] + (1,) * (width - k) + t.shape[p:]),
+                                 t.shape[:p] + shape + t.shape[p + k:])
+            s = s.replace("...", letters)
+        new_subs.append(s)
+        new_operands.append(t)
+    if arrow:
+        out = out.replace("...", letters)
+    else:
+        named = "".join(new_subs)
+        out = letters + "".join(sorted(c for c in set(named) if named.count(c) == 1 and c not in letters))
+    return ",".join(new_subs) + "->" + out, new_operands
 
 
 class Einsum(Function):
@@ -72,10 +121,12 @@ class Einsum(Function):
 
 
 def einsum(spec: str, *operands) -> Tensor:
-    """Einstein summation, as numpy/torch.einsum without ellipsis or diagonals.
+    """Einstein summation, as torch.einsum without diagonals (a label repeated in one operand).
 
     ``einsum("bij,bjk->bik", a, b)`` is a batched matmul, ``einsum("ij->", a)`` a sum,
-    ``einsum("i,j->ij", u, v)`` an outer product. Operands may also come as one list.
+    ``einsum("i,j->ij", u, v)`` an outer product, ``einsum("...ij,...jk", a, b)`` a matmul
+    broadcast over any leading dimensions. Operands may also come as one list (torch's
+    ``einsum("ij,jk", [a, b])``).
 
     >>> import minigan as mg
     >>> a = mg.tensor([[1.0, 2.0], [3.0, 4.0]])
@@ -92,5 +143,6 @@ def einsum(spec: str, *operands) -> Tensor:
     tensors = [t for t in operands if isinstance(t, Tensor)]
     like = tensors[0] if tensors else Tensor(operands[0])
     operands = [as_operand(t, like) for t in operands]
+    spec, operands = _expand_ellipsis(spec, operands)
     subs, out = _parse(spec, len(operands))
     return Einsum(subs, out)(*operands)

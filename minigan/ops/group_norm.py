@@ -99,7 +99,7 @@ def instance_norm(input: Tensor, running_mean=None, running_var=None, weight: Te
             raise ValueError("instance_norm: running_mean and running_var must be given when "
                              "use_input_stats=False")
         return batch_norm_eval(input, running_mean, running_var, weight, bias, eps)
-    spatial = input.size // (n * c) if n * c else 0
+    spatial = input.numel() // (n * c) if n * c else 0
     if spatial <= 1:
         raise ValueError(f"instance_norm: expected more than 1 spatial element when training, got input "
                          f"of shape {tuple(input.shape)}")

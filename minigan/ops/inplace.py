@@ -18,7 +18,7 @@ backward that would read the old value raises instead of returning a wrong gradi
 >>> y = x * 2
 >>> y[0] = 0.0              # differentiable: no gradient reaches x[0] through y
 >>> y.mul_(x)               # y is now (x * 2 with y[0] = 0) * x
-tensor([ 0.,  8., 18.], grad_fn=<MulBackward>)
+tensor([ 0.,  8., 18.], grad_fn=<MulBackward0>)
 >>> y.sum().backward()
 >>> x.grad
 tensor([ 0.,  8., 12.])

@@ -53,7 +53,7 @@ class BCEWithLogits(Function):
 
     def backward(self, gy):
         x, t = self.inputs
-        g = _spread(gy, x.shape, self.reduction, x.size)
+        g = _spread(gy, x.shape, self.reduction, x.numel())
         gx = (sigmoid(x) - t) * g if self.needs_input_grad[0] else None
         gt = -x * g if self.needs_input_grad[1] else None
         return gx, gt
@@ -76,7 +76,7 @@ class BCE(Function):
 
     def backward(self, gy):
         p, t = self.inputs
-        g = _spread(gy, p.shape, self.reduction, p.size)
+        g = _spread(gy, p.shape, self.reduction, p.numel())
         gp = gt = None
         if self.needs_input_grad[0]:
             # PyTorch: (p - t) / max(p (1 - p), 1e-12)
@@ -106,7 +106,7 @@ class MSE(Function):
 
     def backward(self, gy):
         x, t = self.inputs
-        g = _spread(gy, x.shape, self.reduction, x.size) * 2.0
+        g = _spread(gy, x.shape, self.reduction, x.numel()) * 2.0
         d = x - t
         gx = d * g if self.needs_input_grad[0] else None
         gt = -(d * g) if self.needs_input_grad[1] else None

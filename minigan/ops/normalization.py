@@ -218,7 +218,7 @@ class BatchNormGrad(Function):
         # L = <a, gx> + <b, ggamma> + <cc, gbeta>; formulas in the class docstring
         x, gamma, g = self.inputs
         axes = (0,) + tuple(range(2, x.ndim))
-        m = x.size // x.shape[1]
+        m = x.numel() // x.shape[1]
         bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         mu = _mean(x, axes, keepdims=True)
         xc = x - mu

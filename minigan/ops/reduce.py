@@ -1,12 +1,14 @@
-"""Reductions over any axes, with keepdims: sum, mean, var, std, norm, max, min, logsumexp.
+"""Reductions over any axes, with keepdims: sum, mean, var, std, norm, max, min, logsumexp, argmax.
 
 Each takes NumPy's ``axis=``/``keepdims=`` or PyTorch's ``dim=``/``keepdim=`` (`resolve_dim`).
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from .. import backend
+from .. import backend, return_types
 from ..autograd import Function, Tensor
 from . import arith
 from .arith import exp, log
@@ -71,34 +73,75 @@ def mean(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim: boo
     return Sum(axes, keepdims)(x) * (1.0 / count)
 
 
-def var(x: Tensor, axis=None, keepdims: bool = False, unbiased: bool = False, correction: int | None = None, *,
-        dim=None, keepdim: bool | None = None) -> Tensor:
-    """Variance over `axis` (or ``dim=``), divided by N - correction.
-
-    The population variance (correction 0, NumPy's and BatchNorm's) unless ``unbiased=True``
-    or ``correction=1`` asks for torch.var's default: ``var(x, dim=0, unbiased=True)``.
-    """
-    axis, keepdims = resolve_dim("var", axis, dim, keepdims, keepdim)
-    axes = _axes(axis, x.ndim, "var")
-    count = int(np.prod([x.shape[a] for a in axes])) if axes else 1
-    ddof = correction if correction is not None else (1 if unbiased else 0)
-    if count - ddof <= 0:
-        raise ValueError(f"var: {count} elements over axes {axes} are too few for correction {ddof}")
-    centred = x - mean(x, axes, keepdims=True)
-    return Sum(axes, keepdims)(centred * centred) * (1.0 / (count - ddof))
+def _correction(op: str, unbiased, correction, ddof) -> int:
+    """The divisor's offset N - c from PyTorch's unbiased=/correction= or NumPy's ddof= (default 1)."""
+    given = [name for name, v in (("unbiased", unbiased), ("correction", correction), ("ddof", ddof))
+             if v is not None]
+    if len(given) > 1:
+        raise TypeError(f"{op}: got {' and '.join(given)}; they say the same thing, pass one")
+    if correction is not None:
+        return correction
+    if ddof is not None:
+        return ddof
+    return 0 if unbiased is False else 1
 
 
-def std(x: Tensor, axis=None, keepdims: bool = False, unbiased: bool = False, correction: int | None = None, *,
-        dim=None, keepdim: bool | None = None) -> Tensor:
-    """sqrt(var(...)) with the same arguments.
+def var(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None,
+        axis=None, keepdims: bool | None = None, ddof: int | None = None) -> Tensor:
+    """Variance over `dim` (None: all elements), divided by N - correction: torch.var's signature.
+
+    Unbiased (correction 1, the sample variance) by default, as in PyTorch; ``unbiased=False``,
+    ``correction=0`` or NumPy's ``ddof=0`` give the population variance. ``axis=``/``keepdims=``
+    are NumPy's spellings of ``dim=``/``keepdim=``. Where N - correction <= 0 the result is
+    inf or nan, as in PyTorch. Shape: that of `x` without `dim` (kept as 1 with `keepdim`).
 
     >>> import minigan as mg
     >>> x = mg.tensor([1.0, 3.0])
-    >>> x.std(), x.std(dim=0, unbiased=True)
-    (tensor(1.), tensor(1.4142))
+    >>> x.var(), x.var(correction=0)
+    (tensor(2.), tensor(1.))
     """
-    axis, keepdims = resolve_dim("std", axis, dim, keepdims, keepdim)
-    return arith.sqrt(var(x, axis, keepdims, unbiased, correction))
+    dim, keepdim = resolve_dim("var", axis, dim, keepdim, keepdims)
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    if x.array.dtype.kind != "f":
+        raise TypeError(f"var: std and var only support floating point dtypes, got {x.array.dtype}")
+    axes = _axes(dim, x.ndim, "var")
+    count = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+    ddof = _correction("var", unbiased, correction, ddof)
+    if count - ddof <= 0:
+        warnings.warn(f"var: degrees of freedom is <= 0 ({count} elements, correction {ddof}); "
+                      "the result is inf or nan", UserWarning, stacklevel=3)
+    scale = 1.0 / (count - ddof) if count - ddof > 0 else float("inf")
+    centred = x - mean(x, axes, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0 * inf: the nan PyTorch gives, without NumPy's warning
+        return Sum(axes, keepdim)(centred * centred) * scale
+
+
+def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None,
+        axis=None, keepdims: bool | None = None, ddof: int | None = None) -> Tensor:
+    """sqrt(var(...)) with the same arguments: unbiased by default, as torch.std.
+
+    >>> import minigan as mg
+    >>> x = mg.tensor([1.0, 3.0])
+    >>> x.std(), x.std(dim=0, unbiased=False)
+    (tensor(1.4142), tensor(1.))
+    """
+    dim, keepdim = resolve_dim("std", axis, dim, keepdim, keepdims)
+    return arith.sqrt(var(x, dim, unbiased, keepdim, correction=correction, ddof=ddof))
+
+
+def var_mean(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction: int | None = None) -> tuple:
+    """(var, mean) over `dim`, as torch.var_mean: ``v, m = var_mean(x, dim=0)``."""
+    v = var(x, dim, unbiased, keepdim, correction=correction)
+    return v, mean(x, dim, keepdim)
+
+
+def std_mean(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction: int | None = None) -> tuple:
+    """(std, mean) over `dim`, as torch.std_mean."""
+    s = std(x, dim, unbiased, keepdim, correction=correction)
+    return s, mean(x, dim, keepdim)
 
 
 def norm(x: Tensor, p: "float | str" = 2, dim=None, keepdim: bool = False, *, axis=None,
@@ -119,7 +162,7 @@ def norm(x: Tensor, p: "float | str" = 2, dim=None, keepdim: bool = False, *, ax
         p = np.inf if p == "inf" else 2
     p = float(p)
     if p == np.inf:
-        return max(arith.abs(x), axes, keepdim)
+        return max(arith.abs(x), axis=axes, keepdims=keepdim)
     if p == 1:
         return Sum(axes, keepdim)(arith.abs(x))
     if p <= 0:
@@ -154,23 +197,96 @@ class _Extreme(Function):
         return broadcast_to(g, x.shape) * Tensor(weight.astype(x.dtype, copy=False))
 
 
-def max(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> Tensor:  # noqa: A001
-    """The largest values over `axis` (or ``dim=``); ties share the gradient evenly.
+class _TakeAlong(Function):
+    """x's elements at `index` along `axis` (index has x's shape with 1 there); the gradient scatters back."""
 
-    Only the values, also with ``dim=`` (torch.max(x, dim) adds the indices: use `argmax`).
+    def __init__(self, index, axis: int, keepdims: bool):
+        self.index, self.axis, self.keepdims = index, axis, keepdims
+
+    def forward(self, x):
+        self.source = x.shape
+        out = backend.get_array_module(x).take_along_axis(x, self.index, axis=self.axis)
+        return out if self.keepdims else out.squeeze(self.axis)
+
+    def backward(self, gy):
+        return _PutAlong(self.index, self.axis, self.keepdims, self.source)(gy)
+
+
+class _PutAlong(Function):
+    """The adjoint of `_TakeAlong`: gy written at `index` into zeros (each position is picked once)."""
+
+    def __init__(self, index, axis: int, keepdims: bool, shape: tuple):
+        self.index, self.axis, self.keepdims, self.shape = index, axis, keepdims, shape
+
+    def forward(self, gy):
+        xp = backend.get_array_module(gy)
+        gx = xp.zeros(self.shape, dtype=gy.dtype)
+        xp.put_along_axis(gx, self.index, gy if self.keepdims else xp.expand_dims(gy, self.axis), axis=self.axis)
+        return gx
+
+    def backward(self, ggx):
+        return _TakeAlong(self.index, self.axis, self.keepdims)(ggx)
+
+
+def _extreme(op: str, x: Tensor, dim, keepdim: bool, axis, keepdims, largest: bool):
+    """max/min's three forms, as torch.max: all elements, (values, indices) along an int `dim`,
+    or NumPy's ``axis=`` (values only, any axes)."""
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    if isinstance(dim, Tensor) or (dim is not None and not isinstance(dim, (int, np.integer))):
+        if not isinstance(dim, Tensor):
+            raise TypeError(f"{op}: dim must be an int (or another tensor, for the elementwise {op}), got "
+                            f"{type(dim).__name__}; use axis= for several axes")
+        if axis is not None or keepdim or keepdims is not None:
+            raise TypeError(f"{op}: the elementwise {op}(input, other) takes no dim or keepdim")
+        return arith.maximum(x, dim) if largest else arith.minimum(x, dim)
+    if dim is None:
+        keepdims = bool(keepdims) if keepdims is not None else bool(keepdim)
+        if x.numel() == 0:
+            raise ValueError(f"{op}: expected a reduction dim for an empty tensor of shape {x.shape}; "
+                             "pass dim= (or axis=)")
+        return _Extreme(_axes(axis, x.ndim, op), keepdims, largest)(x)
+    if axis is not None:
+        raise TypeError(f"{op}: got both axis={axis!r} and dim={dim!r}; they are the same argument, pass one")
+    keepdim = bool(keepdims) if keepdims is not None else bool(keepdim)
+    ndim = x.ndim
+    if not -(ndim or 1) <= dim < (ndim or 1):
+        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-(ndim or 1)}, "
+                         f"{(ndim or 1) - 1}], but got {dim})")
+    if ndim == 0:
+        index = Tensor(x.xp.zeros((), dtype=np.int64))
+        return (return_types.max if largest else return_types.min)(x, index)
+    axis = int(dim) % ndim
+    if x.shape[axis] == 0:
+        raise IndexError(f"{op}: expected reduction dim {dim} to have non-zero size, got shape {x.shape}")
+    arr = x.array
+    found = (arr.argmax if largest else arr.argmin)(axis=axis, keepdims=True).astype(np.int64, copy=False)
+    values = _TakeAlong(found, axis, keepdim)(x)
+    indices = Tensor(found if keepdim else found.squeeze(axis))
+    return (return_types.max if largest else return_types.min)(values, indices)
+
+
+def max(x: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims: bool | None = None):  # noqa: A001
+    """The largest value, as torch.max: ``max(x)``, ``max(x, dim)`` or ``max(x, other)``.
+
+    - ``max(x)``: the largest element (0-d); ties share the gradient evenly.
+    - ``max(x, dim, keepdim=False)``: ``minigan.return_types.max(values, indices)`` along the int
+      `dim`; indices (int64) point at the first largest element, which takes the whole gradient.
+    - ``max(x, other)`` with a tensor `other`: the elementwise `maximum`.
+    - ``max(x, axis=..., keepdims=...)``: NumPy's spelling, the values only, over any axes.
+
+    >>> import minigan as mg
+    >>> x = mg.tensor([[1.0, 5.0], [3.0, 2.0]])
+    >>> x.max(), x.max(dim=1).indices, x.max(axis=0)
+    (tensor(5.), tensor([1, 0]), tensor([3., 5.]))
     """
-    axis, keepdims = resolve_dim("max", axis, dim, keepdims, keepdim)
-    if x.size == 0:
-        raise ValueError(f"max: empty tensor of shape {x.shape}")
-    return _Extreme(_axes(axis, x.ndim, "max"), keepdims, True)(x)
+    return _extreme("max", x, dim, keepdim, axis, keepdims, True)
 
 
-def min(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> Tensor:  # noqa: A001
-    """The smallest values over `axis` (or ``dim=``); ties share the gradient evenly."""
-    axis, keepdims = resolve_dim("min", axis, dim, keepdims, keepdim)
-    if x.size == 0:
-        raise ValueError(f"min: empty tensor of shape {x.shape}")
-    return _Extreme(_axes(axis, x.ndim, "min"), keepdims, False)(x)
+def min(x: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims: bool | None = None):  # noqa: A001
+    """The smallest value, as torch.min: ``min(x)``, ``min(x, dim)`` (values, indices) or ``min(x, other)``;
+    ``axis=`` (NumPy's spelling) gives the values only. See `max`."""
+    return _extreme("min", x, dim, keepdim, axis, keepdims, False)
 
 
 def logsumexp(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> Tensor:
@@ -179,21 +295,37 @@ def logsumexp(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim
     axes = _axes(axis, x.ndim, "logsumexp")
     shift = x.array.max(axis=axes, keepdims=True)
     xp = backend.get_array_module(shift)
-    shift = xp.where(xp.isfinite(shift), shift, 0)
+    shift = xp.where(xp.isfinite(shift), shift, shift.dtype.type(0))  # not a Python 0: NumPy 1.x makes 0-d float64
     shifted = x - Tensor(shift)
     out = log(sum(exp(shifted), axes, keepdims=True)) + Tensor(shift)
     return out if keepdims else reshape(out, tuple(s for i, s in enumerate(out.shape) if i not in axes))
 
 
+def _arg_extreme(op: str, x: Tensor, axis, keepdims: bool, dim, keepdim) -> Tensor:
+    axis, keepdims = resolve_dim(op, axis, dim, keepdims, keepdim)
+    arr = x.array if isinstance(x, Tensor) else np.asarray(x)
+    find = arr.argmax if op == "argmax" else arr.argmin
+    if arr.size == 0:
+        raise ValueError(f"{op}: an empty tensor of shape {arr.shape} has no {op[3:]}imum")
+    if axis is None:  # of the flattened tensor; keepdim keeps every dimension as 1, as in PyTorch
+        out = find()
+        out = backend.get_array_module(arr).asarray(out).reshape((1,) * arr.ndim if keepdims else ())
+    else:
+        if not -(arr.ndim or 1) <= axis < (arr.ndim or 1):
+            raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-(arr.ndim or 1)}, "
+                             f"{(arr.ndim or 1) - 1}], but got {axis})")
+        out = find(axis=axis, keepdims=keepdims) if arr.ndim else find().reshape(())
+    return Tensor(out.astype(np.int64, copy=False))
+
+
 def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
            keepdim: bool | None = None) -> Tensor:
-    """Indices of the largest values along `axis` (or ``dim=``); None: of the flattened tensor."""
-    axis, keepdims = resolve_dim("argmax", axis, dim, keepdims, keepdim)
-    return Tensor(x.array.argmax(axis=axis, keepdims=keepdims) if axis is not None else x.array.argmax())
+    """Int64 indices of the (first) largest values along `axis` (or ``dim=``); None: of the flattened
+    tensor, as torch.argmax: ``argmax(x, dim=1, keepdim=True)`` has shape (N, 1)."""
+    return _arg_extreme("argmax", x, axis, keepdims, dim, keepdim)
 
 
 def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
            keepdim: bool | None = None) -> Tensor:
-    """Indices of the smallest values along `axis` (or ``dim=``); None: of the flattened tensor."""
-    axis, keepdims = resolve_dim("argmin", axis, dim, keepdims, keepdim)
-    return Tensor(x.array.argmin(axis=axis, keepdims=keepdims) if axis is not None else x.array.argmin())
+    """Int64 indices of the (first) smallest values along `axis` (or ``dim=``), as torch.argmin."""
+    return _arg_extreme("argmin", x, axis, keepdims, dim, keepdim)

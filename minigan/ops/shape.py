@@ -276,15 +276,26 @@ def pad(x: Tensor, pad_width, value: float = 0.0) -> Tensor:
     return Pad(pw, value)(x)
 
 
+def _index_array(k):
+    """A Tensor or list inside an index as an array PyTorch would accept: integers pick, bool
+    (and uint8, PyTorch's legacy mask) select; a float index is PyTorch's IndexError."""
+    arr = k.array if isinstance(k, Tensor) else np.asarray(k)
+    kind = arr.dtype.kind
+    if kind == "u" and arr.dtype.itemsize == 1:
+        return arr.astype(bool)
+    if kind == "f" and arr.size == 0 and not isinstance(k, Tensor):
+        return arr.astype(np.int64)  # x[[]]: NumPy reads an empty list as float
+    if kind not in "biu":
+        raise IndexError(f"getitem: tensors used as indices must be long, int, byte or bool tensors, got {arr.dtype}")
+    return arr
+
+
 def _index_key(key):
-    """Tensors inside an index become their arrays."""
-    if isinstance(key, Tensor):
-        return key.array
+    """Tensors (and lists) inside an index become index arrays (see `_index_array`)."""
+    if isinstance(key, (Tensor, list)):
+        return _index_array(key)
     if isinstance(key, tuple):
-        return tuple(k.array if isinstance(k, Tensor) else np.asarray(k) if isinstance(k, list) else k
-                     for k in key)
-    if isinstance(key, list):
-        return np.asarray(key)
+        return tuple(_index_array(k) if isinstance(k, (Tensor, list)) else k for k in key)
     return key
 
 

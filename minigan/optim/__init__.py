@@ -1,4 +1,4 @@
-"""Optimisers: SGD, Adam, AdamW and RMSprop with PyTorch's parameter groups, state and state_dict.
+"""Optimisers: SGD, Adam, AdamW, RMSprop, Adagrad, NAdam and RAdam with PyTorch's parameter groups, state and state_dict.
 
 Every update runs in place on the parameter arrays with in-place ufuncs
 (``out=``) and per-parameter scratch buffers allocated once, so a step builds no
@@ -12,9 +12,12 @@ share its array with something else.
 from __future__ import annotations
 
 from . import lr_scheduler
+from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .nadam import NAdam
 from .optimizer import Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NAdam", "RAdam", "lr_scheduler"]

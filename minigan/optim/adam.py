@@ -11,18 +11,19 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba), with PyTorch's bias correction and eps placement; optional amsgrad.
 
     ``weight_decay`` adds ``wd * p`` to the gradient (L2), as torch.optim.Adam;
-    `AdamW` decays the weights directly instead. Per parameter and step: twelve
-    in-place array passes and no allocation after the first step. On NumPy the
+    with ``decoupled_weight_decay`` (`AdamW`) it decays the weights directly
+    instead. Per parameter and step: twelve in-place array passes and no
+    allocation after the first step. On NumPy the
     passes run over cache-sized flat chunks shared out over the CPU threads
     (`minigan.parallel.for_flat_chunks`): the step is memory- and ufunc-bound.
     """
 
-    _decoupled = False
-
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False):
+                 weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
+                 decoupled_weight_decay: bool = False):
         defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, (list, tuple)) else betas, eps=eps,
-                        weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize)
+                        weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict) -> None:
@@ -36,7 +37,7 @@ class Adam(Optimizer):
         b1, b2 = (float(b) for b in group["betas"])
         eps, wd = float(group["eps"]), float(group["weight_decay"])
         amsgrad, maximize = group["amsgrad"], group["maximize"]
-        decoupled = self._decoupled
+        decoupled = group["decoupled_weight_decay"]
         groups: dict = {}  # (step, xp) -> [(data, g, m, v, tmp, vmax)]: one elementwise update each
         for p, data, xp, g in _with_grads(self, group):
             state = self.state.get(p)
@@ -96,9 +97,7 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay: ``p *= 1 - lr * weight_decay`` before the Adam step."""
 
-    _decoupled = True
-
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize)
+                         maximize=maximize, decoupled_weight_decay=True)

@@ -275,3 +275,30 @@ def _register(optimizer: Optimizer, attribute: str, hook: Callable) -> Removable
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
     return handle
+
+
+def _decayed_grad(state: dict, data, g, xp, weight_decay: float, maximize: bool):
+    """The gradient a step reads: ``-g`` when maximising, plus ``weight_decay * p`` (L2), in a scratch array
+    when either applies; `g` itself (never written) otherwise."""
+    if weight_decay == 0 and not maximize:
+        return g
+    gbuf = _scratch(state, "_g", data)
+    if weight_decay == 0:
+        return xp.negative(g, out=gbuf)
+    xp.multiply(data, weight_decay, out=gbuf)
+    if maximize:
+        gbuf -= g
+    else:
+        gbuf += g
+    return gbuf
+
+
+def _update_moments(m, v, g, tmp, b1: float, b2: float, xp) -> None:
+    """Adam's moments in place, in torch's form: ``m = lerp(m, g, 1 - b1)``, ``v = b2 v + (1 - b2) g^2``."""
+    xp.subtract(g, m, out=tmp)
+    tmp *= 1.0 - b1
+    m += tmp
+    v *= b2
+    xp.multiply(g, g, out=tmp)
+    tmp *= 1.0 - b2
+    v += tmp

@@ -38,7 +38,7 @@ def test_a_deep_chain_can_be_dropped_without_backward():
     y = x
     for _ in range(100_000):
         y = y * 1.0
-    ref = weakref.ref(y.grad_fn)
+    ref = weakref.ref(y.creator)
     del y
     assert ref() is None
 
@@ -60,13 +60,13 @@ def test_saved_arrays_and_functions_are_released_after_backward(no_gc):
     x = mg.randn(50, requires_grad=True)
     hidden = x.exp()  # Exp saves its output for backward
     hidden_data = weakref.ref(hidden.array)
-    exp_fn = weakref.ref(hidden.grad_fn)
+    exp_fn = weakref.ref(hidden.creator)
     y = (hidden * 2).tanh().sum()
-    mul_fn = weakref.ref(y.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn)
+    mul_fn = weakref.ref(y.creator.inputs[0].creator.inputs[0].creator)
     del hidden
     y.backward()
     assert hidden_data() is None and exp_fn() is None and mul_fn() is None
-    assert y.grad_fn.inputs == ()  # even the function still named by y holds nothing now
+    assert y.creator.inputs == ()  # even the function still named by y holds nothing now
     del y
     assert x.grad is not None
 
@@ -75,7 +75,7 @@ def test_retain_graph_keeps_the_graph_until_the_output_goes(no_gc):
     x = mg.randn(50, requires_grad=True)
     hidden = x.exp()
     hidden_data = weakref.ref(hidden.array)
-    exp_fn = weakref.ref(hidden.grad_fn)
+    exp_fn = weakref.ref(hidden.creator)
     y = (hidden * 2).tanh().sum()
     del hidden
     y.backward(retain_graph=True)
@@ -90,7 +90,7 @@ def test_an_unused_graph_is_freed_by_reference_counting_alone(no_gc):
     x = mg.randn(50, requires_grad=True)
     hidden = x.sigmoid()  # saves its output: no reference cycle may come of it
     hidden_data = weakref.ref(hidden.array)
-    sig_fn = weakref.ref(hidden.grad_fn)
+    sig_fn = weakref.ref(hidden.creator)
     y = (hidden * hidden).sum()
     del hidden
     assert hidden_data() is not None
@@ -101,7 +101,7 @@ def test_an_unused_graph_is_freed_by_reference_counting_alone(no_gc):
 def test_grad_frees_the_graph_unless_asked(no_gc):
     x = mg.randn(5, requires_grad=True)
     h = x.tanh()
-    fn = weakref.ref(h.grad_fn)
+    fn = weakref.ref(h.creator)
     y = (h * h).sum()
     del h
     mg.grad(y, x, retain_graph=True)

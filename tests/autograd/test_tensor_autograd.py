@@ -73,11 +73,11 @@ def test_requires_grad_rules(make):
 
 
 def test_integer_tensors_cannot_require_grad(make):
-    with pytest.raises(TypeError, match="only floating-point tensors can require gradients, got dtype int64"):
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients, got dtype int64"):
         mg.tensor([1, 2, 3], requires_grad=True)
-    with pytest.raises(TypeError, match="floating-point"):
+    with pytest.raises(RuntimeError, match="floating point dtype"):
         mg.arange(3).requires_grad_()
-    with pytest.raises(TypeError, match="floating-point"):
+    with pytest.raises(RuntimeError, match="floating point dtype"):
         make([1, 2], dtype=np.int32).requires_grad = True
     # an op on an integer tensor never makes a differentiable one
     x = make([1.0, 2.0], requires_grad=True)
@@ -324,7 +324,7 @@ def test_custom_function_first_and_second_order(make):
     x = make([1.0, -2.0], requires_grad=True)
     y = Cube()(x)
     np.testing.assert_allclose(y.numpy(), [1.0, -8.0])
-    assert y.grad_fn is not None and y.grad_fn.name == "Cube"
+    assert y.creator.name == "Cube" and y.grad_fn.name() == "CubeBackward"
     mg.gradcheck(lambda t: Cube()(t), [x])
     mg.gradgradcheck(lambda t: Cube()(t), [x])
 
@@ -366,12 +366,12 @@ def test_to_and_dtype_conversion_is_differentiable(make):
 
 def test_tensor_basics(make):
     x = mg.tensor([[1.0, 2.0], [3.0, 4.0]])
-    assert x.shape == (2, 2) and x.ndim == 2 and x.size == 4 and len(x) == 2
+    assert x.shape == (2, 2) and x.ndim == 2 and x.size() == (2, 2) and x.numel() == 4 and len(x) == 2
     assert x.is_leaf and x.device == "cpu" and str(x.device) == "cpu"
     assert x[1, 0].item() == 3.0 and float(x[0, 1]) == 2.0
     assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
     assert isinstance(x.numpy(), np.ndarray)
-    assert "tensor(" in repr(x) and "grad_fn=<MulBackward>" in repr(mg.tensor([1.0], requires_grad=True) * 2)
+    assert "tensor(" in repr(x) and "grad_fn=<MulBackward0>" in repr(mg.tensor([1.0], requires_grad=True) * 2)
     with pytest.raises(ValueError, match="ambiguous"):
         bool(x)
     assert [row.shape for row in x] == [(2,), (2,)]

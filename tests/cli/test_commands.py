@@ -159,7 +159,7 @@ def test_runtime_errors_exit_1_without_a_traceback(trained_run, tmp_path):
     assert "Traceback" not in proc.stderr
     # No dataset anywhere: the data package's message, exit 1.
     home = tmp_path / "home"
-    nodata = subprocess.run([sys.executable, "-m", "minigan", "train", "--data-dir", str(tmp_path / "empty"),
+    nodata = subprocess.run([sys.executable, "-m", "minigan", "train",
                              "--max-steps", "1", "--out", str(tmp_path / "r"), "--no-download"],
                             env={**env(), "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache")},
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
@@ -241,21 +241,21 @@ def test_sigterm_finishes_the_step_saves_and_exits_143(data_dir, tmp_path):
     assert load_checkpoint(tmp_path / "run")["step"] == steps >= 2  # nothing lost
 
 
-def test_two_quick_sigterms_stop_at_once_without_saving(data_dir, tmp_path):
+def test_three_quick_sigterms_stop_at_once_without_saving(data_dir, tmp_path):
     # DCGAN steps of 64 images at width 256 (about 1 s each): the first signal lands just after a step began
-    # (the log line that _train_until waits for ends the step before), so the second lands inside that step.
+    # (the log line that _train_until waits for ends the step before), so the others land inside that step.
     proc, log = _train_until(tmp_path, data_dir, 2, "--checkpoint-every", 1000, "--model", "dcgan", "--width", 256,
                              "--batch-size", 64)
     # Two signals that arrive before the process runs its handler coalesce into one (POSIX does not
-    # queue them), so the second is sent once the first has been seen, while the step is still running.
+    # queue them), so each is sent once the one before has been seen, while the step is still running.
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True)
     reader.start()
-    proc.send_signal(signal.SIGTERM)
-    deadline = time.time() + 30
-    while time.time() < deadline and not any("SIGTERM: finishing step" in line for line in lines):
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGTERM)
+    for seen in ("SIGTERM: finishing step", "SIGTERM again: saving the checkpoint is under way", None):
+        proc.send_signal(signal.SIGTERM)
+        deadline = time.time() + 30
+        while seen and time.time() < deadline and not any(seen in line for line in lines):
+            time.sleep(0.005)
     proc.wait(timeout=60)
     reader.join(timeout=10)
     err = "".join(lines)

@@ -125,13 +125,12 @@ def test_split_only_needs_its_own_files(tmp_path):
 
 def test_not_found_says_which_files_go_where(tmp_path):
     with pytest.raises(DataError) as info:
-        load_dataset("mnist", data_dir=tmp_path / "nowhere", download=False)
+        load_dataset("mnist", download=False)
     message = str(info.value)
     for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                  "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         assert name in message
     assert "MINIGAN_DATA_DIR" in message and "--data-dir" in message
-    assert str(tmp_path / "nowhere") in message
     assert str(tmp_path / "xdg" / "minigan" / "mnist") in message
     assert "download=False" in message
 
@@ -238,3 +237,46 @@ def test_verify_checks_local_files(tmp_path, monkeypatch):
     assert "train-images-idx3-ubyte.gz" in message
     assert catalog.MNIST.gz_sha256["train-images-idx3-ubyte"] in message
     assert digests["train-images-idx3-ubyte"][0] in message
+
+
+def _no_download(*args, **kwargs):
+    raise AssertionError("a folder the user named must not fall through to a download")
+
+
+@pytest.mark.parametrize("via", ["data_dir", "env"])
+@pytest.mark.parametrize("problem, message", [
+    ("missing", "does not exist"),
+    ("file", "is a file, not a folder"),
+    ("empty", "does not hold mnist's train split: expected train-images-idx3-ubyte.gz and "
+              "train-labels-idx1-ubyte.gz (or uncompressed, without .gz) in it or in its subfolder mnist/"),
+])
+def test_a_named_folder_that_is_wrong_is_an_error_not_a_download(tmp_path, monkeypatch, via, problem, message):
+    _fake(tmp_path / "xdg" / "minigan" / "mnist", seed=1)  # the cache holds the data: it must not be used
+    monkeypatch.setattr(datasets, "download_file", _no_download)
+    folder = tmp_path / "typo"
+    if problem == "file":
+        folder.write_text("")
+    elif problem == "empty":
+        folder.mkdir()
+        _fake(folder / "fashion-mnist", seed=2)  # another dataset's subfolder is not this one
+    kwargs = {"data_dir": folder} if via == "data_dir" else {}
+    if via == "env":
+        monkeypatch.setenv("MINIGAN_DATA_DIR", str(folder))
+    with pytest.raises(DataError) as info:
+        load_dataset("mnist", **kwargs)
+    named = "(--data-dir, data_dir=)" if via == "data_dir" else "$MINIGAN_DATA_DIR"
+    assert str(folder) in str(info.value) and named in str(info.value) and message in str(info.value)
+
+
+def test_dataset_folder_says_where_the_data_is_read_from(tmp_path, monkeypatch):
+    _fake(tmp_path / "data" / "mnist", seed=1)
+    assert datasets.dataset_folder("mnist") is None
+    monkeypatch.setenv("MINIGAN_DATA_DIR", str(tmp_path / "data"))
+    assert datasets.dataset_folder("mnist", "test") == tmp_path / "data" / "mnist"
+    cache = tmp_path / "xdg" / "minigan" / "fashion-mnist"
+    _fake(cache, seed=2)
+    monkeypatch.delenv("MINIGAN_DATA_DIR")
+    assert datasets.dataset_folder("fashion-mnist") == cache
+    explicit = tmp_path / "explicit"
+    _fake(explicit, seed=3)
+    assert datasets.dataset_folder("mnist", data_dir=explicit) == explicit

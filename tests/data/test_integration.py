@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minigan.data import DataLoader, find_dataset_files, load_dataset
+from minigan.data import ImageLoader, find_dataset_files, load_dataset
 from minigan.data import datasets
 
 pytestmark = pytest.mark.integration
@@ -92,7 +92,7 @@ def test_real_mnist_first_labels_and_a_loader_epoch():
     _files_in_env("mnist")
     images, labels = load_dataset("mnist", "train", download=False)
     assert labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]  # the well-known first digits
-    loader = DataLoader((images, labels), batch_size=128, seed=0)
+    loader = ImageLoader((images, labels), batch_size=128, seed=0)
     assert len(loader) == 60000 // 128
     x, y = next(iter(loader))
     assert x.shape == (128, 1, 28, 28) and x.dtype == np.float32 and -1 <= x.min() < x.max() <= 1

@@ -16,7 +16,7 @@ from minigan import nn, optim
 from minigan.gan import (CONFIG_VERSION, CheckpointError, GANTrainer, NonFiniteLossError, load_checkpoint,
                          register_family, report, resume, unregister_family)
 from minigan import load as load_state
-from minigan.data import DataLoader, load_dataset
+from minigan.data import ImageLoader, load_dataset
 from minigan.gan.core import checkpoint as ckpt
 from minigan.gan.families.unconditional.family import DCGANFamily
 from minigan.gan.training import (Extension, GANUpdater, JSONLLog, Snapshot, Trainer, Updater,
@@ -181,7 +181,7 @@ class MeanImage(Updater):
 def test_the_loop_runs_any_updater_and_resumes_it(data_dir, tmp_path):
     def trainer(max_steps):
         minigan.manual_seed(0)
-        loader = DataLoader(load_dataset("mnist", "train", data_dir=str(data_dir)), batch_size=16, seed=0)
+        loader = ImageLoader(load_dataset("mnist", "train", data_dir=str(data_dir)), batch_size=16, seed=0)
         return Trainer(MeanImage(), loader, epochs=3, max_steps=max_steps, run_dir=tmp_path / "run",
                        extensions=[JSONLLog(), Snapshot(every=2)])
 
@@ -294,7 +294,8 @@ def test_no_numpy_warnings_on_the_way_to_a_nan(data_dir, tmp_path):
     assert [w for w in caught if issubclass(w.category, RuntimeWarning)] == []
 
 
-def test_a_second_signal_while_saving_stops_at_once_without_saving(data_dir, tmp_path, monkeypatch, capsys):
+def _signals_during_the_final_save(data_dir, tmp_path, monkeypatch, count: int):
+    """A run whose step 3 gets a SIGTERM, then `count` more SIGTERMs in the middle of the save it asked for."""
     from minigan.gan.core import checkpoint as ckpt
     run = tmp_path / "run"
     trainer = GANTrainer(tiny(data_dir, run, checkpoint_every=2))
@@ -311,16 +312,32 @@ def test_a_second_signal_while_saving_stops_at_once_without_saving(data_dir, tmp
     real_save = ckpt.save_checkpoint
 
     def save(path, state):
-        if sent:  # the final save: a second SIGTERM arrives in the middle of it
-            os.kill(os.getpid(), signal.SIGTERM)
+        if sent:  # the final save: more SIGTERMs arrive in the middle of it
+            for _ in range(count):
+                os.kill(os.getpid(), signal.SIGTERM)
         return real_save(path, state)
 
     trainer.train_step = first_signal_in_step_3
     monkeypatch.setattr(ckpt, "save_checkpoint", save)
+    return trainer, run
+
+
+def test_a_second_signal_while_saving_lets_the_save_finish(data_dir, tmp_path, monkeypatch, capsys):
+    trainer, run = _signals_during_the_final_save(data_dir, tmp_path, monkeypatch, 1)
+    result = trainer.train()
+    assert result.interrupted and result.signal == signal.SIGTERM
+    assert load_checkpoint(run)["step"] == 3
+    err = capsys.readouterr().err
+    assert "SIGTERM: finishing step 3" in err and "SIGTERM again: saving the checkpoint is under way" in err
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+
+
+def test_a_third_signal_while_saving_stops_at_once_without_saving(data_dir, tmp_path, monkeypatch, capsys):
+    trainer, run = _signals_during_the_final_save(data_dir, tmp_path, monkeypatch, 2)
     with pytest.raises(KeyboardInterrupt) as info:
         trainer.train()
     assert info.value.signum == signal.SIGTERM
-    assert load_checkpoint(run)["step"] == 2  # the step-3 checkpoint was never written
+    assert load_checkpoint(run)["step"] == 2  # the step-3 checkpoint was never written; step 2's is intact
     err = capsys.readouterr().err
     assert "SIGTERM: finishing step 3" in err and "stopped while saving after step 3 without saving" in err
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored

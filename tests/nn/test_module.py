@@ -141,7 +141,7 @@ def test_mlp_parameter_count_and_names(widths, bias):
         layers += [nn.Linear(a, b, bias=bias), nn.LeakyReLU(0.2)]
     mlp = nn.Sequential(*layers)
     expected = sum(a * b + (b if bias else 0) for a, b in zip(widths, widths[1:]))
-    assert sum(p.size for p in mlp.parameters()) == expected
+    assert sum(p.numel() for p in mlp.parameters()) == expected
     names = [n for n, _ in mlp.named_parameters()]
     assert names == [f"{2 * i}.{k}" for i in range(len(widths) - 1) for k in (["weight", "bias"] if bias else ["weight"])]
     x = minigan.randn(3, widths[0])

@@ -14,10 +14,14 @@ def _logsumexp(a, axis=None, keepdims=False):
     return np.log(np.sum(np.exp(a), axis=axis, keepdims=keepdims))
 
 
+def _population_var(t, axis=None, keepdims=False):
+    return mg.var(t, axis=axis, keepdims=keepdims, correction=0)
+
+
 REDUCTIONS = [
     ("sum", mg.sum, np.sum, arrays),
     ("mean", mg.mean, np.mean, arrays),
-    ("var", mg.var, np.var, arrays),
+    ("var", _population_var, np.var, arrays),  # NumPy's default ddof=0; minigan's (torch's) is 1
     ("logsumexp", mg.logsumexp, _logsumexp, arrays),
     # distinct values at least 0.1 apart: no ties, so max/min are differentiable there
     ("max", mg.max, np.max, separated_arrays),
@@ -32,10 +36,11 @@ def test_reduction(device, name, op, ref, domain, data):
     axis = data.draw(axes(x.ndim))
     keepdims = data.draw(st.booleans())
     np_axis = numpy_axis(axis, x.ndim)
-    check_op(lambda t: op(t, axis, keepdims=keepdims), [x],
+    check_op(lambda t: op(t, axis=axis, keepdims=keepdims), [x],
              lambda a: ref(a, axis=np_axis, keepdims=keepdims), device)
     method = getattr(mg.Tensor, name)
-    check_op(lambda t: method(t, axis=axis, keepdims=keepdims), [x],
+    extra = {"correction": 0} if name == "var" else {}
+    check_op(lambda t: method(t, axis=axis, keepdims=keepdims, **extra), [x],
              lambda a: ref(a, axis=np_axis, keepdims=keepdims), device, second_order=False, check_float32=False)
 
 
@@ -66,8 +71,8 @@ def test_reduction_axis_errors(make):
         x.sum(axis=2)
     with pytest.raises(ValueError, match=r"mean: repeated axis"):
         x.mean(axis=(1, -1))
-    with pytest.raises(ValueError, match=r"var: 1 elements .* too few for correction 1"):
-        make(np.ones((1, 3))).var(axis=0, unbiased=True)
+    with pytest.warns(UserWarning, match=r"var: degrees of freedom is <= 0"):  # nan, as torch.var
+        assert np.isnan(make(np.ones((1, 3))).var(axis=0, unbiased=True).numpy()).all()
 
 
 def test_argmax_argmin_are_integer_and_not_differentiable(make):
@@ -76,3 +81,66 @@ def test_argmax_argmin_are_integer_and_not_differentiable(make):
     np.testing.assert_array_equal(mg.argmin(x, axis=0).numpy(), [0, 1, 0])
     assert x.argmax().item() == 3
     assert not x.argmax().requires_grad and x.argmax().dtype.kind == "i"
+
+
+@pytest.mark.parametrize("name, arg", [("max", np.argmax), ("min", np.argmin)])
+@given(data=st.data())
+def test_max_min_with_dim_give_values_and_indices(device, name, arg, data):
+    x = data.draw(shapes(min_dims=1).flatmap(separated_arrays))
+    dim = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    keepdim = data.draw(st.booleans())
+    ref = getattr(np, name)
+    check_op(lambda t: getattr(mg, name)(t, dim, keepdim).values, [x],
+             lambda a: ref(a, axis=dim, keepdims=keepdim), device)
+    out = getattr(make_tensor(x, device), name)(dim=dim, keepdim=keepdim)
+    assert type(out) is getattr(mg.return_types, name) and out.indices.dtype == np.int64
+    np.testing.assert_array_equal(out.indices.numpy(), arg(x, axis=dim, keepdims=keepdim))
+
+
+def test_max_forms_follow_torch(device):
+    x = make_tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]], device, requires_grad=True)
+    values, indices = x.max(1)
+    assert indices.numpy().tolist() == [1, 0]
+    values.sum().backward()  # with a dim the first largest element takes the whole gradient, as in torch
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 1, 0], [1, 0, 0]])
+    assert x.max().item() == 3.0 and x.max(axis=0).numpy().tolist() == [2.0, 3.0, 3.0]
+    other = make_tensor([0.0, 5.0, 1.0], device)
+    np.testing.assert_array_equal(mg.max(x, other).numpy(), [[1, 5, 3], [2, 5, 1]])
+    np.testing.assert_array_equal(x.min(other).numpy(), [[0, 3, 1], [0, 2, 0]])
+    assert x.min(0, keepdim=True).values.shape == (1, 3)
+    scalar = make_tensor(4.0, device).max(0)
+    assert scalar.values.item() == 4.0 and scalar.indices.item() == 0
+    with pytest.raises(IndexError, match=r"max: dimension out of range \(expected to be in range of \[-2, 1\]"):
+        x.max(2)
+    with pytest.raises(TypeError, match="max: dim must be an int"):
+        x.max((0, 1))
+    with pytest.raises(ValueError, match="max: expected a reduction dim for an empty tensor"):
+        make_tensor(np.zeros(0), device).max()
+
+
+def test_argmax_is_int64_as_in_torch(device):
+    x = make_tensor([[1.0, 5.0], [5.0, 2.0]], device)
+    assert x.argmax().dtype == np.int64 and x.argmax().item() == 1
+    assert x.argmax(keepdim=True).shape == (1, 1) and x.argmin(1, keepdim=True).numpy().tolist() == [[0], [1]]
+
+
+@given(x=shapes(min_dims=1).filter(lambda s: max(s) > 1).flatmap(arrays))
+def test_var_and_std_are_unbiased_by_default(device, x):
+    axis = int(np.argmax(x.shape))
+    x = x + np.arange(x.size).reshape(x.shape) * 0.3  # no constant slice: std's sqrt stays differentiable
+    check_op(lambda t: t.var(axis), [x], lambda a: np.var(a, axis=axis, ddof=1), device)
+    check_op(lambda t: mg.std(t, axis, False, True), [x], lambda a: np.std(a, axis=axis, keepdims=True), device)
+    v, m = mg.var_mean(make_tensor(x, device), axis)
+    s, _ = mg.std_mean(make_tensor(x, device), axis, correction=0)
+    np.testing.assert_allclose(v.numpy(), np.var(x, axis=axis, ddof=1))
+    np.testing.assert_allclose(s.numpy(), np.std(x, axis=axis))
+    np.testing.assert_allclose(m.numpy(), np.mean(x, axis=axis))
+
+
+def test_var_spellings_conflict_loudly(make):
+    x = make(np.arange(4.0))
+    assert x.var(ddof=0).item() == pytest.approx(np.var(np.arange(4.0)))
+    with pytest.raises(TypeError, match="var: got unbiased and correction"):
+        x.var(unbiased=True, correction=0)
+    with pytest.raises(TypeError, match="var: std and var only support floating point dtypes"):
+        mg.tensor([1, 2]).var()

@@ -20,7 +20,9 @@ def test_reductions_take_dim_and_keepdim(name):
     x = make_tensor(X)
     a = getattr(x, name)(axis=1, keepdims=True)
     b = getattr(x, name)(dim=1, keepdim=True)
-    c = getattr(mg, name)(x, dim=(0, 2))
+    if name in ("max", "min"):  # torch.max(x, dim) gives (values, indices) and takes one int dim
+        b = b.values
+    c = getattr(mg, name)(x, **({"axis": (0, 2)} if name in ("max", "min") else {"dim": (0, 2)}))
     d = getattr(mg, name)(x, axis=(0, 2))
     assert a.shape == (2, 1, 4)
     np.testing.assert_array_equal(a.numpy(), b.numpy())
@@ -140,8 +142,7 @@ def test_einsum(device, spec, shape_list, data):
 
 def test_einsum_errors():
     a = mg.zeros(2, 3)
-    with pytest.raises(ValueError, match="ellipsis"):
-        mg.einsum("...i->i", a)
+    assert mg.einsum("...i->i", a).shape == (3,)  # '...' is supported (tests/ops/test_einsum_ellipsis.py)
     with pytest.raises(ValueError, match="names 2 operands but 1"):
         mg.einsum("ij,jk->ik", a)
     with pytest.raises(ValueError, match="repeated label"):

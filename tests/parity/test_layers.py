@@ -455,7 +455,7 @@ _API_CASES = {
     "var_correction0": (lambda m: m[0].var(dim=0, correction=0), lambda t: t[0].var(dim=0, correction=0)),
     "sum_dim_keepdim": (lambda m: m[0].sum(dim=1, keepdim=True), lambda t: t[0].sum(dim=1, keepdim=True)),
     "mean_dims": (lambda m: m[0].mean(dim=(0, 1)), lambda t: t[0].mean(dim=(0, 1))),
-    "max_dim": (lambda m: m[0].max(dim=1), lambda t: t[0].max(dim=1).values),
+    "max_dim": (lambda m: m[0].max(dim=1).values, lambda t: t[0].max(dim=1).values),
     "logsumexp": (lambda m: m[0].logsumexp(dim=1), lambda t: t[0].logsumexp(dim=1)),
     "softmax_dim": (lambda m: m[0].softmax(dim=0), lambda t: t[0].softmax(dim=0)),
     "log_softmax_dim": (lambda m: mg.log_softmax(m[0], dim=1), lambda t: torch.log_softmax(t[0], dim=1)),

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ... import backend
+from ...runlock import RunLock
 from ..core import checkpoint as ckpt
 from ..core.checkpoint import CHECKPOINT_NAME
 from .extensions.base import Extension
@@ -94,6 +95,7 @@ class Trainer:
         self.result: TrainResult | None = None
         self.observation: dict = {}   # the last step's record: what it reported, with step, epoch, batch
         self._last_record: dict = {}
+        self.run_lock: RunLock | None = None  # one process per run folder: held while train() runs
 
     def extend(self, extension: Extension, *, trigger=None, priority: int | None = None) -> Extension:
         """Add an extension; `trigger` ((n, "step" | "epoch")) and `priority` override its own.
@@ -198,7 +200,9 @@ class Trainer:
         self.resumed = True
 
     def prepare_run_dir(self) -> None:
-        """Create the run folder; refuse to start a new run over an old one; drop stale temp files on resume."""
+        """Lock the run folder (one process per folder); refuse to start a new run over an old one; drop stale
+        temp files on resume."""
+        self.run_lock = RunLock(self.run_dir).acquire()  # RunLockedError (an OSError) naming the holder's pid
         if not self.resumed and self.step == 0 and self.checkpoint_path.exists():
             raise FileExistsError(f"{self.run_dir} already holds a run ({CHECKPOINT_NAME}); continue it with "
                                   f"--resume {self.run_dir} (resume() in Python) or choose another --out")
@@ -206,6 +210,11 @@ class Trainer:
         if self.resumed:
             for path in remove_stale_temp_files(self.run_dir):
                 self.message(f"removed {path.name}, a temporary file left by an interrupted save")
+
+    def release_run_dir(self) -> None:
+        """Drop the run folder's lock (the kernel drops it anyway when the process ends)."""
+        if self.run_lock is not None:
+            self.run_lock.release()
 
     # ---- the loop -----------------------------------------------------------------------------
     def _call(self, hook: str, *args) -> None:
@@ -222,10 +231,14 @@ class Trainer:
     def train(self) -> TrainResult:
         """Run until `epochs` (or `max_steps`) are done, or a stop is requested; returns a TrainResult.
 
-        Raises NonFiniteLossError if a loss becomes NaN/inf (the last good checkpoint is kept). A second
+        Raises NonFiniteLossError if a loss becomes NaN/inf (the last good checkpoint is kept). A third
         Ctrl-C/SIGTERM while the first is handled raises KeyboardInterrupt at once, without saving.
         """
-        self.prepare_run_dir()
+        try:
+            self.prepare_run_dir()
+        except BaseException:
+            self.release_run_dir()
+            raise
         self.stop_requested, self.stop_signal = False, None
         self.result = TrainResult(run_dir=self.run_dir, step=self.step, epoch=self.epoch)
         where = "during step"
@@ -243,6 +256,7 @@ class Trainer:
         finally:
             for extension in reversed(self.extensions):
                 extension.close(self)
+            self.release_run_dir()
         result = self.result
         result.step, result.epoch, result.last = self.step, self.epoch, dict(self._last_record)
         if result.interrupted:

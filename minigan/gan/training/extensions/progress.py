@@ -1,5 +1,9 @@
 """Training progress on stderr: a bar with ETA on a terminal, one line per epoch otherwise.
 
+Off a terminal (``minigan train | tee log``, CI, nohup) an epoch can take many minutes, so a
+line with the step, the losses, images/s and the epoch's ETA is also printed every
+``Reporter.interval`` seconds (30), lest a long silence look like a hang.
+
 ``Reporter`` draws it; ``Progress`` is the extension that feeds it (and through which
 ``trainer.message`` prints, so a message never lands in the middle of the bar).
 """
@@ -26,10 +30,16 @@ def format_seconds(seconds: float) -> str:
 
 
 class Reporter:
-    """Progress on stderr: a bar with ETA on a TTY, one line per epoch otherwise."""
+    """Progress on stderr: a bar with ETA on a TTY, one line per epoch (and every `interval` s) otherwise.
 
-    def __init__(self, mode: str, steps_per_epoch: int, epochs: int, stream=None):
+    `clock` (seconds, monotonic) is there for tests: ``Reporter("epoch", 100, 5, stream, clock=fake)``.
+    """
+
+    interval = 30.0  # seconds between progress lines off a terminal
+
+    def __init__(self, mode: str, steps_per_epoch: int, epochs: int, stream=None, clock=time.perf_counter):
         self.stream = stream or sys.stderr
+        self.clock = clock
         if mode == "auto":
             isatty = getattr(self.stream, "isatty", None)
             mode = "bar" if isatty is not None and isatty() else "epoch"
@@ -37,7 +47,7 @@ class Reporter:
         self._last_draw = 0.0
         self._bar_open = False
         self._last_len = 0
-        self._epoch_start = time.perf_counter()
+        self._epoch_start = self._last_line = clock()
         self._epoch_first_step = 0
         self._done_at_start = 0
 
@@ -45,7 +55,7 @@ class Reporter:
         try:
             self.stream.write(text)
             self.stream.flush()
-        except (OSError, ValueError):
+        except (OSError, ValueError, RuntimeError):  # RuntimeError: a signal handler's message mid-write
             pass
 
     def message(self, text: str) -> None:
@@ -56,20 +66,33 @@ class Reporter:
         self._write(f"minigan: {text}\n")
 
     def start_epoch(self, epoch: int, done: int) -> None:
-        self._epoch_start = time.perf_counter()
+        self._epoch_start = self.clock()
         self._done_at_start = done
 
+    def _eta(self, now: float, done: int) -> float:
+        """Seconds left in the epoch at the rate since it started (nan before a step is done)."""
+        ran = done - self._done_at_start
+        rate = ran / (now - self._epoch_start) if now > self._epoch_start and ran > 0 else 0.0
+        return (max(self.steps_per_epoch, 1) - done) / rate if rate > 0 else float("nan")
+
     def update(self, step: int, done: int, record: dict) -> None:
+        if self.mode == "epoch":
+            now = self.clock()
+            if now - self._last_line >= self.interval:
+                self._last_line = now
+                losses = " ".join(f"{k} {record[k]:.3f}" for k in ("loss_D", "loss_G") if k in record)
+                self._write(f"epoch {record['epoch']}/{self.epochs} step {done}/{self.steps_per_epoch} (step "
+                            f"{step} in all): {losses}, {record.get('images_per_s', 0.0):.0f} img/s, "
+                            f"epoch ETA {format_seconds(self._eta(now, done))}\n")
+            return
         if self.mode != "bar":
             return
-        now = time.perf_counter()
+        now = self.clock()
         if now - self._last_draw < 0.1 and done < self.steps_per_epoch:
             return
         self._last_draw = now
         total = max(self.steps_per_epoch, 1)
-        ran = done - self._done_at_start
-        rate = ran / (now - self._epoch_start) if now > self._epoch_start and ran > 0 else 0.0
-        eta = (total - done) / rate if rate > 0 else float("nan")
+        eta = self._eta(now, done)
         width = 24
         filled = int(width * done / total)
         bar = "=" * filled + (">" if filled < width else "") + " " * max(width - filled - 1, 0)
@@ -90,7 +113,8 @@ class Reporter:
             self._bar_open = False
             self._last_len = 0
         recent = [r for r in history if r.get("epoch") == epoch + 1]
-        took = time.perf_counter() - self._epoch_start
+        self._last_line = self.clock()
+        took = self._last_line - self._epoch_start
         if recent:
             loss_d = sum(r["loss_D"] for r in recent) / len(recent)
             loss_g = sum(r["loss_G"] for r in recent) / len(recent)

@@ -1,10 +1,11 @@
-"""Ctrl-C and SIGTERM: finish the step in progress, save a checkpoint, say how to resume; twice: stop at once.
+"""Ctrl-C and SIGTERM: finish the step in progress, save a checkpoint, say how to resume; three times: stop at once.
 
 SIGTERM is what ``timeout``, batch schedulers, ``docker stop`` and CI send; it is handled
 like Ctrl-C (the CLI then exits 128 + the signal: 130 for SIGINT, 143 for SIGTERM). The
-handlers stay in place until the final checkpoint is written, so a second signal, while the
-step finishes or while the checkpoint is saved, raises ``Interrupted`` at once (the atomic
-save leaves the previous checkpoint intact).
+handlers stay in place until the final checkpoint is written. A second signal, which an
+impatient user sends a moment after the first, must not cut short the save the first one
+asked for: it only says that the step is finishing and the checkpoint is being saved. A third
+raises ``Interrupted`` at once; the atomic save then leaves the previous checkpoint intact.
 """
 from __future__ import annotations
 
@@ -32,18 +33,26 @@ class StopOnSignal(Extension):
     def __init__(self, signals=(signal.SIGINT, signal.SIGTERM)):
         self.signals = tuple(signals)
         self._previous: dict = {}
+        self.received = 0  # signals since initialize()
 
     def initialize(self, trainer) -> None:
         if threading.current_thread() is not threading.main_thread():
             return
+        self.received = 0
 
         def handler(signum, frame):
-            if trainer.stop_requested:  # the second one: stop now, without saving a half-done step
-                raise Interrupted(signum)
-            trainer.request_stop(signum)
+            self.received += 1
+            name = _NAMES.get(signum, f"signal {signum}")
             again = "Ctrl-C" if signum == signal.SIGINT else "send it"
-            trainer.message(f"{_NAMES.get(signum, f'signal {signum}')}: finishing step {trainer.step + 1}, then "
-                            f"saving a checkpoint ({again} again to stop at once without saving)")
+            if self.received == 1:
+                trainer.request_stop(signum)
+                trainer.message(f"{name}: finishing step {trainer.step + 1}, then saving a checkpoint ({again} "
+                                f"twice more to stop at once without saving)")
+            elif self.received == 2:  # the save the first one asked for goes on
+                trainer.message(f"{name} again: saving the checkpoint is under way, please wait ({again} once "
+                                f"more to stop at once; the previous checkpoint is kept then)")
+            else:  # the third: stop now, without saving; the atomic save keeps the previous checkpoint
+                raise Interrupted(signum)
 
         for signum in self.signals:
             self._previous[signum] = signal.signal(signum, handler)

@@ -20,7 +20,7 @@ def batch(n: int = 4, seed: int = 0, dtype=np.float32):
 
 
 def n_params(module) -> int:
-    return sum(int(p.size) for p in module.parameters())
+    return sum(p.numel() for p in module.parameters())
 
 
 @pytest.mark.parametrize("unet", [True, False])

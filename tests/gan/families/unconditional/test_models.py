@@ -12,7 +12,7 @@ from minigan.gan import (DCGANDiscriminator, DCGANGenerator, Family, FamilyError
 
 
 def n_params(module) -> int:
-    return sum(int(p.size) for p in module.parameters())
+    return sum(p.numel() for p in module.parameters())
 
 
 # Expected counts worked out by hand (PyTorch layers have biases by default).

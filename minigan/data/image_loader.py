@@ -1,4 +1,10 @@
-"""Mini-batches for GAN training: the whole dataset on the device once, shuffled per epoch from a seed."""
+"""ImageLoader: the GAN trainer's mini-batches, the whole image set on the device once, shuffled per epoch
+from a seed and resumable at any (epoch, batch).
+
+It is not PyTorch's DataLoader (that is `minigan.data.DataLoader`, over any Dataset): its defaults
+suit a GAN (shuffle=True, drop_last=True, so every step sees a full batch), it takes uint8 images
+only and scales them to [-1, 1], and its order is a pure function of (seed, epoch).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,8 @@ from ..backend import to_device
 from ..creation import tensor
 
 
-class DataLoader:
-    """Iterate over (images, labels) batches, PyTorch style: ``for x, y in loader``.
+class ImageLoader:
+    """Iterate over (images, labels) batches: ``for x, y in loader``.
 
     `dataset` is an (images, labels) pair as load_dataset returns: images
     (N, H, W) or (N, C, H, W) uint8, labels (N,). Images become float32 in
@@ -26,7 +32,10 @@ class DataLoader:
     iter_epoch(epoch, start_batch) or state_dict() / load_state_dict().
     Plain iteration continues from the saved position and moves on to the
     next epoch after each full pass. With drop_last (the default, so every
-    GAN step sees a full batch) a short final batch is skipped.
+    GAN step sees a full batch) a short final batch is skipped: a test-set
+    loop that must see every image wants drop_last=False, or DataLoader.
+
+        loader = ImageLoader(load_dataset("mnist", "train"), batch_size=64, seed=0, device="cuda")
     """
 
     def __init__(
@@ -124,7 +133,7 @@ class DataLoader:
 
     def __repr__(self) -> str:
         return (
-            f"DataLoader(num_samples={self.num_samples}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
+            f"ImageLoader(num_samples={self.num_samples}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
             f"seed={self.seed}, drop_last={self.drop_last}, device={self.device!r})"
         )
 
