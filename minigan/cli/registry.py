@@ -45,17 +45,24 @@ def command(name: str, *, help: str) -> Callable:
     return decorator
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser whose usage errors are one line and a pointer to --help, not the whole usage block
+    above the line that matters."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 _PLUGIN_HELP = ("import MODULE first (a module on the path or a .py file) so the GAN families it registers "
                 "can be trained, resumed, sampled and evaluated; repeat for several")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command, the registered families' commands and options included."""
-    parser = argparse.ArgumentParser(
-        prog=PROG, description="minigan: a from-scratch autodiff engine and the GAN trainer built on it.")
+    parser = Parser(prog=PROG, description="minigan: a from-scratch autodiff engine and the GAN trainer built on it.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("--plugin", action="append", default=[], metavar="MODULE", help=_PLUGIN_HELP)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     commands = dict(COMMANDS)
     for family in families():
@@ -97,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._handler(args) or 0)
     except UsageError as exc:
-        args._parser.error(str(exc))  # usage + "minigan train: error: ...", exit 2
+        args._parser.error(str(exc))  # "minigan train: error: ... (see `minigan train --help`)", exit 2
     except KeyboardInterrupt as exc:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 128 + int(getattr(exc, "signum", signal.SIGINT))

@@ -14,6 +14,7 @@ from ..gan.core.sampling import labels_path, sample_generator
 from .registry import CommandError, Handler, UsageError, command
 from ..gan.core.arguments import device as _device
 from ..gan.core.arguments import non_negative_int as _non_negative_int
+from ..gan.core.arguments import png_path as _png_path
 from ..gan.core.arguments import positive_int as _positive_int
 
 @command("sample", help="draw images from a trained generator")
@@ -27,7 +28,8 @@ def _sample(parser: argparse.ArgumentParser) -> Handler:
                         help="checkpoint file, or a run folder holding checkpoint.npz")
     parser.add_argument("--n", type=_positive_int, default=10000, help="number of images (default 10000)")
     parser.add_argument("--out", default="samples.npy", help="output .npy file (default samples.npy)")
-    parser.add_argument("--grid", default=None, metavar="PNG", help="also save a grid of the first 64 images")
+    parser.add_argument("--grid", type=_png_path, default=None, metavar="PNG",
+                        help="also save a grid of the first 64 images (.png)")
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="noise seed (default 0)")
     parser.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
     parser.add_argument("--batch-size", type=_positive_int, default=500, help="images per forward pass")

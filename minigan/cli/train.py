@@ -187,7 +187,12 @@ def _run_train(args: argparse.Namespace) -> int:
     result = trainer.train()
     run_dir = result.run_dir
     status = "interrupted" if result.interrupted else "done"
-    print(f"{status}: {result.step} steps, {result.epoch} epoch(s) complete", flush=True)
+    # epochs counted from 1, as the sample grids are named (samples_epoch_001.png: the first epoch)
+    if trainer.batch > 0 or result.epoch == 0:
+        where = f"in epoch {result.epoch + 1} of {trainer.epochs} ({result.epoch} done)"
+    else:
+        where = f"{result.epoch} of {trainer.epochs} epochs done"
+    print(f"{status}: {result.step} steps, {where}", flush=True)
     print(f"  run folder:   {run_dir}")
     print(f"  log:          {result.log}")
     print(f"  checkpoint:   {result.checkpoint}")

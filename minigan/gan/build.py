@@ -24,7 +24,7 @@ import numpy as np
 from .. import backend, optim
 from ..atomic import write_json
 from ..backend import Device
-from ..data import DataLoader, EpochLoader, ImageLoader, load_dataset
+from ..data import DataLoader, EpochLoader, ImageLoader, dataset_folder, load_dataset
 from .config import FIXED_ON_RESUME, ConfigVersionError, TrainConfig
 from .core import checkpoint as ckpt
 from .core.critic import set_critic_norm, spectral_norm_all
@@ -146,6 +146,9 @@ class GANTrainer(Trainer):
         if data is None:
             data = load_dataset(self.config.dataset, "train", data_dir=self.config.data_dir,
                                 download=self.config.download)
+            folder = dataset_folder(self.config.dataset, "train", self.config.data_dir)
+            if folder is not None:   # what was read ($MINIGAN_DATA_DIR, the cache...): config.json says it
+                self.config.data_dir = str(folder)
         return ImageLoader(data, batch_size=self.config.batch_size, seed=self.config.seed, device=str(self.device))
 
     G = property(lambda self: self.updater.G)

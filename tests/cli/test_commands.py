@@ -129,7 +129,9 @@ def test_bad_arguments_exit_2_with_a_message(args, message, tmp_path, capsys):
         main(args)
     assert info.value.code == 2
     err = capsys.readouterr().err
-    assert message in err and "usage: minigan" in err
+    # one line that matters and where to look, not the usage block above it
+    assert message in err and "usage:" not in err and err.count("\n") == 1
+    assert err.startswith("minigan") and "--help`)" in err
 
 
 def test_bad_arguments_in_a_subprocess(tmp_path):

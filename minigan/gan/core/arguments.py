@@ -7,7 +7,7 @@ import math
 from ...backend import Device, DeviceError
 
 __all__ = ["positive_int", "non_negative_int", "positive_float", "non_negative_float", "unit_float", "device",
-           "channels", "open_unit_float"]
+           "channels", "open_unit_float", "png_path"]
 
 
 def _number(text: str, kind, expected: str, ok) -> "int | float":
@@ -60,3 +60,10 @@ def channels(text: str) -> tuple[int, int]:
 def open_unit_float(text: str) -> float:
     """A decay-like number strictly inside (0, 1)."""
     return _number(text, float, "a number in (0, 1), e.g. 0.999", lambda v: 0.0 < v < 1.0)
+
+
+def png_path(text: str) -> str:
+    """A file name for a picture: minigan writes PNG, so the name must say .png (a .jpg would hold PNG bytes)."""
+    if not text.lower().endswith(".png"):
+        raise argparse.ArgumentTypeError(f"expected a .png file name (minigan writes PNG images), got {text!r}")
+    return text

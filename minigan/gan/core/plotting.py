@@ -25,7 +25,12 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
-    """Write a uint8 image, (H, W) grey or (H, W, 3) RGB, as an 8-bit PNG; atomic (temp file + rename)."""
+    """Write a uint8 image, (H, W) grey or (H, W, 3) RGB, as an 8-bit PNG; atomic (temp file + rename).
+
+    The path must end in .png: a file named .jpg holding PNG bytes fools the viewers that trust the name.
+    """
+    if not str(path).lower().endswith(".png"):
+        raise ValueError(f"write_png: {path} must end in .png (minigan writes PNG images)")
     image = np.asarray(image)
     if image.dtype != np.uint8:
         raise TypeError(f"write_png needs uint8 pixels, got {image.dtype}")

@@ -23,6 +23,7 @@ from ....autograd import Tensor, no_grad
 from ..conditional.losses import class_loss
 from .models import InfoGANLoss
 from ...core.losses import GANLoss
+from ...core.plotting import save_grid
 from ...training.updater import GANUpdater
 
 __all__ = ["InfoUpdater", "code_grid_noise"]
@@ -87,5 +88,22 @@ class InfoUpdater(GANUpdater):
         return code_grid_noise(super().fixed_inputs(seed, per_row), self.codes)
 
     def grid_columns(self, fixed: np.ndarray) -> int:
-        """Images per row of the grid drawn from `fixed`: one row per code."""
-        return len(fixed) // self.codes
+        """Images per row of the grid drawn from `fixed`: the codes' rows side by side in `grid_blocks` blocks."""
+        return self.grid_blocks(fixed) * (len(fixed) // self.codes)
+
+    def grid_blocks(self, fixed: np.ndarray) -> int:
+        """How many codes share a grid row: the divisor of the number of codes that makes the grid closest to
+        square (20 codes of 4 images: two blocks of 10 rows, 8 images wide, rather than a 20 x 4 strip)."""
+        per_code = max(len(fixed) // self.codes, 1)
+        divisors = [b for b in range(1, self.codes + 1) if self.codes % b == 0]
+        return min(divisors, key=lambda b: abs(b * per_code - self.codes // b))
+
+    def save_grid(self, path, fixed: np.ndarray):
+        """One row of images per code, in `grid_blocks` blocks side by side: code c of `rows` = codes / blocks
+        rows sits in block c // rows, row c % rows."""
+        images = self.sample(fixed)
+        per_code, blocks = len(fixed) // self.codes, self.grid_blocks(fixed)
+        rows = self.codes // blocks
+        by_code = images.reshape(self.codes, per_code, *images.shape[1:])
+        order = [by_code[block * rows + row] for row in range(rows) for block in range(blocks)]
+        return save_grid(path, np.concatenate(order), nrow=blocks * per_code)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ....data import DATASETS, load_dataset
-from ...core.arguments import device, non_negative_int, positive_int
+from ...core.arguments import device, non_negative_int, png_path, positive_int
 from ...core.checkpoint import load_checkpoint
 from ...core.commands import CommandError, UsageError, write_report
 from ...core.sampling import save_npy
@@ -45,7 +45,7 @@ def _inpaint(parser: argparse.ArgumentParser):
     parser.add_argument("--data-dir", metavar="DIR", default=None,
                         help="folder holding the dataset files (default: the run's, if it still exists)")
     parser.add_argument("--out", required=True, metavar="NPY", help="where to write the completions (.npy)")
-    parser.add_argument("--grid", default=None, metavar="PNG",
+    parser.add_argument("--grid", type=png_path, default=None, metavar="PNG",
                         help=f"also save masked | completion | original for the first {GRID_EXAMPLES} images")
     parser.add_argument("--save-masks", default=None, metavar="NPY", help="also save the masks used (.npy)")
     parser.add_argument("--device", type=device, default="cpu", help="cpu, cuda or cuda:N (default cpu)")
