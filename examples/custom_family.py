@@ -1,7 +1,8 @@
-# A GAN family minigan does not ship, added from outside: the relativistic average GAN
-# (Jolicoeur-Martineau 2018), with its own models, its own option (--ra-loss) and its own logged value
-# ("gap": how much more real than fake D finds the real batch). Nothing under minigan/ changes; every
-# command finds the family when this file is named with --plugin:
+# Shows: a GAN family minigan does not ship, added from outside (no file under minigan/ changes): the
+# relativistic average GAN (Jolicoeur-Martineau 2018), its own models, option (--ra-loss) and logged value.
+# Takes: a few seconds per 100 steps on a laptop CPU (the models are small).
+# "gap" in the log is how much more real than fake D finds the real batch. Every command finds the family
+# when this file is named with --plugin:
 #
 #     minigan train --plugin examples/custom_family.py --model ragan --ra-loss hinge --epochs 1 --out runs/ragan
 #     minigan train --plugin examples/custom_family.py --resume runs/ragan --epochs 2
@@ -11,8 +12,6 @@
 # Installed as a package instead, the family is found with no --plugin when the package declares it:
 #     [project.entry-points."minigan.families"]
 #     ragan = "custom_family:RelativisticAverageGAN"
-#
-# Takes a few seconds per 100 steps on a laptop CPU (the models are small).
 from __future__ import annotations
 
 import dataclasses

@@ -146,7 +146,10 @@ class TrainConfig:
         return out
 
     def validate(self) -> "TrainConfig":
-        """Raise ValueError naming the first bad option (as its command-line flag); returns self."""
+        """Raise ValueError naming the first bad option (as its command-line flag); returns the config, resolved
+        first when some field was left unset."""
+        if self.model is None or any(getattr(self, k) is None for k, v in COMMON_DEFAULTS.items() if v is not None):
+            return self.resolved().validate()
         family = get_family(self.model)
 
         def positive_int(name, allow_none=False):

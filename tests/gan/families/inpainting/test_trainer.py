@@ -91,7 +91,7 @@ def test_resume_refuses_changed_inpainting_settings_and_a_gan_run_is_not_an_inpa
     with pytest.raises(ValueError, match="cannot change --rec-weight"):
         GANTrainer.from_checkpoint(tmp_path / "run", rec_weight=1.0)
     assert GANTrainer.from_checkpoint(tmp_path / "run", mask="random").config.model == "inpaint"  # unchanged: fine
-    with pytest.raises(ValueError, match="completes images rather than drawing them: use `minigan inpaint"):
+    with pytest.raises(ValueError, match="which does not draw images from noise: use `minigan inpaint`"):
         sample_checkpoint(tmp_path / "run", n=4)
     GANTrainer(TrainConfig(model="dcgan", width=4, latent_dim=8, batch_size=16, data_dir=str(data_dir),
                            max_steps=1, progress="none", n_samples=4, out=str(tmp_path / "gan"))).train()
