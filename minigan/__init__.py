@@ -19,7 +19,7 @@ from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, fro
                        rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros,
                        zeros_like)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .ops import (allclose, equal, floor_divide, isclose, remainder, std_mean, var_mean)
+from .ops import (allclose, eq, equal, floor_divide, ge, gt, isclose, le, lt, ne, remainder, std_mean, var_mean)
 from .ops import (abs, add, argmax, argmin, broadcast_to, cat, clamp, clip, clone, concat, cos, div, einsum, exp,
                   expand, flatten, leaky_relu, log, log_sigmoid, log_softmax, logsumexp, matmul, max, maximum, mean,
                   min, minimum, mul, neg, norm, pad, permute, pow, relu, reshape, sigmoid, sin, softmax, softplus,

@@ -42,6 +42,13 @@ class MathMethods:
     def __le__(self, other): return _ops.le(self, other)
     def __gt__(self, other): return _ops.gt(self, other)
     def __ge__(self, other): return _ops.ge(self, other)
+    # PyTorch's method names for the comparisons: bool tensors, outside the graph
+    def eq(self, other): return _ops.eq(self, other)
+    def ne(self, other): return _ops.ne(self, other)
+    def lt(self, other): return _ops.lt(self, other)
+    def le(self, other): return _ops.le(self, other)
+    def gt(self, other): return _ops.gt(self, other)
+    def ge(self, other): return _ops.ge(self, other)
     __hash__ = object.__hash__  # __eq__ is element-wise, identity stays the hash (as in PyTorch)
 
     def astype(self, dtype) -> "Tensor":
