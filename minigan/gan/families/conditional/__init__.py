@@ -1,1 +1,2 @@
-"""placeholder"""
+"""The class-conditional families (cgan, cgan-concat, acgan): family.py registers them; models, losses,
+labels and the step are theirs."""

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""The unconditional families (dcgan, mlp): family.py registers them, models.py holds their G and D."""
