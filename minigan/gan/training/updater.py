@@ -258,9 +258,9 @@ class GANUpdater(Updater):
         G step on D(fake) recomputed with the updated D (never the pre-update scores)
 
     Written once for every family: labels, fakes and D's scores come from hooks (``real_labels``,
-    ``fake_labels``, ``make_fakes``, ``score``) that ConditionalUpdater overrides, and penalties,
-    clipping and EMA from ``critic_penalty`` / ``after_critic_step`` / ``after_generator_step``
-    (the Stabilisers mixin). Off, the hooks add nothing: the numbers are the plain step's.
+    ``fake_labels``, ``make_fakes``, ``score``) that ConditionalUpdater overrides; penalties are objects
+    it is given (``critic_penalty`` adds their terms), weight clipping is a hook on D's optimiser, the EMA
+    of G and lr schedules are extensions. With none of them the numbers are the plain step's.
     """
 
     def __init__(self, generator, discriminator, opt_g, opt_d, loss: GANLoss, *, device="cpu",

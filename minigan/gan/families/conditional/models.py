@@ -1,6 +1,6 @@
 """Class-conditional GAN models: a label-driven generator, projection / concatenation and AC-GAN discriminators.
 
-All are the DCGAN models of `minigan.gan.models` (same layers, same N(0, 0.02)
+All are the DCGAN models of `minigan.gan.families.unconditional.models` (same layers, same N(0, 0.02)
 initialisation) with the label joined in where the papers put it:
 
 ``ConditionalGenerator`` (Mirza & Osindero 2014, DCGAN-sized)
@@ -16,7 +16,7 @@ initialisation) with the label joined in where the papers put it:
     D(x) = (psi(phi(x)), class_head(phi(x))): a real/fake logit (N, 1) and class logits (N, num_classes)
     on shared features. It does not see the label; the class loss trains it to tell the class.
 
-Every model checks its labels with `minigan.gan.labels.check_labels` (integers, shape (N,), in
+Every model checks its labels with `minigan.data.labels.check_labels` (integers, shape (N,), in
 0..num_classes-1) and carries ``num_classes``, which is how sampling tells a conditional model apart.
 
     G, D = build_models("cgan")                    # or "cgan-concat", "acgan"

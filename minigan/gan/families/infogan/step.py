@@ -13,7 +13,7 @@ on D's real/fake head.
 The per-epoch grid has one row per code, the same noise in every row but for which entry of the code block
 is largest, so a column shows one "style" in every category::
 
-    GANTrainer(preset_config(model="infogan", out="runs/info")).train()   # picks this updater
+    GANTrainer(TrainConfig(model="infogan", out="runs/info")).train()   # the infogan family's step
 """
 from __future__ import annotations
 

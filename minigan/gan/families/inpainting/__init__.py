@@ -1,6 +1,6 @@
 """Image inpainting with an encoder-decoder GAN: masks, models, losses, inference, metrics, grids.
 
-    from minigan.gan.inpainting import InpaintingGenerator, MaskSampler, inpaint, evaluate_inpainting
+    from minigan.gan.families.inpainting import InpaintingGenerator, MaskSampler, inpaint, evaluate_inpainting
     G = InpaintingGenerator(width=32, unet=True)          # trained by the inpainting updater
     masks = MaskSampler("center").sample(len(images))     # 1 = hidden
     completed = inpaint(G, images, masks)                 # visible pixels unchanged, exactly

@@ -1,6 +1,6 @@
 """Complete images with a trained inpainting generator, and check what users hand in.
 
-    from minigan.gan.inpainting import inpaint, MaskSampler
+    from minigan.gan.families.inpainting import inpaint, MaskSampler
     masks = MaskSampler("center").sample(len(images))
     completed = inpaint(G, images, masks)     # float32 (N, 1, 28, 28) in [-1, 1]
 

@@ -2,7 +2,7 @@
 
     save_inpainting_grid("epoch-3.png", originals, masks, completed, per_row=2)
 
-The tiling and PNG writing are ``minigan.gan.plotting``'s make_grid and
+The tiling and PNG writing are ``minigan.gan.core.plotting``'s make_grid and
 write_png; this only interleaves the three sets. Hidden pixels of the masked
 input are shown mid-grey (``fill=0``) so the hole stands out from the black
 background.

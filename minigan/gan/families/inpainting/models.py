@@ -142,10 +142,10 @@ class InpaintingGenerator(nn.Module):
 class InpaintingDiscriminator(nn.Module):
     """Whole image (N, 1, 28, 28) -> real/fake logit (N, 1), plus class logits (N, num_classes) when asked.
 
-    The body is the DCGAN discriminator's (``minigan.gan.models``); with
+    The body is the DCGAN discriminator's (``minigan.gan.families.unconditional.models``); with
     ``num_classes`` an auxiliary class head (AC-GAN, Odena et al. 2017) shares
     its features. ``D(x)`` returns the logit only, so any adversarial loss of
-    ``minigan.gan.losses`` applies; ``D.scores_and_classes(x)`` returns both
+    ``minigan.gan.core.losses`` applies; ``D.scores_and_classes(x)`` returns both
     from one pass: ``scores, class_logits = D.scores_and_classes(completed)``.
     """
 
