@@ -7,15 +7,20 @@
     Evaluation    FID / IS / coverage every N epochs: metrics.jsonl, log.jsonl, metrics.png
     Progress      the bar or per-epoch line on stderr
     StopOnSignal  Ctrl-C / SIGTERM: finish the step, save, say how to resume
+    ExponentialMovingAverage   the EMA of G: updated after each step, samples come from it, checkpointed
+    LRSchedule    the optimisers' lr schedulers, stepped each epoch, the rates logged, checkpointed
 """
-from .base import Extension
+from .averaging import ExponentialMovingAverage
+from .base import PRIORITY_EDITOR, PRIORITY_READER, PRIORITY_WRITER, Extension
 from .evaluation import METRICS_NAME, METRICS_PLOT_NAME, Evaluation
 from .images import LOSS_PLOT_NAME, LossCurves, SampleGrid
 from .log import LOG_NAME, JSONLLog, jsonable, trim_jsonl
 from .progress import Progress
+from .schedule import LRSchedule
 from .signals import Interrupted, StopOnSignal
 from .snapshot import Snapshot
 
-__all__ = ["Extension", "Evaluation", "METRICS_NAME", "METRICS_PLOT_NAME", "LOSS_PLOT_NAME", "LossCurves",
+__all__ = ["Extension", "ExponentialMovingAverage", "LRSchedule", "PRIORITY_WRITER", "PRIORITY_EDITOR",
+           "PRIORITY_READER", "Evaluation", "METRICS_NAME", "METRICS_PLOT_NAME", "LOSS_PLOT_NAME", "LossCurves",
            "SampleGrid", "LOG_NAME", "JSONLLog", "jsonable", "trim_jsonl", "Progress", "Interrupted",
            "StopOnSignal", "Snapshot"]
