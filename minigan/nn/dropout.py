@@ -8,8 +8,8 @@ from .module import Module
 __all__ = ["Dropout", "Dropout2d"]
 
 
-class Dropout(Module):
-    """``Dropout(p=0.5)``; an identity in eval mode. Masks come from minigan's seeded generator."""
+class _DropoutNd(Module):
+    """What the dropout layers share, as PyTorch's ``_DropoutNd``: `p`, checked, and the repr."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
@@ -18,28 +18,22 @@ class Dropout(Module):
         self.p = p
         self.inplace = inplace
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training)
-
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
 
 
-class Dropout2d(Module):
+class Dropout(_DropoutNd):
+    """``Dropout(p=0.5)``; an identity in eval mode. Masks come from minigan's seeded generator."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training)
+
+
+class Dropout2d(_DropoutNd):
     """Zero whole channels of (N, C, H, W) input with probability p: ``Dropout2d(p=0.5)``; identity in eval.
 
     One draw per (sample, channel) from minigan's seeded generator, as `Dropout`.
     """
 
-    def __init__(self, p: float = 0.5, inplace: bool = False):
-        super().__init__()
-        if p < 0 or p > 1:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p = p
-        self.inplace = inplace
-
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout2d(input, self.p, self.training)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"

@@ -118,9 +118,15 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
 
 def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
     """Undo `spectral_norm`: ``<name>`` becomes a parameter again, holding the normalised weight."""
+    return remove_reparametrisation(module, SpectralNorm, name, "spectral_norm")
+
+
+def remove_reparametrisation(module: Module, kind: type, name: str, what: str) -> Module:
+    """Take out the forward pre-hook of type `kind` that recomputes ``module.<name>`` (spectral norm, weight
+    norm); ``<name>`` becomes one parameter again. ValueError naming `what` when there is none."""
     for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, SpectralNorm) and hook.name == name:
+        if isinstance(hook, kind) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[key]
             return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    raise ValueError(f"{what} of '{name}' not found in {module}")

@@ -20,6 +20,7 @@ from ..autograd import Tensor, no_grad
 from ..ops.reduce import norm
 from .module import Module
 from .parameter import Parameter
+from .spectral_norm import remove_reparametrisation
 
 __all__ = ["WeightNorm", "weight_norm", "remove_weight_norm"]
 
@@ -89,9 +90,4 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
 
 def remove_weight_norm(module: Module, name: str = "weight") -> Module:
     """Undo `weight_norm`: ``<name>`` becomes one parameter again, holding g * v / ||v||."""
-    for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    return remove_reparametrisation(module, WeightNorm, name, "weight_norm")
