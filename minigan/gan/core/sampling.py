@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import numbers
 import os
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,14 @@ from ...autograd import no_grad
 from ...backend import Device
 from .plotting import save_grid
 
-__all__ = ["generate", "sample_generator", "save_npy", "labels_path",
+__all__ = ["is_conditional", "generate", "sample_generator", "save_npy", "labels_path",
            "interleave_classes"]
+
+
+def is_conditional(module) -> bool:
+    """True for a model that takes class labels: it carries an integer ``num_classes`` (the one mark of a
+    class-conditional generator that sampling, the steps and the command line read)."""
+    return isinstance(getattr(module, "num_classes", None), numbers.Integral)
 
 
 def generate(generator, n: int, *, latent_dim: int | None = None, batch_size: int = 500, seed: int | None = None,
@@ -55,7 +62,7 @@ def generate(generator, n: int, *, latent_dim: int | None = None, batch_size: in
         device = first.device if first is not None else Device("cpu")
     device = Device(device)
     if labels is not None:
-        if getattr(generator, "num_classes", None) is None:   # a class-conditional G says how many classes
+        if not is_conditional(generator):
             raise ValueError(f"{type(generator).__name__} is an unconditional generator: it takes no labels")
         labels = np.asarray(labels)
         if labels.shape != (int(n),) or labels.dtype.kind not in "iu":

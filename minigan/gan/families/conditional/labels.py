@@ -22,14 +22,10 @@ from ....autograd import Tensor
 from ....backend import Device
 from ....data.datasets import NUM_CLASSES
 from ....data.labels import check_labels
+from ...core.sampling import is_conditional
 
 __all__ = ["check_labels", "is_conditional", "class_order_labels", "single_class_labels", "uniform_labels",
            "conditional_grid_inputs", "sampling_labels"]
-
-
-def is_conditional(module) -> bool:
-    """True for a model that takes class labels (it carries an integer ``num_classes``)."""
-    return isinstance(getattr(module, "num_classes", None), numbers.Integral)
 
 
 def _count(n, name: str = "n") -> int:

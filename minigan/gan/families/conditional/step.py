@@ -28,7 +28,7 @@ from ....autograd import Tensor
 from .losses import ACGANLoss
 from .labels import check_labels, class_order_labels, conditional_grid_inputs, uniform_labels
 from ....evaluation import evaluate_samples, load_classifier
-from ...core.sampling import generate, interleave_classes
+from ...core.sampling import generate, interleave_classes, is_conditional
 from ....evaluation.class_report import evaluate_class_samples
 from ...training.updater import GANUpdater
 
@@ -46,7 +46,7 @@ class ConditionalUpdater(GANUpdater):
                  n_critic: int = 1, penalties=()):
         super().__init__(generator, discriminator, opt_g, opt_d, loss, device=device, latent_dim=latent_dim,
                          n_critic=n_critic, penalties=penalties)
-        if getattr(generator, "num_classes", None) is None:
+        if not is_conditional(generator):
             raise ValueError(f"the conditional families' step (--model cgan, cgan-concat, acgan) needs a generator "
                              f"that takes labels, G(z, labels) with num_classes; got {type(generator).__name__}")
         self.num_classes = int(generator.num_classes)
