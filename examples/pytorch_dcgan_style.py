@@ -41,8 +41,11 @@ def load_images() -> np.ndarray:
     """(N, 1, 32, 32) float32 in [-1, 1]: MNIST when MINIGAN_DATA_DIR is set, else soft random blobs."""
     data_dir = os.environ.get("MINIGAN_DATA_DIR")
     if data_dir:
-        from minigan.data import load_dataset  # only with MINIGAN_DATA_DIR: the synthetic run needs no files
-        images, _ = load_dataset("mnist", "train", data_dir, download=False)
+        from minigan.data import DataError, load_dataset  # only with MINIGAN_DATA_DIR: the synthetic run needs no files
+        try:
+            images, _ = load_dataset("mnist", "train", download=False)  # names $MINIGAN_DATA_DIR if wrong
+        except DataError as error:  # missing or damaged files: one line, not a traceback
+            parser.exit(1, f"{parser.prog}: error: {' '.join(str(error).split())}\n")
         images = np.pad(images, ((0, 0), (2, 2), (2, 2))).astype(np.float32) / 127.5 - 1
         return images[:, None]
     rng = np.random.default_rng(0)

@@ -1,4 +1,4 @@
-"""The two example scripts run end to end (2 steps on a tiny fake MNIST)."""
+"""The example scripts run end to end (2 steps on a tiny fake MNIST) and fail in one line without data."""
 from __future__ import annotations
 
 import os
@@ -43,6 +43,22 @@ def test_example_refuses_max_steps_0_and_says_when_the_data_is_missing(script, t
     lines = missing.stderr.strip().splitlines()
     assert missing.returncode == 1 and len(lines) == 1 and "Traceback" not in missing.stderr
     assert lines[0].startswith(f"{script}: error: the data folder {tmp_path / 'nowhere'}")
+
+
+def test_pytorch_style_example_refuses_max_steps_0_and_says_when_the_data_is_missing(tmp_path):
+    env = dict(os.environ, MPLBACKEND="Agg", MINIGAN_DATA_DIR=str(tmp_path / "nowhere"))
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+
+    def run(*args):
+        return subprocess.run([sys.executable, str(REPO / "examples" / "pytorch_dcgan_style.py"), *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    zero = run("--max-steps", "0")
+    assert zero.returncode == 2 and "--max-steps must be at least 1" in zero.stderr
+    missing = run("--max-steps", "1")
+    lines = missing.stderr.strip().splitlines()
+    assert missing.returncode == 1 and len(lines) == 1 and "Traceback" not in missing.stderr
+    assert lines[0] == f"pytorch_dcgan_style.py: error: $MINIGAN_DATA_DIR ({tmp_path / 'nowhere'}) does not exist"
 
 
 def test_every_example_starts_with_what_it_shows_and_how_long_it_takes():
