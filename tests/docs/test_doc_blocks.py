@@ -161,10 +161,10 @@ def run_page(blocks: list[Block], workdir: Path, data_dir: Path, timeout: float)
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory) -> Path:
-    """A tiny MNIST and Fashion-MNIST: 384 training and 32 test images each (12 steps an epoch at batch 32)."""
+    """A tiny MNIST and Fashion-MNIST: 384 training and 200 test images each (12 steps an epoch at batch 32)."""
     root = tmp_path_factory.mktemp("doc-data")
-    write_fake_dataset(root / "mnist", train_size=384, test_size=32, seed=1)
-    write_fake_dataset(root / "fashion-mnist", train_size=384, test_size=32, seed=2)
+    write_fake_dataset(root / "mnist", train_size=384, test_size=200, seed=1)
+    write_fake_dataset(root / "fashion-mnist", train_size=384, test_size=200, seed=2)
     return root
 
 
