@@ -242,3 +242,19 @@ def test_the_word_check_finds_each_kind(tmp_path):
                     encoding="utf-8")
     found = forbidden_words(page)
     assert [entry.split(":")[1] for entry in found] == ["1", "2", "3", "4", "5", "6", "7", "8"]
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def test_page_links_resolve(page):
+    """Every relative link and image of a page names a file that exists (anchors and web addresses aside)."""
+    missing = []
+    for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
+        for target in LINK.findall(line):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue
+            if not (page.parent / target.split("#")[0]).exists():
+                missing.append(f"{page}:{number}: {target}")
+    assert not missing, "links to missing files:\n" + "\n".join(missing)
