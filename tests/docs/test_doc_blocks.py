@@ -5,8 +5,9 @@ folder an earlier one wrote):
 - every fenced ```python block, as its own `python` process (the repository on PYTHONPATH);
 - every shell line that begins with `minigan ` in a ```bash / ```sh block, or `$ minigan ` in a ```console block
   (the other lines of a console block are output and are not run), as `python -m minigan ...`.
-A python block whose fence follows `<!-- long -->`, or a shell line ending in `# long`, takes minutes on real
-data: it runs only under the `long` marker (`python -m pytest -m long tests/docs`), the whole page in order.
+A python block whose fence follows `<!-- long -->`, or a shell line whose comment begins `# long`, takes minutes
+on real data: it runs only under the `long` marker (`python -m pytest -m long tests/docs`), with the rest of its
+page, in order.
 Lines that begin with `mpiexec` are not run here unless marked long: tests/distributed/ starts the ranks itself.
 
 MINIGAN_DATA_DIR points at a tiny synthetic MNIST and Fashion-MNIST (random IDX files in the real layout), so a
@@ -24,6 +25,7 @@ import re
 import shlex
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +129,8 @@ def _environment(data_dir: Path, home: Path, cuda: bool) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(MINIGAN_DATA_DIR=str(data_dir), MPLBACKEND="Agg", HOME=str(home), XDG_CACHE_HOME=str(home / "cache"))
+    # pages run side by side: one thread each, so they share the cores instead of fighting over them
+    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MINIGAN_NUM_THREADS="1")
     if cuda and not _cupy_importable():
         env["MINIGAN_CUPY_STANDIN"] = "1"
     return env
@@ -161,10 +165,10 @@ def run_page(blocks: list[Block], workdir: Path, data_dir: Path, timeout: float)
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory) -> Path:
-    """A tiny MNIST and Fashion-MNIST: 384 training and 200 test images each (12 steps an epoch at batch 32)."""
+    """A tiny MNIST and Fashion-MNIST: 1,024 training and 200 test images each (32 steps an epoch at batch 32)."""
     root = tmp_path_factory.mktemp("doc-data")
-    write_fake_dataset(root / "mnist", train_size=384, test_size=200, seed=1)
-    write_fake_dataset(root / "fashion-mnist", train_size=384, test_size=200, seed=2)
+    write_fake_dataset(root / "mnist", train_size=1024, test_size=200, seed=1)
+    write_fake_dataset(root / "fashion-mnist", train_size=1024, test_size=200, seed=2)
     return root
 
 
@@ -172,10 +176,29 @@ def _page_id(page: Path) -> str:
     return str(page.relative_to(REPO))
 
 
+@pytest.fixture(scope="module")
+def quick_failures(request, data_dir, tmp_path_factory) -> dict[Path, list[str]]:
+    """The quick blocks of every page this session selected, pages run side by side (one per core).
+
+    Each page's commands run one after another in its own folder; the pages are independent, so running them
+    at once keeps the whole file near the cost of its longest page on a multi-core machine."""
+    selected = [item.callspec.params["page"] for item in request.session.items
+                if getattr(item, "originalname", "") == "test_page_blocks_run" and hasattr(item, "callspec")]
+    root = tmp_path_factory.mktemp("doc-pages")
+
+    def run(index_page):
+        index, page = index_page
+        blocks = [block for block in extract(page) if not block.long]
+        return page, run_page(blocks, root / f"{index}-{page.stem}", data_dir, QUICK_TIMEOUT_S)
+
+    workers = max(1, min(len(selected), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(pool.map(run, enumerate(selected)))
+
+
 @pytest.mark.parametrize("page", PAGES, ids=_page_id)
-def test_page_blocks_run(page, data_dir, tmp_path):
-    blocks = [block for block in extract(page) if not block.long]
-    failures = run_page(blocks, tmp_path / "page", data_dir, QUICK_TIMEOUT_S)
+def test_page_blocks_run(page, quick_failures):
+    failures = quick_failures[page]
     assert not failures, "\n".join(failures)
 
 
