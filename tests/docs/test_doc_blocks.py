@@ -281,3 +281,12 @@ def test_page_links_resolve(page):
             if not (page.parent / target.split("#")[0]).exists():
                 missing.append(f"{page}:{number}: {target}")
     assert not missing, "links to missing files:\n" + "\n".join(missing)
+
+
+@pytest.mark.parametrize("page", PAGES[1:], ids=_page_id)
+def test_guide_page_opens_with_what_the_reader_can_do(page):
+    """Each docs/ page: a title, then one line that says what the reader can do after reading it."""
+    lines = [line for line in page.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert lines[0].startswith("# "), f"{page}:1: a page starts with its title"
+    assert lines[1].startswith("After reading this page you can "), \
+        f"{page}: the line after the title says what the reader can do: 'After reading this page you can ...'"
