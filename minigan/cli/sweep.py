@@ -350,7 +350,7 @@ def _sweep(parser: argparse.ArgumentParser) -> Handler:
     parser.add_argument("--epochs", type=positive_int, default=1, help="epochs per run (default 1)")
     parser.add_argument("--max-steps", type=positive_int, default=None, help="stop each run after N steps")
     parser.add_argument("--eval-n", type=positive_int, default=2000, help="images scored per run (default 2000)")
-    parser.add_argument("--jobs", type=positive_int, default=1, help="runs at once (default 1)")
+    parser.add_argument("--jobs", type=positive_int, default=1, help="runs at once, in worker processes (default 1); under mpiexec, start more ranks instead")
     parser.add_argument("--data-dir", default=None, help="folder with the IDX files")
     parser.add_argument("--device", type=device, default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     return run_sweep_command
@@ -375,10 +375,10 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         raise UsageError(f"--jobs {args.jobs} is for one process; under mpiexec each of the {world.size} ranks "
                          f"already runs one setting at a time: start more ranks instead")
     out = Path(args.out)
-    if world.rank == 0:
-        say = lambda text: print(text, flush=True)  # noqa: E731
-    else:  # stdout is rank 0's: the table and the summary
-        say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+
+    def say(text: str) -> None:  # stdout is rank 0's (the table); the other ranks' progress goes to stderr
+        print(text, file=sys.stdout if world.rank == 0 else sys.stderr, flush=True)
+
     records = run_sweep(settings, base, out, args.eval_n, args.jobs, say=say, world=world)
     failed = sum(r.get("status") != "done" for r in records)
     if world.rank != 0:
