@@ -43,6 +43,7 @@ import numpy as np
 
 from .. import backend, distributed, evaluation
 from ..atomic import atomic_write
+from ..backend import Device
 from ..distributed.failure import failure_line
 from ..gan import CHECKPOINT_NAME, GANTrainer, TrainConfig, load_generator
 from ..gan.core.sampling import generate
@@ -271,13 +272,20 @@ def _stop_every_rank(world, exc: BaseException) -> None:
         world.abort(1)
 
 
-def rank_device(device: str | None, world) -> str | None:
-    """The device rank `world.rank` trains on: "cuda" alone means its node's GPU ``local_rank`` (modulo the
-    node's GPU count) when several ranks run, so a node's ranks spread over its GPUs; anything else as given."""
-    if device != "cuda" or world.size == 1:
+def use_rank_device(device: str | None, world) -> str | None:
+    """The device this rank's runs use, made CuPy's current GPU when it is one (CuPy runs every kernel on the
+    current GPU, so a run on cuda:1 needs it current). A bare "cuda" with several ranks means the rank's node's
+    GPU ``local_rank`` (modulo the node's GPU count), so a node's ranks spread over its GPUs; else as given."""
+    if device is None or not device.startswith("cuda"):
         return device
-    count = backend.device_count()
-    return f"cuda:{world.local_rank % count}" if count else device  # no GPU: train's own error says so
+    if device == "cuda" and world.size > 1:
+        count = backend.device_count()
+        if not count:
+            return device  # no GPU: the trainer's own error says so
+        device = f"cuda:{world.local_rank % count}"
+    index = Device(device).index or 0
+    backend.require_cupy(index).cuda.Device(index).use()
+    return device
 
 
 def run_sweep(settings: list[dict], base: dict, out: Path, eval_n: int, jobs: int = 1, say=print,
@@ -295,7 +303,7 @@ def run_sweep(settings: list[dict], base: dict, out: Path, eval_n: int, jobs: in
     if jobs > 1 and world.size > 1:
         raise ValueError(f"run_sweep: jobs={jobs} needs a world of one process, got {world.size} ranks")
     if "device" in base:
-        base = {**base, "device": rank_device(base["device"], world)}
+        base = {**base, "device": use_rank_device(base["device"], world)}
     results = out / RESULTS_NAME
 
     def plan() -> list[dict]:
@@ -352,8 +360,16 @@ def _sweep(parser: argparse.ArgumentParser) -> Handler:
     parser.add_argument("--eval-n", type=positive_int, default=2000, help="images scored per run (default 2000)")
     parser.add_argument("--jobs", type=positive_int, default=1, help="runs at once, in worker processes (default 1); under mpiexec, start more ranks instead")
     parser.add_argument("--data-dir", default=None, help="folder with the IDX files")
-    parser.add_argument("--device", type=device, default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    parser.add_argument("--device", type=_device, default="cpu",
+                        help="cpu, cuda or cuda:N (default cpu); under mpiexec, cuda gives each rank its node's GPU "
+                             "local_rank (modulo the GPUs)")
     return run_sweep_command
+
+
+def _device(text: str) -> str:
+    """`device`'s check, keeping a bare "cuda" (not "cuda:0"): under mpiexec each rank then takes its own GPU."""
+    name = device(text)
+    return "cuda" if text.strip().lower() == "cuda" else name
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:

@@ -11,28 +11,29 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from minigan.cli import sweep as sweep_module
-from minigan.cli.sweep import RESULTS_NAME, rank_device, run_sweep
+from minigan.cli.sweep import RESULTS_NAME, run_sweep, use_rank_device
 from tests.cli.test_sweep import TINY, data_dir, results  # noqa: F401  (data_dir is a fixture)
 from tests.distributed.conftest import _why_not, mpiexec
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def mpi_sweep(data_dir, out, *grid, extra=(), ranks=2, plugin=None):
+def mpi_sweep(data_dir, out, *grid, extra=(), ranks=2, plugin=None, env=None):
     why = _why_not()
     if why:
         pytest.skip(why)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MINIGAN_CUPY_STANDIN")}
-    env.update({"PYTHONPATH": str(ROOT), "MINIGAN_NUM_THREADS": "1", "MINIGAN_DATA_DIR": str(data_dir),
-                "PYTHONWARNINGS": "ignore"})
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MINIGAN_CUPY_STANDIN")}
+    full_env.update({"PYTHONPATH": str(ROOT), "MINIGAN_NUM_THREADS": "1", "MINIGAN_DATA_DIR": str(data_dir),
+                     "PYTHONWARNINGS": "ignore", **(env or {})})
     first = ["--plugin", str(plugin)] if plugin else []
     cmd = [mpiexec(), "-n", str(ranks), sys.executable, "-m", "minigan", *first, "sweep", "--grid", *TINY, *grid,
            "--max-steps", "2", "--eval-n", "16", "--out", str(out), *extra]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120)
 
 
 def test_two_ranks_run_one_trial_each_and_rank_0_writes(data_dir, tmp_path):
@@ -89,6 +90,16 @@ def test_a_rank_stopped_by_a_signal_stops_the_others_and_a_rerun_goes_on(data_di
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert sorted((r["settings"]["lr_d"], r["steps"], r["rank"]) for r in results(tmp_path / "s")) == [
         (1e-4, 2, 0), (2e-4, 2, 1)]
+
+
+def test_device_cuda_gives_each_rank_its_own_gpu(data_dir, tmp_path):
+    # on the CuPy stand-in with two devices: rank r trains and scores on cuda:r
+    proc = mpi_sweep(data_dir, tmp_path / "s", "lr-d=1e-4,2e-4", extra=("--device", "cuda"),
+                     env={"MINIGAN_CUPY_STANDIN": "1", "MINIGAN_CUPY_STANDIN_DEVICES": "2"})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    devices = {r["rank"]: json.loads((Path(r["run_dir"]) / "config.json").read_text())["device"]
+               for r in results(tmp_path / "s")}
+    assert devices == {0: "cuda:0", 1: "cuda:1"}
 
 
 def test_jobs_under_mpiexec_is_a_usage_error(data_dir, tmp_path):
@@ -170,11 +181,21 @@ class Node:
         self.size, self.local_rank = size, local_rank
 
 
-def test_cuda_means_each_ranks_own_gpu(monkeypatch):
-    monkeypatch.setattr(sweep_module.backend, "device_count", lambda: 2)
-    assert rank_device("cuda", Node(size=4, local_rank=3)) == "cuda:1"
-    assert rank_device("cuda", Node(size=1, local_rank=0)) == "cuda"
-    assert rank_device("cuda:0", Node(size=4, local_rank=3)) == "cuda:0"
-    assert rank_device("cpu", Node(size=4, local_rank=3)) == "cpu"
-    monkeypatch.setattr(sweep_module.backend, "device_count", lambda: 0)
-    assert rank_device("cuda", Node(size=2, local_rank=1)) == "cuda"
+class FakeCupy:
+    """Records which GPU `cupy.cuda.Device(i).use()` made current."""
+
+    def __init__(self):
+        self.current = None
+        self.cuda = SimpleNamespace(Device=lambda i: SimpleNamespace(use=lambda: setattr(self, "current", i)))
+
+
+@pytest.mark.parametrize("given, size, local_rank, gpus, expected, current", [
+    ("cuda", 4, 3, 2, "cuda:1", 1), ("cuda", 1, 0, 2, "cuda", 0), ("cuda:1", 4, 3, 2, "cuda:1", 1),
+    ("cpu", 4, 3, 2, "cpu", None), ("cuda", 2, 1, 0, "cuda", None),
+])
+def test_cuda_means_each_ranks_own_gpu_made_current(monkeypatch, given, size, local_rank, gpus, expected, current):
+    cupy = FakeCupy()
+    monkeypatch.setattr(sweep_module.backend, "device_count", lambda: gpus)
+    monkeypatch.setattr(sweep_module.backend, "require_cupy", lambda index=None: cupy)
+    assert use_rank_device(given, Node(size, local_rank)) == expected
+    assert cupy.current == current
