@@ -40,7 +40,8 @@ def test_several_ranks_without_mpi4py_say_how_to_install_it(tmp_path):
     result = _python("import minigan.distributed as d; d.init()", env={"PMI_SIZE": "2"}, extra_path=str(tmp_path))
     assert result.returncode != 0
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("RuntimeError: minigan.distributed: a launch with 2 ranks needs mpi4py"), last
+    assert last.endswith("DistributedError: minigan.distributed: a launch with 2 ranks needs mpi4py, which is not "
+                         "installed: pip install -e '.[mpi]'"), last
     assert "pip install -e '.[mpi]'" in last
 
 
