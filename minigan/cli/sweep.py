@@ -32,11 +32,9 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import pickle
 import signal
 import sys
 import time
-import traceback
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +42,6 @@ import numpy as np
 from .. import backend, distributed, evaluation
 from ..atomic import atomic_write
 from ..backend import Device
-from ..distributed.failure import failure_line
 from ..gan import CHECKPOINT_NAME, GANTrainer, TrainConfig, load_generator
 from ..gan.core.sampling import generate
 from ..gan.presets import PRESETS
@@ -57,9 +54,10 @@ from ..gan.core.arguments import device, non_negative_int, positive_int
 __all__ = ["parse_grid", "combinations", "run_sweep", "RESULTS_NAME"]
 
 RESULTS_NAME = "results.jsonl"
-# train options a grid may not vary: where the runs go, what they read, and how they are driven
+# train options a grid may not vary: where the runs go, what they read, and how they are driven (a sweep's
+# run trains alone on its rank: nothing to synchronise BatchNorm with)
 _NOT_SWEPT = {"out", "resume", "data_dir", "download", "progress", "device", "epochs", "max_steps",
-              "eval_every", "eval_n", "checkpoint_every", "help", "preset"}
+              "eval_every", "eval_n", "checkpoint_every", "help", "preset", "sync_batchnorm"}
 _BOOLEANS = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False, "0": False}
 
 
@@ -236,40 +234,23 @@ def sweep_png(records: list[dict], path: Path) -> Path | None:
 
 
 def _on_root(world, work):
-    """``work()`` run on rank 0, its result returned on every rank; what it raises is raised on every rank,
-    so no rank is left waiting in a collective for one that failed."""
-    outcome = None
-    if world.rank == 0:
-        try:
-            outcome = (work(), None)
-        except Exception as exc:  # noqa: BLE001 - handed to every rank, raised there
-            if world.size > 1:
-                try:
-                    pickle.dumps(exc)
-                except Exception:  # noqa: BLE001 - an error that cannot travel travels as its text
-                    exc = RuntimeError(f"{type(exc).__name__}: {exc}")
-            outcome = (None, exc)
-    value, error = world.bcast_obj(outcome, root=0)
-    if error is not None:
-        raise error
-    return value
+    """``work()`` run on rank 0, its result returned on every rank; what it raises is raised on every rank
+    (``distributed.every_rank_or_none``), so no rank is left waiting in a collective for one that failed."""
+    value = None
+    with distributed.every_rank_or_none(world):
+        if world.rank == 0:
+            value = work()
+    return world.bcast_obj(value, root=0)
 
 
-def _stop_every_rank(world, exc: BaseException) -> None:
-    """What stops this rank alone (Ctrl-C or SIGTERM in its run, an error outside a run) stops every rank, as
-    an uncaught error under mpiexec does; the rounds already finished are in results.jsonl. MPI's abort may
-    return before the process manager ends the job: the caller re-raises, as it does in one process."""
-    if world.size == 1:
-        return
-    if isinstance(exc, KeyboardInterrupt):
+def _interrupt_every_rank(world, exc: KeyboardInterrupt) -> None:
+    """Ctrl-C or SIGTERM that stopped this rank's run stops every rank (the others would wait for it for ever);
+    the rounds already finished are in results.jsonl. MPI's abort may return before the process manager ends
+    the job: the caller re-raises, as it does in one process."""
+    if world.size > 1:
         print(f"minigan sweep: rank {world.rank} of {world.size} was interrupted; stopping all ranks (rerun the "
               f"same command to go on)", file=sys.stderr, flush=True)
         world.abort(128 + int(getattr(exc, "signum", signal.SIGINT)))  # 130 after Ctrl-C, 143 after SIGTERM
-    else:
-        print(failure_line(world, type(exc), exc), file=sys.stderr)
-        traceback.print_exception(type(exc), exc, exc.__traceback__)
-        sys.stderr.flush()
-        world.abort(1)
 
 
 def use_rank_device(device: str | None, world) -> str | None:
@@ -334,8 +315,8 @@ def run_sweep(settings: list[dict], base: dict, out: Path, eval_n: int, jobs: in
                     if record["status"] != "done":
                         say(f"  failed{where}: {record['error']}")
                 finished = [r for r in world.allgather_obj(record) if r is not None]
-            except BaseException as exc:  # noqa: BLE001 - this rank alone: the others would wait for it for ever
-                _stop_every_rank(world, exc)
+            except KeyboardInterrupt as exc:  # the command line stops all ranks for an error, not for this
+                _interrupt_every_rank(world, exc)
                 raise
             _on_root(world, lambda: _append(results, finished))
     latest = _on_root(world, lambda: _read_results(results))

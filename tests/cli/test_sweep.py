@@ -121,7 +121,7 @@ def test_random_k_draws_distinct_combinations():
 
 
 @pytest.mark.parametrize("item, message", [
-    ("lr-x=1", "unknown key 'lr-x'"), ("out=x", "unknown key 'out'"), ("lr-d", "expected KEY=V1,V2"),
+    ("lr-x=1", "unknown key 'lr-x'"), ("out=x", "unknown key 'out'"), ("sync-batchnorm=on", "unknown key"), ("lr-d", "expected KEY=V1,V2"),
     ("lr-d=fast", "--grid lr-d: cannot use value 'fast'"), ("loss=bce,nope", "--grid loss: cannot use value 'nope'"),
     ("spectral-norm=maybe", "expected on or off"), ("ema=1.5", "--grid ema: cannot use value '1.5'"),
 ])

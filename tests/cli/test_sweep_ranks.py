@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from minigan import distributed
 from minigan.cli import sweep as sweep_module
 from minigan.cli.sweep import RESULTS_NAME, run_sweep, use_rank_device
 from tests.cli.test_sweep import TINY, data_dir, results  # noqa: F401  (data_dir is a fixture)
@@ -102,6 +103,13 @@ def test_device_cuda_gives_each_rank_its_own_gpu(data_dir, tmp_path):
     assert devices == {0: "cuda:0", 1: "cuda:1"}
 
 
+def test_an_out_folder_rank_0_cannot_make_is_one_error_and_no_rank_waits(data_dir, tmp_path):
+    (tmp_path / "file").write_text("")
+    proc = mpi_sweep(data_dir, tmp_path / "file" / "s", "lr-d=1e-4")
+    assert proc.returncode == 1 and proc.stderr.count("minigan: error:") == 1, proc.stderr[-2000:]
+    assert "Not a directory" in proc.stderr
+
+
 def test_jobs_under_mpiexec_is_a_usage_error(data_dir, tmp_path):
     proc = mpi_sweep(data_dir, tmp_path / "s", "lr-d=1e-4", extra=("--jobs", "2"))
     assert proc.returncode == 2 and "--jobs 2 is for one process" in proc.stderr
@@ -112,7 +120,7 @@ class ThreadWorld:
     """Rank `rank` of `size` threads, with the collectives run_sweep uses (objects only)."""
 
     def __init__(self, rank: int, size: int, shared: dict):
-        self.rank, self.size, self.local_rank, self.shared = rank, size, rank, shared
+        self.rank, self.size, self.local_rank, self.node, self.shared = rank, size, rank, "localhost", shared
 
     def allgather_obj(self, obj) -> list:
         self.shared["slots"][self.rank] = obj
@@ -174,6 +182,7 @@ def test_a_failure_on_rank_0_before_the_trials_is_raised_on_every_rank(tmp_path)
     returned = run_on_threads(2, lambda world: run_sweep([{"seed": 0}], {}, tmp_path / "file" / "s", 16,
                                                          world=world, say=lambda text: None))
     assert all(isinstance(r, NotADirectoryError) for r in returned), returned
+    assert all(distributed.raised_on_every_rank(r) for r in returned)   # the command line says it once
 
 
 class Node:
