@@ -44,8 +44,9 @@ def test_two_ranks_run_one_trial_each_and_rank_0_writes(data_dir, tmp_path):
     assert sorted(r["settings"]["lr_d"] for r in recs) == [1e-4, 2e-4]   # each setting once
     assert all(r["status"] == "done" and r["steps"] == 2 for r in recs)
     assert sorted(r["rank"] for r in recs) == [0, 1]
-    for r in recs:
+    for r in recs:   # each trained alone on its rank, not data-parallel over the two
         assert (tmp_path / "s" / r["name"] / "checkpoint.npz").exists()
+        assert json.loads((tmp_path / "s" / r["name"] / "config.json").read_text())["world"]["size"] == 1
     # stdout is rank 0's: the summary, its own trial, the table once; rank 1's progress is on stderr
     assert proc.stdout.count("sweep: 2 setting(s)") == 1 and proc.stdout.count("results: ") == 1
     assert "(rank 1)" not in proc.stdout and "[2/2]" in proc.stderr and "(rank 1)" in proc.stderr
