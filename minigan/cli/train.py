@@ -88,6 +88,10 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
                      help="run folder (default: runs/<model>-<dataset>-<timestamp>)")
     run.add_argument("--resume", default=None, metavar="RUN_DIR",
                      help="continue the run in RUN_DIR (or a checkpoint file) where it stopped")
+    run.add_argument("--allow-batch-change", action="store_true",
+                     help="with --resume: take the --batch-size given (per rank) although it changes the global "
+                          "batch and so the data order from here on; without it a resume on another number of "
+                          "ranks keeps the global batch")
     run.add_argument("--checkpoint-every", type=_non_negative_int, default=None, metavar="N",
                      help="steps between checkpoints (default 500; 0: only on Ctrl-C and at the end)")
     run.add_argument("--samples", type=_positive_int, default=None, metavar="N",
@@ -175,6 +179,8 @@ def _run_train(args: argparse.Namespace) -> int:
             raise UsageError("--out cannot be combined with --resume (the run continues in its own folder)")
         if task is not None:
             raise UsageError("--task cannot be combined with --resume (the run keeps its family)")
+        if args.allow_batch_change:
+            given["allow_batch_change"] = True
         hint = f"minigan train --resume {args.resume}" + (f" --max-steps {args.max_steps}" if args.max_steps else "")
         try:
             trainer = GANTrainer.from_checkpoint(args.resume, resume_hint=hint, **given)
@@ -185,6 +191,8 @@ def _run_train(args: argparse.Namespace) -> int:
         print(f"resuming {trainer.run_dir} at step {trainer.step} (epoch {trainer.epoch + 1}, "
               f"batch {trainer.batch}){_ranks(trainer)}", flush=True)
     else:
+        if args.allow_batch_change:
+            raise UsageError("--allow-batch-change goes with --resume (a new run has no batch to change)")
         try:
             config = TrainConfig(task=task, **given).resolved().validate()
         except ValueError as exc:

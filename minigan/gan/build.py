@@ -219,35 +219,45 @@ class GANTrainer(Trainer):
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, *, generator=None, discriminator=None, data=None, loss=None,
-                        extensions=(), resume_hint: str | None = None, **overrides) -> "GANTrainer":
+                        extensions=(), resume_hint: str | None = None, world=None, **overrides) -> "GANTrainer":
         """A trainer in the state a checkpoint (or a run folder holding checkpoint.npz) saved.
 
         `overrides` may change how long and where the run goes on (epochs, max_steps, checkpoint_every,
         lr_g, lr_d, device, data_dir, progress, eval_every, out); changing what the steps compute (the model,
         its options and sizes, the loss, batch size, seed, ...) is refused with a ValueError.
+
+        On another number of ranks than the run had, each rank's batch becomes the saved global batch divided by
+        the ranks, so the data order and the steps stay those of the run; a global batch the ranks do not
+        divide is refused (``allow_batch_change=True``: the given --batch-size per rank, a new global batch).
         """
-        file = ckpt.resolve_checkpoint(path)
-        state = ckpt.load_checkpoint(file)
-        if state.get("kind") != "gan":
-            raise ckpt.CheckpointError(f"{file} is a {state.get('kind')!r} checkpoint, not a GAN training checkpoint")
-        try:
-            saved = TrainConfig.from_dict(state["config"])
-        except ConfigVersionError as exc:
-            raise ckpt.CheckpointError(f"{file}: {exc}") from None
+        world = world if world is not None else distributed.init()
+        allow_batch_change = bool(overrides.pop("allow_batch_change", False))
+        with distributed.every_rank_or_none(world):   # a rank that cannot read the file stops all
+            file = ckpt.resolve_checkpoint(path)
+            state = ckpt.load_checkpoint(file)
+            if state.get("kind") != "gan":
+                raise ckpt.CheckpointError(f"{file} is a {state.get('kind')!r} checkpoint, not a GAN training "
+                                           f"checkpoint")
+            try:
+                saved = TrainConfig.from_dict(state["config"])
+            except ConfigVersionError as exc:
+                raise ckpt.CheckpointError(f"{file}: {exc}") from None
+        saved = _reshard(saved, state, world, overrides, allow_batch_change)
         family = get_family(saved.model)
         options = {f.name for f in dataclasses.fields(family.Options)}
         for key, value in overrides.items():
             if (key in FIXED_ON_RESUME or key in options) and value is not None:
                 before = saved.options.get(key) if key in options else getattr(saved, key)
                 if value != before:
+                    hint = " (--allow-batch-change takes it, with a new data order)" if key == "batch_size" else ""
                     raise ValueError(f"cannot change --{key.replace('_', '-')} when resuming: the checkpoint has "
-                                     f"{before!r}, got {value!r}")
+                                     f"{before!r}, got {value!r}{hint}")
         changes = {k: v for k, v in overrides.items()
                    if k not in FIXED_ON_RESUME and k not in options and v is not None}
         changes.setdefault("out", str(file.parent))
         config = dataclasses.replace(saved, **changes)
         trainer = cls(config, generator=generator, discriminator=discriminator, data=data, loss=loss,
-                      extensions=extensions, resume_hint=resume_hint)
+                      extensions=extensions, resume_hint=resume_hint, world=world)
         trainer.load_state_dict(state, source=str(file))
         trainer.set_learning_rates({"optimizer_g": config.lr_g, "optimizer_d": config.lr_d})
         return trainer
@@ -283,6 +293,33 @@ class GANTrainer(Trainer):
             backend.set_rng_state(rng_state)
 
 
+def _reshard(saved: TrainConfig, state: dict, world, overrides: dict, allow_batch_change: bool) -> TrainConfig:
+    """The saved config with each rank's batch for this world: the saved global batch split over the ranks."""
+    ranks = int((state.get("world") or {}).get("size", 1))
+    global_batch = saved.batch_size * ranks
+    if allow_batch_change and overrides.get("batch_size") is not None:
+        new = overrides.pop("batch_size")
+        state["loader"] = _rebatched_position(state["loader"], new * world.size)
+        state["batch"] = state["loader"]["batch"]
+        return dataclasses.replace(saved, batch_size=new)
+    if ranks == world.size:
+        return saved
+    if global_batch % world.size:
+        divisors = [n for n in range(1, global_batch + 1) if global_batch % n == 0][:8]
+        raise ValueError(f"cannot resume this run on {world.size} ranks: it trained on {ranks} rank(s) x batch "
+                         f"{saved.batch_size} = global batch {global_batch}, which {world.size} ranks cannot share "
+                         f"evenly; resume on {', '.join(map(str, divisors))}... ranks, or give --batch-size and "
+                         f"--allow-batch-change for a new global batch (and data order)")
+    return dataclasses.replace(saved, batch_size=global_batch // world.size)
+
+
+def _rebatched_position(loader: dict, global_batch: int) -> dict:
+    """The loader position of a resumed run whose global batch changes: the same epoch, at the first batch
+    of the new size that starts at or after the images already seen this epoch."""
+    seen = int(loader["batch"]) * int(loader["batch_size"])
+    return {**loader, "batch_size": global_batch, "batch": -(-seen // global_batch)}
+
+
 def _rank_device(name: str, world) -> Device:
     """The device this rank trains on: `name`, or with several ranks and "cuda", the rank's own GPU
     (``cuda:<local rank>``; a DeviceError naming the rank when its node has fewer GPUs than ranks)."""
@@ -290,7 +327,7 @@ def _rank_device(name: str, world) -> Device:
     if device.type == "cuda":
         backend.require_cupy()  # a clear DeviceError now, not mid-run
         if world.size > 1:
-            if name.strip().lower() != "cuda":
+            if device.index not in (None, 0):   # "cuda" reads as cuda:0
                 raise ValueError(f"--device {name} on {world.size} ranks: give --device cuda, and each rank takes "
                                  f"its own GPU, cuda:<local rank>")
             return world.use_device()
