@@ -163,7 +163,7 @@ class GANTrainer(Trainer):
                 raise ValueError(f"the ImageLoader given is for {data.world_size} rank(s), this run has {world.size}: "
                                  f"make it with rank=world.rank, world_size=world.size")
             return data
-        if data is not None and world.size > 1:
+        if isinstance(data, DataLoader) and world.size > 1:
             raise ValueError(f"on {world.size} ranks give an ImageLoader(..., rank=world.rank, world_size="
                              f"world.size) or an (images, labels) pair: each rank takes its share of every batch")
         if isinstance(data, DataLoader):

@@ -32,7 +32,8 @@ def scenario_families(data: str, out: str) -> None:
     """Every registered family, with the stabilisers that draw per sample or keep state, trains on two ranks:
     the ranks end with the same weights, and rank 0 alone wrote the run folder."""
     extra = {"wgan-gp": dict(loss="wgan-gp", critic_norm="none", spectral_norm=False, n_critic=2),
-             "r1-ema-schedule": dict(r1=1.0, ema=0.9, lr_schedule="cosine")}
+             "r1-ema-schedule": dict(r1=1.0, ema=0.9, lr_schedule="cosine"),
+             "eval": dict(eval_every=1, eval_n=16, max_steps=None)}
     cases = [(name, {}) for name in family_names()] + [("dcgan", kw) for kw in extra.values()]
     for i, (name, kw) in enumerate(cases):
         run = Path(out) / f"{i}-{name}"
@@ -45,6 +46,8 @@ def scenario_families(data: str, out: str) -> None:
         assert np.array_equal(first, mine), f"{name}: the ranks' weights differ after training"
         WORLD.barrier()
         assert (run / "checkpoint.npz").exists(), name
+        if kw.get("eval_every"):   # rank 0 scored the epoch
+            assert len((run / "metrics.jsonl").read_text().splitlines()) == 1
     ok("families")
 
 
