@@ -46,7 +46,7 @@ from ..gan import CHECKPOINT_NAME, GANTrainer, TrainConfig, load_generator
 from ..gan.core.sampling import generate
 from ..gan.presets import PRESETS
 from ..gan.training import Interrupted
-from .registry import CommandError, Handler, UsageError, command
+from .registry import Handler, UsageError, command
 from .stabilisers import OPTIONS as STABILISER_OPTIONS
 from .train import _TRAIN_OPTIONS, _train
 from ..gan.core.arguments import device, non_negative_int, positive_int
@@ -256,14 +256,12 @@ def _interrupt_every_rank(world, exc: KeyboardInterrupt) -> None:
 def use_rank_device(device: str | None, world) -> str | None:
     """The device this rank's runs use, made CuPy's current GPU when it is one (CuPy runs every kernel on the
     current GPU, so a run on cuda:1 needs it current). A bare "cuda" with several ranks means the rank's node's
-    GPU ``local_rank`` (modulo the node's GPU count), so a node's ranks spread over its GPUs; else as given."""
+    GPU ``local_rank`` (modulo the node's GPU count), so a node's ranks spread over its GPUs; else as given.
+    A DeviceError when there is no such GPU, before any run starts."""
     if device is None or not device.startswith("cuda"):
         return device
     if device == "cuda" and world.size > 1:
-        count = backend.device_count()
-        if not count:
-            return device  # no GPU: the trainer's own error says so
-        device = f"cuda:{world.local_rank % count}"
+        device = f"cuda:{world.local_rank % max(backend.device_count(), 1)}"
     index = Device(device).index or 0
     backend.require_cupy(index).cuda.Device(index).use()
     return device
@@ -284,7 +282,8 @@ def run_sweep(settings: list[dict], base: dict, out: Path, eval_n: int, jobs: in
     if jobs > 1 and world.size > 1:
         raise ValueError(f"run_sweep: jobs={jobs} needs a world of one process, got {world.size} ranks")
     if "device" in base:
-        base = {**base, "device": use_rank_device(base["device"], world)}
+        with distributed.every_rank_or_none(world):  # a rank without its GPU stops every rank
+            base = {**base, "device": use_rank_device(base["device"], world)}
     results = out / RESULTS_NAME
 
     def plan() -> list[dict]:
@@ -339,7 +338,8 @@ def _sweep(parser: argparse.ArgumentParser) -> Handler:
     parser.add_argument("--epochs", type=positive_int, default=1, help="epochs per run (default 1)")
     parser.add_argument("--max-steps", type=positive_int, default=None, help="stop each run after N steps")
     parser.add_argument("--eval-n", type=positive_int, default=2000, help="images scored per run (default 2000)")
-    parser.add_argument("--jobs", type=positive_int, default=1, help="runs at once, in worker processes (default 1); under mpiexec, start more ranks instead")
+    parser.add_argument("--jobs", type=positive_int, default=1,
+                        help="runs at once, in worker processes (default 1); under mpiexec, start more ranks instead")
     parser.add_argument("--data-dir", default=None, help="folder with the IDX files")
     parser.add_argument("--device", type=_device, default="cpu",
                         help="cpu, cuda or cuda:N (default cpu); under mpiexec, cuda gives each rank its node's GPU "
@@ -364,10 +364,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
             TrainConfig(**run_fields(base, setting)).resolved().validate()
     except ValueError as exc:
         raise UsageError(f"--grid: {exc}") from None
-    try:
-        world = distributed.init()
-    except RuntimeError as exc:  # started by mpiexec without mpi4py
-        raise CommandError(str(exc)) from None
+    world = distributed.init()  # one process without mpiexec
     if args.jobs > 1 and world.size > 1:
         raise UsageError(f"--jobs {args.jobs} is for one process; under mpiexec each of the {world.size} ranks "
                          f"already runs one setting at a time: start more ranks instead")

@@ -112,6 +112,16 @@ def test_a_run_stopped_by_a_signal_stops_the_sweep_and_a_rerun_resumes_it(data_d
     assert sorted((r["settings"]["seed"], r["steps"]) for r in results(tmp_path / "s")) == [(0, 2), (1, 2)]
 
 
+def test_cuda_without_a_gpu_is_one_error_before_any_run(data_dir, tmp_path, capsys):
+    from minigan import backend
+
+    if backend.cuda_available():
+        pytest.skip("a GPU (or the CuPy stand-in) is available here")
+    assert sweep(data_dir, tmp_path / "s", "seed=0,1", extra=("--device", "cuda")) == 1
+    assert "minigan: error: CUDA requested" in capsys.readouterr().err
+    assert not (tmp_path / "s" / "results.jsonl").exists()
+
+
 def test_random_k_draws_distinct_combinations():
     grid = {"a": [1, 2, 3], "b": [4, 5]}
     assert len(combinations(grid)) == 6
