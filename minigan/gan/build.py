@@ -331,6 +331,8 @@ def _rank_device(name: str, world) -> Device:
                 raise ValueError(f"--device {name} on {world.size} ranks: give --device cuda, and each rank takes "
                                  f"its own GPU, cuda:<local rank>")
             return world.use_device()
+        # CuPy runs every kernel on its current GPU: make it this run's (cuda:1 would otherwise meet cuda:0)
+        backend.require_cupy(device.index).cuda.Device(device.index).use()
     return device
 
 
