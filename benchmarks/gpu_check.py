@@ -9,13 +9,16 @@ kernels, memory or speed. Whoever has a GPU runs, from the repository root:
 
 It (1) installs ``.[cuda]`` if CuPy does not import, (2) runs the CUDA tests on real CuPy,
 (3) runs ``python -m benchmarks --device all --quick``, (4) trains one epoch of the DCGAN
-with ``minigan train --device cuda`` and times it, and writes one JSON of the results,
+with ``minigan train --device cuda`` and times it, (5) where the machine has two GPUs and
+mpi4py, trains 50 data-parallel steps on two ranks (one GPU each, gradients over NCCL), and
+writes one JSON of the results,
 naming the GPU, to benchmarks/results/gpu-check-<time>.json. Without a usable GPU it
 stops at once with exit status 2 and says why.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -61,10 +64,17 @@ def probe_gpu() -> dict:
     return info
 
 
-def plan(args: argparse.Namespace, workdir: Path) -> list[dict]:
+def plan(args: argparse.Namespace, workdir: Path, gpus: int = 1) -> list[dict]:
     """The steps, each a name, a command and a time limit (seconds): about 10 minutes in all at most."""
     data = ["--data-dir", args.data_dir] if args.data_dir else []
     py = sys.executable
+    two_ranks = []
+    mpiexec = Path(py).parent / "mpiexec"
+    if gpus >= 2 and importlib.util.find_spec("mpi4py") is not None:
+        two_ranks = [{"name": "2 ranks x 2 GPUs, 50 steps", "timeout": 120,
+                      "cmd": [str(mpiexec) if mpiexec.exists() else "mpiexec", "-n", "2", py, "-m", "minigan", "train",
+                              "--model", "dcgan", "--device", "cuda", "--max-steps", "50", "--sync-batchnorm",
+                              "--progress", "none", "--out", str(workdir / "dcgan-2-ranks"), *data]}]
     return [
         {"name": "cuda tests", "timeout": 180,
          "cmd": [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "cuda and not standin",
@@ -74,7 +84,7 @@ def plan(args: argparse.Namespace, workdir: Path) -> list[dict]:
         {"name": "dcgan one epoch", "timeout": 180,
          "cmd": [py, "-m", "minigan", "train", "--model", "dcgan", "--device", "cuda", "--epochs", "1",
                  "--progress", "epoch", "--out", str(workdir / "dcgan"), *data]},
-    ]
+    ] + two_ranks
 
 
 def run_step(step: dict) -> dict:
@@ -122,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         return NO_GPU
     print(f"GPU: {info['device']} ({info['memory_gib']} GiB), CuPy {info['cupy']}", flush=True)
     started = datetime.now(timezone.utc)
-    results = [run_step(step) for step in plan(args, Path(tempfile.mkdtemp(prefix="minigan-gpu-check-")))]
+    steps = plan(args, Path(tempfile.mkdtemp(prefix="minigan-gpu-check-")), gpus=int(info.get("gpus", 1)))
+    results = [run_step(step) for step in steps]
     report = {"kind": "minigan-gpu-check", "date": started.isoformat(timespec="seconds"),
               "device": info["device"], "gpu": info, "host": platform.node(), "python": platform.python_version(),
               "steps": results, "dcgan_epoch_seconds": results[2]["seconds"] if results[2]["ok"] else None,

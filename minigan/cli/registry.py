@@ -15,13 +15,15 @@ no GPU, a NaN loss) prints ``minigan: error: ...`` and exits 1; Ctrl-C exits 130
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .. import __version__, backend
+from .. import __version__, backend, distributed
 from ..backend import DeviceError
+from ..distributed import DistributedError
 from ..data.errors import DataError
 from ..gan.training import NonFiniteLossError
 from ..gan.core.commands import CommandError, UsageError, write_report
@@ -50,6 +52,8 @@ class Parser(argparse.ArgumentParser):
     above the line that matters."""
 
     def error(self, message: str):
+        if distributed.launched_rank() != 0:   # every rank parses the same line: rank 0 says what is wrong
+            self.exit(2)
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
@@ -87,7 +91,23 @@ def load_plugins(argv: Sequence[str]) -> None:
 
 
 # The failures a user can fix: printed as one line, exit status 1.
-RUNTIME_ERRORS = (CommandError, DeviceError, DataError, CheckpointError, NonFiniteLossError, FamilyError, OSError)
+RUNTIME_ERRORS = (CommandError, DeviceError, DataError, CheckpointError, NonFiniteLossError, FamilyError, OSError,
+                  DistributedError)
+
+
+def _speaks(exc: BaseException) -> bool:
+    """Whether this process prints `exc`: always in one process; under mpiexec the rank that raised it, or
+    rank 0 alone for an error every rank raised (one line, not one per rank)."""
+    return not distributed.raised_on_every_rank(exc) or distributed.launched_rank() == 0
+
+
+def _exit(status: int, exc: BaseException) -> int:
+    """`status`; under mpiexec, an error that only this rank met stops every rank (the others would wait for it
+    in their next all-reduce for ever)."""
+    if distributed.is_initialized() and distributed.get_world().size > 1 and not distributed.raised_on_every_rank(exc):
+        sys.stderr.flush()
+        distributed.get_world().abort(status)
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     parser = build_parser()
+    if distributed.launched_rank() != 0:   # under mpiexec rank 0 speaks for all: one report, not N
+        sys.stdout = open(os.devnull, "w")
     args = parser.parse_args(argv)  # exits 2 with argparse's message on bad usage
     backend.tune_allocator()  # measured 15-30% of a NumPy training step; the command owns its process
     try:
@@ -109,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 128 + int(getattr(exc, "signum", signal.SIGINT))
     except RUNTIME_ERRORS as exc:
-        print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 1
+        if _speaks(exc):
+            print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return _exit(1, exc)
     return 1  # pragma: no cover - parser.error exits

@@ -13,23 +13,39 @@ that fails is recorded with its error (and retried on a rerun) and the sweep goe
 Keys are `minigan train`'s long options without the dashes (lr-d, loss, ema, spectral-norm=on,off,
 ...); each value is parsed by that option's own argument type, so the sweep accepts what train does.
 Every run starts from the settings `minigan train` starts from (--preset, default sngan-info).
+
+Started by ``mpiexec -n K`` (the ``mpi`` extra), the sweep runs its trials side by side, each whole
+on one rank and trained there alone (not data-parallel over the ranks)::
+
+    mpiexec -n 4 minigan sweep --grid lr-d=1e-4,2e-4 loss=bce,hinge --epochs 1 --out sweeps/s1
+
+Rank 0 reads results.jsonl and hands every rank the same list of settings still to run; rank r
+runs the settings r, r+K, r+2K, ... of it. After each round of K trials the ranks gather their
+records and rank 0 alone appends them to results.jsonl (so a sweep stopped midway keeps the rounds
+it finished), prints the table and draws sweep.png; each record says which "rank" ran it. The other
+ranks print only their progress, on stderr. With ``--device cuda`` rank r uses its node's GPU
+``local_rank`` (modulo the node's GPU count). ``--jobs`` is for one process only: under mpiexec,
+start more ranks instead.
 """
 from __future__ import annotations
 
 import argparse
 import itertools
 import json
+import signal
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .. import evaluation
+from .. import backend, distributed, evaluation
 from ..atomic import atomic_write
+from ..backend import Device
 from ..gan import CHECKPOINT_NAME, GANTrainer, TrainConfig, load_generator
 from ..gan.core.sampling import generate
 from ..gan.presets import PRESETS
+from ..gan.training import Interrupted
 from .registry import Handler, UsageError, command
 from .stabilisers import OPTIONS as STABILISER_OPTIONS
 from .train import _TRAIN_OPTIONS, _train
@@ -38,9 +54,10 @@ from ..gan.core.arguments import device, non_negative_int, positive_int
 __all__ = ["parse_grid", "combinations", "run_sweep", "RESULTS_NAME"]
 
 RESULTS_NAME = "results.jsonl"
-# train options a grid may not vary: where the runs go, what they read, and how they are driven
+# train options a grid may not vary: where the runs go, what they read, and how they are driven (a sweep's
+# run trains alone on its rank: nothing to synchronise BatchNorm with)
 _NOT_SWEPT = {"out", "resume", "data_dir", "download", "progress", "device", "epochs", "max_steps",
-              "eval_every", "eval_n", "checkpoint_every", "help", "preset"}
+              "eval_every", "eval_n", "checkpoint_every", "help", "preset", "sync_batchnorm"}
 _BOOLEANS = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False, "0": False}
 
 
@@ -116,10 +133,10 @@ def _read_results(path: Path) -> dict[str, dict]:
     return done
 
 
-def _append(path: Path, record: dict) -> None:
+def _append(path: Path, records: list[dict]) -> None:
     lines = path.read_text() if path.exists() else ""
     with atomic_write(path) as handle:
-        handle.write((lines + json.dumps(record) + "\n").encode())
+        handle.write((lines + "".join(json.dumps(record) + "\n" for record in records)).encode())
 
 
 def score_checkpoint(run_dir: Path, n: int, dataset: str, data_dir, device_name: str) -> dict:
@@ -139,17 +156,26 @@ def run_fields(base: dict, setting: dict) -> dict:
 
 
 def run_one(setting: dict, base: dict, run_dir: Path, eval_n: int) -> dict:
-    """Train (or finish) one setting's run and score it; a failure is returned as a record, not raised."""
+    """Train (or finish) one setting's run and score it; a failure is returned as a record, not raised.
+
+    The run trains alone in this process (a one-process world), even under mpiexec. A run stopped by
+    Ctrl-C or SIGTERM (its checkpoint saved) raises `Interrupted`: the sweep stops, and a rerun resumes it.
+    """
     start = time.perf_counter()
     record = {"name": setting_name(setting), "settings": setting, "run_dir": str(run_dir)}
+    alone = distributed.Communicator()
     try:
         if (run_dir / CHECKPOINT_NAME).exists():  # an earlier sweep stopped inside this run: continue it
-            trainer = GANTrainer.from_checkpoint(run_dir, progress="none", epochs=base.get("epochs"),
-                                                 max_steps=base.get("max_steps"))
+            trainer = GANTrainer.from_checkpoint(run_dir, world=alone, progress="none", epochs=base.get("epochs"),
+                                                 max_steps=base.get("max_steps"), device=base.get("device"),
+                                                 data_dir=base.get("data_dir"))
         else:
-            trainer = GANTrainer(TrainConfig(**{**run_fields(base, setting), "out": str(run_dir), "progress": "none"}))
+            trainer = GANTrainer(TrainConfig(**{**run_fields(base, setting), "out": str(run_dir), "progress": "none"}),
+                                 world=alone)
         first = trainer.step
         result = trainer.train()
+        if result.interrupted:  # not a finished run: leave it to be resumed, and stop the sweep as train stops
+            raise Interrupted(result.signal or signal.SIGINT)
         train_s = time.perf_counter() - start
         scores = score_checkpoint(run_dir, eval_n, trainer.config.dataset, trainer.config.data_dir,
                                   trainer.config.device)
@@ -170,12 +196,16 @@ def ranked(records: list[dict]) -> list[dict]:
     return ok + [r for r in records if r.get("status") != "done"]
 
 
+def _seconds(value) -> str:
+    return "-" if value is None else f"{value:.0f}"  # None: the run was finished before and trained no step now
+
+
 def format_table(records: list[dict]) -> str:
     rows = [("rank", "setting", "FID", "IS", "classes", "s/epoch")]
     for i, r in enumerate(ranked(records), 1):
         if r.get("status") == "done":
             rows.append((str(i), r["name"], f"{r['fid']:.1f}", f"{r['inception_score']:.2f}",
-                         f"{r['classes_covered']}/10", f"{r['time_per_epoch_s']:.0f}"))
+                         f"{r['classes_covered']}/10", _seconds(r.get("time_per_epoch_s"))))
         else:
             rows.append(("-", r["name"], "failed", r.get("error", "")[:60], "", ""))
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
@@ -203,31 +233,93 @@ def sweep_png(records: list[dict], path: Path) -> Path | None:
     return path
 
 
-def run_sweep(settings: list[dict], base: dict, out: Path, eval_n: int, jobs: int = 1, say=print) -> list[dict]:
-    """Run every setting not yet in OUT/results.jsonl; returns the records of all `settings`, ranked."""
-    out.mkdir(parents=True, exist_ok=True)
+def _on_root(world, work):
+    """``work()`` run on rank 0, its result returned on every rank; what it raises is raised on every rank
+    (``distributed.every_rank_or_none``), so no rank is left waiting in a collective for one that failed."""
+    value = None
+    with distributed.every_rank_or_none(world):
+        if world.rank == 0:
+            value = work()
+    return world.bcast_obj(value, root=0)
+
+
+def _interrupt_every_rank(world, exc: KeyboardInterrupt) -> None:
+    """Ctrl-C or SIGTERM that stopped this rank's run stops every rank (the others would wait for it for ever);
+    the rounds already finished are in results.jsonl. MPI's abort may return before the process manager ends
+    the job: the caller re-raises, as it does in one process."""
+    if world.size > 1:
+        print(f"minigan sweep: rank {world.rank} of {world.size} was interrupted; stopping all ranks (rerun the "
+              f"same command to go on)", file=sys.stderr, flush=True)
+        world.abort(128 + int(getattr(exc, "signum", signal.SIGINT)))  # 130 after Ctrl-C, 143 after SIGTERM
+
+
+def use_rank_device(device: str | None, world) -> str | None:
+    """The device this rank's runs use, made CuPy's current GPU when it is one (CuPy runs every kernel on the
+    current GPU, so a run on cuda:1 needs it current). A bare "cuda" with several ranks means the rank's node's
+    GPU ``local_rank`` (modulo the node's GPU count), so a node's ranks spread over its GPUs; else as given.
+    A DeviceError when there is no such GPU, before any run starts."""
+    if device is None or not device.startswith("cuda"):
+        return device
+    if device == "cuda" and world.size > 1:
+        device = f"cuda:{world.local_rank % max(backend.device_count(), 1)}"
+    index = Device(device).index or 0
+    backend.require_cupy(index).cuda.Device(index).use()
+    return device
+
+
+def run_sweep(settings: list[dict], base: dict, out: Path, eval_n: int, jobs: int = 1, say=print,
+              world=None) -> list[dict]:
+    """Run every setting not yet in OUT/results.jsonl; returns the records of all `settings`, ranked.
+
+    `world` (default: ``minigan.distributed.get_world()``, one process unless started by mpiexec) shares
+    the settings to run among its ranks, rank r taking every size-th from the r-th; rank 0 alone reads and
+    writes results.jsonl, and every rank returns the same records. `jobs` > 1 runs that many settings at
+    once in worker processes, in a world of one process only::
+
+        records = run_sweep(combinations({"lr_d": [1e-4, 2e-4]}), {"max_steps": 2}, Path("sweeps/s1"), 2000)
+    """
+    world = distributed.get_world() if world is None else world
+    if jobs > 1 and world.size > 1:
+        raise ValueError(f"run_sweep: jobs={jobs} needs a world of one process, got {world.size} ranks")
+    if "device" in base:
+        with distributed.every_rank_or_none(world):  # a rank without its GPU stops every rank
+            base = {**base, "device": use_rank_device(base["device"], world)}
     results = out / RESULTS_NAME
-    done = {k: r for k, r in _read_results(results).items() if r.get("status") == "done"}
-    todo = [s for s in settings if setting_name(s) not in done]
-    say(f"sweep: {len(settings)} setting(s), {len(settings) - len(todo)} already done, {len(todo)} to run")
+
+    def plan() -> list[dict]:
+        out.mkdir(parents=True, exist_ok=True)
+        done = {k for k, r in _read_results(results).items() if r.get("status") == "done"}
+        todo = [s for s in settings if setting_name(s) not in done]
+        say(f"sweep: {len(settings)} setting(s), {len(settings) - len(todo)} already done, {len(todo)} to run"
+            + (f" on {world.size} ranks" if world.size > 1 else ""))
+        return todo
+
+    todo = _on_root(world, plan)
     if jobs > 1 and len(todo) > 1:
         from concurrent.futures import ProcessPoolExecutor  # deferred: only --jobs > 1 starts processes
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             futures = [pool.submit(run_one, s, base, out / setting_name(s), eval_n) for s in todo]
             for future in futures:
-                record = future.result()
-                _append(results, record)
-                done[record["name"]] = record
+                _append(results, [{**future.result(), "rank": world.rank}])
     else:
-        for i, setting in enumerate(todo, 1):
-            say(f"[{i}/{len(todo)}] {setting_name(setting)}")
-            record = run_one(setting, base, out / setting_name(setting), eval_n)
-            _append(results, record)
-            done[record["name"]] = record
-            if record["status"] != "done":
-                say(f"  failed: {record['error']}")
-    latest = _read_results(results)
-    return ranked([latest.get(setting_name(s), done.get(setting_name(s))) for s in settings])
+        for first in range(0, len(todo), world.size):  # a round: one setting per rank
+            index = first + world.rank
+            record = None
+            try:
+                if index < len(todo):
+                    setting = todo[index]
+                    where = f" (rank {world.rank})" if world.size > 1 else ""
+                    say(f"[{index + 1}/{len(todo)}] {setting_name(setting)}{where}")
+                    record = {**run_one(setting, base, out / setting_name(setting), eval_n), "rank": world.rank}
+                    if record["status"] != "done":
+                        say(f"  failed{where}: {record['error']}")
+                finished = [r for r in world.allgather_obj(record) if r is not None]
+            except KeyboardInterrupt as exc:  # the command line stops all ranks for an error, not for this
+                _interrupt_every_rank(world, exc)
+                raise
+            _on_root(world, lambda: _append(results, finished))
+    latest = _on_root(world, lambda: _read_results(results))
+    return ranked([latest[setting_name(s)] for s in settings if setting_name(s) in latest])
 
 
 @command("sweep", help="train and score every combination of a grid of train options (a tuning sweep)")
@@ -246,10 +338,19 @@ def _sweep(parser: argparse.ArgumentParser) -> Handler:
     parser.add_argument("--epochs", type=positive_int, default=1, help="epochs per run (default 1)")
     parser.add_argument("--max-steps", type=positive_int, default=None, help="stop each run after N steps")
     parser.add_argument("--eval-n", type=positive_int, default=2000, help="images scored per run (default 2000)")
-    parser.add_argument("--jobs", type=positive_int, default=1, help="runs at once (default 1)")
+    parser.add_argument("--jobs", type=positive_int, default=1,
+                        help="runs at once, in worker processes (default 1); under mpiexec, start more ranks instead")
     parser.add_argument("--data-dir", default=None, help="folder with the IDX files")
-    parser.add_argument("--device", type=device, default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    parser.add_argument("--device", type=_device, default="cpu",
+                        help="cpu, cuda or cuda:N (default cpu); under mpiexec, cuda gives each rank its node's GPU "
+                             "local_rank (modulo the GPUs)")
     return run_sweep_command
+
+
+def _device(text: str) -> str:
+    """`device`'s check, keeping a bare "cuda" (not "cuda:0"): under mpiexec each rank then takes its own GPU."""
+    name = device(text)
+    return "cuda" if text.strip().lower() == "cuda" else name
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:
@@ -263,12 +364,22 @@ def run_sweep_command(args: argparse.Namespace) -> int:
             TrainConfig(**run_fields(base, setting)).resolved().validate()
     except ValueError as exc:
         raise UsageError(f"--grid: {exc}") from None
+    world = distributed.init()  # one process without mpiexec
+    if args.jobs > 1 and world.size > 1:
+        raise UsageError(f"--jobs {args.jobs} is for one process; under mpiexec each of the {world.size} ranks "
+                         f"already runs one setting at a time: start more ranks instead")
     out = Path(args.out)
-    records = run_sweep(settings, base, out, args.eval_n, args.jobs, say=lambda text: print(text, flush=True))
+
+    def say(text: str) -> None:  # stdout is rank 0's (the table); the other ranks' progress goes to stderr
+        print(text, file=sys.stdout if world.rank == 0 else sys.stderr, flush=True)
+
+    records = run_sweep(settings, base, out, args.eval_n, args.jobs, say=say, world=world)
+    failed = sum(r.get("status") != "done" for r in records)
+    if world.rank != 0:
+        return 1 if failed == len(records) else 0
     print(format_table(records))
     png = sweep_png(records, out / "sweep.png")
     print(f"results: {out / RESULTS_NAME}" + (f"; FID per setting: {png}" if png else ""))
-    failed = sum(r.get("status") != "done" for r in records)
     if failed:
         print(f"{failed} run(s) failed (see {out / RESULTS_NAME}); rerun the same command to retry them",
               file=sys.stderr)

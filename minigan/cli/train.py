@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 
 import dataclasses
@@ -71,17 +72,26 @@ def _train(parser: argparse.ArgumentParser) -> Handler:
                      help="fail instead of downloading the dataset when it is not found")
     run.add_argument("--epochs", type=_positive_int, default=None, help="epochs in all (default 5)")
     run.add_argument("--batch-size", type=_positive_int, default=None,
-                     help="images per batch (default 64; the infogan family's recipe: 32)")
+                     help="images per batch (default 64; the infogan family's recipe: 32); under `mpiexec -n N`, "
+                          "each rank's: the global batch is N times it")
+    run.add_argument("--sync-batchnorm", dest="sync_batchnorm", action="store_const", const=True, default=None,
+                     help="under mpiexec: BatchNorm statistics over the global batch (N ranks x b then trains as "
+                          "one process with N*b), not over each rank's (the default, as PyTorch's DDP)")
     run.add_argument("--max-steps", type=_positive_int, default=None,
                      help="stop after this many generator steps in all (smoke tests; kept by --resume unless "
                           "given again)")
-    run.add_argument("--device", type=_device, default=None, help="cpu, cuda or cuda:N (default: cpu)")
+    run.add_argument("--device", type=_device, default=None,
+                     help="cpu, cuda or cuda:N (default: cpu); under mpiexec, cuda gives each rank cuda:<local rank>")
     run.add_argument("--seed", type=_non_negative_int, default=None,
                      help="fixes initialisation, noise and data order (default 0)")
     run.add_argument("--out", default=None, metavar="RUN_DIR",
                      help="run folder (default: runs/<model>-<dataset>-<timestamp>)")
     run.add_argument("--resume", default=None, metavar="RUN_DIR",
                      help="continue the run in RUN_DIR (or a checkpoint file) where it stopped")
+    run.add_argument("--allow-batch-change", action="store_true",
+                     help="with --resume: take the --batch-size given (per rank) although it changes the global "
+                          "batch and so the data order from here on; without it a resume on another number of "
+                          "ranks keeps the global batch")
     run.add_argument("--checkpoint-every", type=_non_negative_int, default=None, metavar="N",
                      help="steps between checkpoints (default 500; 0: only on Ctrl-C and at the end)")
     run.add_argument("--samples", type=_positive_int, default=None, metavar="N",
@@ -145,8 +155,18 @@ _TRAIN_OPTIONS = {  # argparse dest -> TrainConfig field
     "dataset": "dataset", "data_dir": "data_dir", "download": "download", "epochs": "epochs",
     "batch_size": "batch_size", "max_steps": "max_steps", "device": "device", "seed": "seed", "out": "out",
     "checkpoint_every": "checkpoint_every", "samples": "n_samples", "progress": "progress",
-    "eval_every": "eval_every", "eval_n": "eval_n",
+    "eval_every": "eval_every", "eval_n": "eval_n", "sync_batchnorm": "sync_batchnorm",
 }
+
+
+def _ranks(trainer) -> str:
+    """'; 2 ranks x batch 32 = global batch 64 (pids ...)' for a data-parallel run, else ''."""
+    world = trainer.world
+    if world.size == 1:
+        return ""
+    pids = world.allgather_obj(os.getpid())   # hydra names a killed rank by its pid only
+    return (f"; {world.size} ranks x batch {trainer.config.batch_size} = global batch "
+            f"{trainer.config.batch_size * world.size} (pids by rank: {', '.join(map(str, pids))})")
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -159,6 +179,8 @@ def _run_train(args: argparse.Namespace) -> int:
             raise UsageError("--out cannot be combined with --resume (the run continues in its own folder)")
         if task is not None:
             raise UsageError("--task cannot be combined with --resume (the run keeps its family)")
+        if args.allow_batch_change:
+            given["allow_batch_change"] = True
         hint = f"minigan train --resume {args.resume}" + (f" --max-steps {args.max_steps}" if args.max_steps else "")
         try:
             trainer = GANTrainer.from_checkpoint(args.resume, resume_hint=hint, **given)
@@ -167,8 +189,10 @@ def _run_train(args: argparse.Namespace) -> int:
                 raise UsageError(str(exc)) from None
             raise
         print(f"resuming {trainer.run_dir} at step {trainer.step} (epoch {trainer.epoch + 1}, "
-              f"batch {trainer.batch})", flush=True)
+              f"batch {trainer.batch}){_ranks(trainer)}", flush=True)
     else:
+        if args.allow_batch_change:
+            raise UsageError("--allow-batch-change goes with --resume (a new run has no batch to change)")
         try:
             config = TrainConfig(task=task, **given).resolved().validate()
         except ValueError as exc:
@@ -182,8 +206,8 @@ def _run_train(args: argparse.Namespace) -> int:
         limit = f" --max-steps {trainer.max_steps}" if trainer.max_steps is not None else ""
         trainer.resume_hint = f"minigan train --resume {trainer.run_dir}{limit}"
         print(f"training {trainer.config.model} ({trainer.config.loss} loss) on {trainer.config.dataset}, "
-              f"device {trainer.device}, {trainer.steps_per_epoch} steps per epoch; run folder {trainer.run_dir}",
-              flush=True)
+              f"device {trainer.device}, {trainer.steps_per_epoch} steps per epoch; run folder {trainer.run_dir}"
+              f"{_ranks(trainer)}", flush=True)
     result = trainer.train()
     run_dir = result.run_dir
     status = "interrupted" if result.interrupted else "done"

@@ -14,6 +14,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from ..backend import to_device
+from ..distributed.sharding import shard
 from ..creation import tensor
 
 
@@ -31,7 +32,9 @@ class ImageLoader:
     (epoch, batch) sees exactly the batches it would have seen: use
     iter_epoch(epoch, start_batch) or state_dict() / load_state_dict().
     Plain iteration continues from the saved position and moves on to the
-    next epoch after each full pass. With drop_last (the default, so every
+    next epoch after each full pass. With ``world_size`` N, `batch_size` is
+    the global batch: rank `rank` gets its contiguous share of each global
+    batch (``minigan.distributed.shard``), the rows one process would see. With drop_last (the default, so every
     GAN step sees a full batch) a short final batch is skipped: a test-set
     loop that must see every image wants drop_last=False, or DataLoader.
 
@@ -48,6 +51,8 @@ class ImageLoader:
         drop_last: bool = True,
         device: str = "cpu",
         as_tensor: bool = False,
+        rank: int = 0,
+        world_size: int = 1,
     ):
         images, labels = (np.asarray(array) for array in dataset)
         if images.dtype != np.uint8:
@@ -62,7 +67,15 @@ class ImageLoader:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if int(seed) < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed}")
-        self.batch_size, self.shuffle, self.seed, self.drop_last = int(batch_size), bool(shuffle), int(seed), bool(drop_last)
+        if isinstance(world_size, bool) or not isinstance(world_size, int) or world_size < 1:
+            raise ValueError(f"world_size must be a positive integer, got {world_size!r}")
+        if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < world_size:
+            raise ValueError(f"rank must be in 0..{world_size - 1}, got {rank!r}")
+        if batch_size % world_size:
+            raise ValueError(f"batch_size {batch_size} (the global batch) is not divisible by the {world_size} ranks")
+        self.rank, self.world_size = rank, world_size
+        self.batch_size, self.shuffle = int(batch_size), bool(shuffle)
+        self.seed, self.drop_last = int(seed), bool(drop_last)
         self.device, self.as_tensor = str(device), bool(as_tensor)
         self.num_samples = len(images)
         scaled = images.astype(np.float32)
@@ -99,6 +112,8 @@ class ImageLoader:
         order = self._to_device(self.permutation(epoch))  # one small copy per epoch
         for batch in range(start_batch, len(self)):
             index = order[batch * self.batch_size : (batch + 1) * self.batch_size]
+            if self.world_size > 1:   # this rank's rows of the global batch
+                index = shard(index, self.rank, self.world_size)
             with _current_device_of(self.images):
                 images, labels = self.images[index], self.labels[index]
             yield self._wrap(images, labels)
@@ -134,7 +149,8 @@ class ImageLoader:
     def __repr__(self) -> str:
         return (
             f"ImageLoader(num_samples={self.num_samples}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
-            f"seed={self.seed}, drop_last={self.drop_last}, device={self.device!r})"
+            f"seed={self.seed}, drop_last={self.drop_last}, device={self.device!r}"
+            + (f", rank={self.rank}, world_size={self.world_size})" if self.world_size > 1 else ")")
         )
 
     def _to_device(self, array: np.ndarray):

@@ -22,10 +22,13 @@ from __future__ import annotations
 
 from .communicator import REDUCE_OPS, Communicator, MPICommunicator
 from .consistency import check_same, source_digest
+from .failure import DistributedError, every_rank_or_none, on_every_rank, raised_on_every_rank
 from .functions import AllReduce, all_reduce
-from .sharding import local_batches, shard, shard_bounds
-from .world import MPI_INSTALL_HINT, get_world, init, is_initialized, launched_size
+from .sharding import draw_rows, local_batches, shard, shard_bounds, sharded_draws
+from .world import MPI_INSTALL_HINT, get_world, init, is_initialized, launched_rank, launched_size
 
-__all__ = ["init", "get_world", "is_initialized", "launched_size", "Communicator", "MPICommunicator", "REDUCE_OPS",
+__all__ = ["init", "get_world", "is_initialized", "launched_size", "launched_rank", "DistributedError",
+           "every_rank_or_none", "on_every_rank", "raised_on_every_rank", "Communicator", "MPICommunicator",
+           "REDUCE_OPS",
            "AllReduce", "all_reduce", "check_same", "source_digest", "shard", "shard_bounds", "local_batches",
-           "MPI_INSTALL_HINT"]
+           "sharded_draws", "draw_rows", "MPI_INSTALL_HINT"]

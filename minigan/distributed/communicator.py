@@ -19,6 +19,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from ..backend import Device, DeviceError
+from .failure import DistributedError, on_every_rank
 
 __all__ = ["Communicator", "MPICommunicator", "REDUCE_OPS"]
 
@@ -217,9 +218,10 @@ class MPICommunicator(Communicator):
         for rank, theirs in enumerate(everyone):
             if theirs != everyone[root]:
                 extra = sorted(set(theirs) ^ set(everyone[root]))
-                raise RuntimeError(f"broadcast_parameters: rank {rank} has a different model from rank {root}: "
-                                   f"{len(theirs)} vs {len(everyone[root])} tensors, first difference "
-                                   f"{extra[0] if extra else 'their order'} (name, shape, dtype)")
+                raise on_every_rank(DistributedError(
+                    f"broadcast_parameters: rank {rank} has a different model from rank {root}: {len(theirs)} vs "
+                    f"{len(everyone[root])} tensors, first difference {extra[0] if extra else 'their order'} "
+                    "(name, shape, dtype)"))
         for _, t in tensors:
             a = t.array
             with backend.device_of(a).scope():

@@ -13,6 +13,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from .failure import DistributedError, on_every_rank
 from .world import get_world
 
 __all__ = ["check_same", "source_digest"]
@@ -53,12 +54,13 @@ def check_same(config: dict, code_version: str, world=None) -> None:
     first = everyone[0]
     for rank, theirs in enumerate(everyone[1:], start=1):
         if theirs[1] != first[1]:
-            raise RuntimeError(f"check_same: rank {rank} (node {theirs[3]}) runs other code than rank 0 "
-                               f"(node {first[3]}): code version {theirs[1][:12]} vs {first[1][:12]}; "
-                               "start every rank from the same checkout")
+            raise on_every_rank(DistributedError(
+                f"check_same: rank {rank} (node {theirs[3]}) runs other code than rank 0 (node {first[3]}): code "
+                f"version {theirs[1][:12]} vs {first[1][:12]}; start every rank from the same checkout"))
         if theirs[0] != first[0]:
-            raise RuntimeError(f"check_same: rank {rank} (node {theirs[3]}) has another config than rank 0: "
-                               f"{_differences(json.loads(first[2]), json.loads(theirs[2]), rank)}")
+            raise on_every_rank(DistributedError(
+                f"check_same: rank {rank} (node {theirs[3]}) has another config than rank 0: "
+                f"{_differences(json.loads(first[2]), json.loads(theirs[2]), rank)}"))
 
 
 def _differences(base: dict, other: dict, rank: int, limit: int = 3) -> str:

@@ -11,7 +11,10 @@ together then see exactly the images and noise one process sees at batch N*b::
 """
 from __future__ import annotations
 
-__all__ = ["shard", "shard_bounds", "local_batches"]
+import contextlib
+from typing import Any, Callable, Iterator
+
+__all__ = ["shard", "shard_bounds", "local_batches", "sharded_draws", "draw_rows"]
 
 
 def shard_bounds(length: int, rank: int, size: int) -> tuple[int, int]:
@@ -51,3 +54,39 @@ def local_batches(order, global_batch_size: int, rank: int, size: int, drop_last
         if len(batch) < global_batch_size and (drop_last or len(batch) < size):
             return
         yield shard(batch, rank, size)
+
+
+# (rank, size) of the world whose global batch the per-sample draws of a step belong to; (0, 1): no sharding
+_draw_world: tuple[int, int] = (0, 1)
+
+
+@contextlib.contextmanager
+def sharded_draws(rank: int, size: int) -> Iterator[None]:
+    """Inside the block, `draw_rows` draws for the whole global batch and keeps rank `rank`'s rows.
+
+    A data-parallel trainer wraps each step in it, so the noise, fake labels and penalty
+    mixing weights of N ranks are the rows one process with batch N*b draws; the seeded
+    stream then advances by the same amount on every rank, and a resumed run, on any
+    number of ranks, continues the same stream.
+    """
+    global _draw_world
+    shard_bounds(size, rank, size)   # validates rank and size
+    previous, _draw_world = _draw_world, (int(rank), int(size))
+    try:
+        yield
+    finally:
+        _draw_world = previous
+
+
+def draw_rows(draw: Callable[[int], Any], n: int):
+    """``draw(n)``, per-sample random rows for this rank's `n` rows of the global batch.
+
+    Outside `sharded_draws`: ``draw(n)``. Inside, with N ranks: ``shard(draw(n * N), rank, N)``,
+    what one process drawing for the whole batch gives these rows::
+
+        z = draw_rows(lambda m: minigan.randn(m, latent_dim), n)      # (n, latent_dim)
+    """
+    rank, size = _draw_world
+    if size == 1:
+        return draw(n)
+    return shard(draw(n * size), rank, size)

@@ -16,13 +16,14 @@ import socket
 import sys
 
 from .communicator import Communicator, MPICommunicator
-from .failure import install_abort_on_error
+from .failure import DistributedError, install_abort_on_error, on_every_rank
 
-__all__ = ["init", "get_world", "is_initialized", "launched_size", "MPI_INSTALL_HINT"]
+__all__ = ["init", "get_world", "is_initialized", "launched_size", "launched_rank", "MPI_INSTALL_HINT"]
 
 MPI_INSTALL_HINT = "pip install -e '.[mpi]'"
 # what the common process managers export to every rank: MPICH/Intel MPI (hydra), Open MPI, MVAPICH
 _SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
+_RANK_VARIABLES = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK")
 
 _world: Communicator | None = None
 
@@ -36,13 +37,23 @@ def launched_size() -> int:
     return 1
 
 
+def launched_rank() -> int:
+    """This process's rank as the process manager numbered it (0 when started without mpiexec), known before
+    MPI is loaded: the command line speaks from rank 0 only, even about an error raised before `init`."""
+    for name in _RANK_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 0
+
+
 def _import_mpi(why: str):
     try:
         # deferred: mpi4py is the optional `mpi` extra, loaded only for a multi-rank launch
         from mpi4py import MPI
     except ImportError:
-        raise RuntimeError(f"minigan.distributed: {why} needs mpi4py, which is not installed: "
-                           f"{MPI_INSTALL_HINT}") from None
+        raise on_every_rank(DistributedError(f"minigan.distributed: {why} needs mpi4py, which is not installed: "
+                           f"{MPI_INSTALL_HINT}")) from None
     return MPI
 
 
@@ -66,8 +77,8 @@ def init(size: int | None = None) -> Communicator:
         if importlib.util.find_spec("mpi4py") is None:
             launch += f" after `{MPI_INSTALL_HINT}` (mpi4py is not installed)"
         how = "without mpiexec" if started == 1 else f"by mpiexec with {started} ranks"
-        raise RuntimeError(f"minigan.distributed.init: {size} ranks requested but this process was started "
-                           f"{how}; {launch}")
+        raise on_every_rank(DistributedError(
+            f"minigan.distributed.init: {size} ranks requested but this process was started {how}; {launch}"))
     if _world is not None:
         return _world
     if started == 1:

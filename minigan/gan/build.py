@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import backend, optim
+from .. import backend, distributed, nn, optim
 from ..atomic import write_json
 from ..backend import Device
 from ..data import DataLoader, EpochLoader, ImageLoader, dataset_folder, load_dataset
@@ -83,30 +83,48 @@ class GANTrainer(Trainer):
     data : a ``minigan.data.ImageLoader``, a ``DataLoader`` of (images in [-1, 1], labels) batches, an (images,
         labels) pair, or None to load ``config.dataset``.
     loss : the adversarial ``GANLoss`` (default: ``--loss``'s); the family adds its terms around it.
-    extensions : more ``Extension``s (each runs on its trigger, by its priority).
+    extensions : more ``Extension``s (each runs on its trigger, by its priority, on every rank).
+    world : the ranks to train on (a ``minigan.distributed`` communicator); default ``distributed.init()``: one
+        process, or data-parallel over every rank ``mpiexec -n N`` started. ``config.batch_size`` is then each
+        rank's batch: the global batch is N times it, sharded as one process would draw it.
     """
 
     def __init__(self, config: TrainConfig | None = None, *, generator=None, discriminator=None, data=None,
-                 loss=None, extensions=(), resume_hint: str | None = None, **overrides):
+                 loss=None, extensions=(), resume_hint: str | None = None, world=None, **overrides):
         config = _resolve(config, generator, discriminator, overrides)
+        world = world if world is not None else distributed.init()
+        if world.size > 1:
+            # the ranks must train one model: same config and code (checked before anything is built), and
+            # one run folder (a timestamped default is rank 0's)
+            config.out = world.bcast_obj(config.out or str(default_run_dir(config.model, config.dataset)))
+            distributed.check_same(config.to_dict(), distributed.source_digest(), world)
         self.config, self.family = config, get_family(config.model)
         self.custom_models = generator is not None
-        self.device = Device(config.device)
-        if self.device.type == "cuda":
-            backend.require_cupy()  # a clear DeviceError now, not mid-run
+        with distributed.every_rank_or_none(world):   # a rank that fails here must not leave the others waiting
+            self.device = _rank_device(config.device, world)
+            # Initialisation from the seed, on the CPU, so it is the same on every device.
+            backend.manual_seed(config.seed)
+            if generator is None:
+                generator, discriminator = self.family.build_models(config)
+            G, D = generator.to(self.device), discriminator.to(self.device)
+            set_critic_norm(D, config.critic_norm, self.device)
+            if config.spectral_norm:
+                spectral_norm_all(D)
+            if config.sync_batchnorm:
+                G = nn.SyncBatchNorm.convert_sync_batchnorm(G, process_group=world)
+                D = nn.SyncBatchNorm.convert_sync_batchnorm(D, process_group=world)
+        for module in (G, D):   # rank 0's weights (and spectral norm's vectors, BatchNorm's statistics) for all
+            world.broadcast_parameters(module)
+        with distributed.every_rank_or_none(world):
+            self._assemble(config, G, D, data, loss, extensions, resume_hint, world)
 
-        # Initialisation from the seed, on the CPU, so it is the same on every device.
-        backend.manual_seed(config.seed)
-        if generator is None:
-            generator, discriminator = self.family.build_models(config)
-        G, D = generator.to(self.device), discriminator.to(self.device)
+    def _assemble(self, config: TrainConfig, G, D, data, loss, extensions, resume_hint, world) -> None:
         adversarial = loss if loss is not None else build_loss(
             config.loss, g_loss=config.g_loss, label_smoothing=config.label_smoothing, lsgan_a=config.lsgan_a,
             lsgan_b=config.lsgan_b, lsgan_c=config.lsgan_c)
         objective = self.family.make_loss(adversarial, config) if isinstance(adversarial, GANLoss) else adversarial
-        set_critic_norm(D, config.critic_norm, self.device)
-        if config.spectral_norm:
-            spectral_norm_all(D)
+        if config.sync_batchnorm and hasattr(objective, "process_group"):
+            objective.process_group = world   # a loss with batch statistics of its own (InfoGAN's marginal)
         opt_g, opt_d = _optimizers(config, G, D)
         penalties = []
         if config.loss == "wgan-gp" and config.gp_weight > 0:
@@ -124,23 +142,30 @@ class GANTrainer(Trainer):
             make = parse_lr_schedule(config.lr_schedule, config.epochs)
             extra.append(LRSchedule({"optimizer_g": make(opt_g), "optimizer_d": make(opt_d)}))
 
-        loader = self._make_loader(data)
+        loader = self._make_loader(data, world)
         if len(loader) < config.n_critic:
             raise ValueError(f"the dataset gives {len(loader)} batch(es) of {loader.batch_size} per epoch, "
                              f"fewer than --n-critic {config.n_critic}: use a smaller batch size")
         self.fixed_noise = updater.fixed_inputs(config.seed, config.n_samples, loader)
         run_dir = Path(config.out) if config.out else default_run_dir(config.model, config.dataset)
         super().__init__(updater, loader, epochs=config.epochs, max_steps=config.max_steps, run_dir=run_dir,
-                         resume_hint=resume_hint)
+                         resume_hint=resume_hint, world=world)
         title = f"{config.model} / {config.loss} on {config.dataset}"
-        for extension in (JSONLLog(), Snapshot(config.checkpoint_every), SampleGrid(), LossCurves(title),
-                          Progress(config.progress), Evaluation(config.eval_every), StopOnSignal(), *extra,
-                          *extensions):
+        # rank 0 writes the run folder and scores; every rank keeps the state (EMA, schedules) and hears signals
+        writers = (JSONLLog(), Snapshot(config.checkpoint_every), SampleGrid(), LossCurves(title),
+                   Progress(config.progress), Evaluation(config.eval_every)) if world.rank == 0 else ()
+        for extension in (*writers, StopOnSignal(), *extra, *extensions):
             self.extend(extension)
 
-    def _make_loader(self, data):
+    def _make_loader(self, data, world):
         if isinstance(data, ImageLoader):
+            if data.world_size != world.size:
+                raise ValueError(f"the ImageLoader given is for {data.world_size} rank(s), this run has {world.size}: "
+                                 f"make it with rank=world.rank, world_size=world.size")
             return data
+        if isinstance(data, DataLoader) and world.size > 1:
+            raise ValueError(f"on {world.size} ranks give an ImageLoader(..., rank=world.rank, world_size="
+                             f"world.size) or an (images, labels) pair: each rank takes its share of every batch")
         if isinstance(data, DataLoader):
             return EpochLoader(data)
         if data is None:
@@ -149,7 +174,8 @@ class GANTrainer(Trainer):
             folder = dataset_folder(self.config.dataset, "train", self.config.data_dir)
             if folder is not None:   # what was read ($MINIGAN_DATA_DIR, the cache...): config.json says it
                 self.config.data_dir = str(folder)
-        return ImageLoader(data, batch_size=self.config.batch_size, seed=self.config.seed, device=str(self.device))
+        return ImageLoader(data, batch_size=self.config.batch_size * world.size, seed=self.config.seed,
+                           device=str(self.device), rank=world.rank, world_size=world.size)
 
     G = property(lambda self: self.updater.G)
     D = property(lambda self: self.updater.D)
@@ -171,7 +197,12 @@ class GANTrainer(Trainer):
         """Everything a checkpoint holds (arrays and JSON-friendly values)."""
         return {"kind": "gan", "model": self.config.model, "task": self.family.task,
                 "custom_models": self.custom_models, "model_config": self.family.model_config(self.config),
-                "config": self.config.to_dict(), **super().state_dict(), "fixed_noise": self.fixed_noise}
+                "config": self.config.to_dict(), "world": self.world_info(), **super().state_dict(),
+                "fixed_noise": self.fixed_noise}
+
+    def world_info(self) -> dict:
+        """The ranks this run trains on and its global batch (checkpoints, config.json and log.jsonl say it)."""
+        return {"size": self.world.size, "global_batch_size": self.config.batch_size * self.world.size}
 
     def load_state_dict(self, state: dict, source: str = "checkpoint") -> None:
         """Restore what ``state_dict`` returned (clear CheckpointError on a mismatch)."""
@@ -188,35 +219,45 @@ class GANTrainer(Trainer):
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, *, generator=None, discriminator=None, data=None, loss=None,
-                        extensions=(), resume_hint: str | None = None, **overrides) -> "GANTrainer":
+                        extensions=(), resume_hint: str | None = None, world=None, **overrides) -> "GANTrainer":
         """A trainer in the state a checkpoint (or a run folder holding checkpoint.npz) saved.
 
         `overrides` may change how long and where the run goes on (epochs, max_steps, checkpoint_every,
         lr_g, lr_d, device, data_dir, progress, eval_every, out); changing what the steps compute (the model,
         its options and sizes, the loss, batch size, seed, ...) is refused with a ValueError.
+
+        On another number of ranks than the run had, each rank's batch becomes the saved global batch divided by
+        the ranks, so the data order and the steps stay those of the run; a global batch the ranks do not
+        divide is refused (``allow_batch_change=True``: the given --batch-size per rank, a new global batch).
         """
-        file = ckpt.resolve_checkpoint(path)
-        state = ckpt.load_checkpoint(file)
-        if state.get("kind") != "gan":
-            raise ckpt.CheckpointError(f"{file} is a {state.get('kind')!r} checkpoint, not a GAN training checkpoint")
-        try:
-            saved = TrainConfig.from_dict(state["config"])
-        except ConfigVersionError as exc:
-            raise ckpt.CheckpointError(f"{file}: {exc}") from None
+        world = world if world is not None else distributed.init()
+        allow_batch_change = bool(overrides.pop("allow_batch_change", False))
+        with distributed.every_rank_or_none(world):   # a rank that cannot read the file stops all
+            file = ckpt.resolve_checkpoint(path)
+            state = ckpt.load_checkpoint(file)
+            if state.get("kind") != "gan":
+                raise ckpt.CheckpointError(f"{file} is a {state.get('kind')!r} checkpoint, not a GAN training "
+                                           f"checkpoint")
+            try:
+                saved = TrainConfig.from_dict(state["config"])
+            except ConfigVersionError as exc:
+                raise ckpt.CheckpointError(f"{file}: {exc}") from None
+        saved = _reshard(saved, state, world, overrides, allow_batch_change)
         family = get_family(saved.model)
         options = {f.name for f in dataclasses.fields(family.Options)}
         for key, value in overrides.items():
             if (key in FIXED_ON_RESUME or key in options) and value is not None:
                 before = saved.options.get(key) if key in options else getattr(saved, key)
                 if value != before:
+                    hint = " (--allow-batch-change takes it, with a new data order)" if key == "batch_size" else ""
                     raise ValueError(f"cannot change --{key.replace('_', '-')} when resuming: the checkpoint has "
-                                     f"{before!r}, got {value!r}")
+                                     f"{before!r}, got {value!r}{hint}")
         changes = {k: v for k, v in overrides.items()
                    if k not in FIXED_ON_RESUME and k not in options and v is not None}
         changes.setdefault("out", str(file.parent))
         config = dataclasses.replace(saved, **changes)
         trainer = cls(config, generator=generator, discriminator=discriminator, data=data, loss=loss,
-                      extensions=extensions, resume_hint=resume_hint)
+                      extensions=extensions, resume_hint=resume_hint, world=world)
         trainer.load_state_dict(state, source=str(file))
         trainer.set_learning_rates({"optimizer_g": config.lr_g, "optimizer_d": config.lr_d})
         return trainer
@@ -229,7 +270,7 @@ class GANTrainer(Trainer):
 
     def prepare_run_dir(self) -> None:
         super().prepare_run_dir()
-        write_json(self.run_dir / CONFIG_NAME, self.config.to_dict())
+        write_json(self.run_dir / CONFIG_NAME, {**self.config.to_dict(), "world": self.world_info()})
 
     # ---- images and scores -------------------------------------------------------------------
     def generate(self, noise: np.ndarray | None = None) -> np.ndarray:
@@ -250,6 +291,49 @@ class GANTrainer(Trainer):
                                          data_dir=self.config.data_dir, seed=EVAL_SEED, batch_size=EVAL_BATCH_SIZE)
         finally:
             backend.set_rng_state(rng_state)
+
+
+def _reshard(saved: TrainConfig, state: dict, world, overrides: dict, allow_batch_change: bool) -> TrainConfig:
+    """The saved config with each rank's batch for this world: the saved global batch split over the ranks."""
+    ranks = int((state.get("world") or {}).get("size", 1))
+    global_batch = saved.batch_size * ranks
+    if allow_batch_change and overrides.get("batch_size") is not None:
+        new = overrides.pop("batch_size")
+        state["loader"] = _rebatched_position(state["loader"], new * world.size)
+        state["batch"] = state["loader"]["batch"]
+        return dataclasses.replace(saved, batch_size=new)
+    if ranks == world.size:
+        return saved
+    if global_batch % world.size:
+        divisors = [n for n in range(1, global_batch + 1) if global_batch % n == 0][:8]
+        raise ValueError(f"cannot resume this run on {world.size} ranks: it trained on {ranks} rank(s) x batch "
+                         f"{saved.batch_size} = global batch {global_batch}, which {world.size} ranks cannot share "
+                         f"evenly; resume on {', '.join(map(str, divisors))}... ranks, or give --batch-size and "
+                         f"--allow-batch-change for a new global batch (and data order)")
+    return dataclasses.replace(saved, batch_size=global_batch // world.size)
+
+
+def _rebatched_position(loader: dict, global_batch: int) -> dict:
+    """The loader position of a resumed run whose global batch changes: the same epoch, at the first batch
+    of the new size that starts at or after the images already seen this epoch."""
+    seen = int(loader["batch"]) * int(loader["batch_size"])
+    return {**loader, "batch_size": global_batch, "batch": -(-seen // global_batch)}
+
+
+def _rank_device(name: str, world) -> Device:
+    """The device this rank trains on: `name`, or with several ranks and "cuda", the rank's own GPU
+    (``cuda:<local rank>``; a DeviceError naming the rank when its node has fewer GPUs than ranks)."""
+    device = Device(name)
+    if device.type == "cuda":
+        backend.require_cupy()  # a clear DeviceError now, not mid-run
+        if world.size > 1:
+            if device.index not in (None, 0):   # "cuda" reads as cuda:0
+                raise ValueError(f"--device {name} on {world.size} ranks: give --device cuda, and each rank takes "
+                                 f"its own GPU, cuda:<local rank>")
+            return world.use_device()
+        # CuPy runs every kernel on its current GPU: make it this run's (cuda:1 would otherwise meet cuda:0)
+        backend.require_cupy(device.index).cuda.Device(device.index).use()
+    return device
 
 
 def _optimizers(config: TrainConfig, G, D) -> tuple:

@@ -44,6 +44,7 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "loss": "hinge", "g_loss": "non-saturating", "label_smoothing": 0.0, "lsgan_a": 0.0, "lsgan_b": 1.0,
     "lsgan_c": 1.0, "gp_weight": 10.0, "clip": 0.01,
     "critic_norm": "none", "r1": 0.0, "r1_every": 1, "spectral_norm": True, "ema": 0.995, "lr_schedule": None,
+    "sync_batchnorm": False,
 }
 _OPTIONAL = {"data_dir", "out", "max_steps", "latent_dim", "width", "ema", "lr_schedule", "preset"}
 
@@ -93,6 +94,7 @@ class TrainConfig:
     spectral_norm: bool | None = None   # spectral norm on every conv / linear layer of D
     ema: float | None = None            # decay of an EMA of G's weights for samples and eval (0: none)
     lr_schedule: str | None = None      # "cosine", "step:SIZE:GAMMA", "exp:GAMMA", "linear", per epoch
+    sync_batchnorm: bool | None = None  # several ranks: BatchNorm statistics over the global batch, not each rank's
     options: dict = field(default_factory=dict)   # the family's own options (its Options dataclass's fields)
 
     def __init__(self, **values):
@@ -226,6 +228,7 @@ class TrainConfig:
         """A config from ``to_dict`` output of this or any earlier minigan (``upgrade_config``)."""
         data = upgrade_config(data)
         data.pop("version", None)
+        data.pop("world", None)   # config.json's record of the ranks the run trained on: not a setting
         return cls(**data)
 
 
@@ -235,7 +238,7 @@ _FIELD_NAMES = {f.name for f in dataclasses.fields(TrainConfig)} - {"options"}
 FIXED_ON_RESUME = ("model", "latent_dim", "width", "dataset", "batch_size", "seed", "n_critic", "loss", "g_loss",
                    "label_smoothing", "lsgan_a", "lsgan_b", "lsgan_c", "beta1", "beta2", "n_samples",
                    "critic_norm", "gp_weight", "clip", "r1", "r1_every", "spectral_norm", "ema", "lr_schedule",
-                   "preset")
+                   "preset", "sync_batchnorm")
 
 
 class ConfigVersionError(ValueError):

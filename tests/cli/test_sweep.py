@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import signal
 
 import pytest
 
@@ -37,7 +38,7 @@ def test_grid_runs_every_combination_ranks_and_plots(data_dir, tmp_path, capsys)
     assert {r["name"] for r in recs} == {f"width=4,latent_dim=24,batch_size=16,n_samples=16,loss={l},lr_d={d}"
                                          for l in ("bce", "hinge") for d in (0.0001, 0.0002)}
     for r in recs:
-        assert (tmp_path / "s" / r["name"] / "checkpoint.npz").exists() and r["steps"] == 2
+        assert (tmp_path / "s" / r["name"] / "checkpoint.npz").exists() and r["steps"] == 2 and r["rank"] == 0
         assert r["fid"] > 0 and 1 <= r["inception_score"] <= 10 and 0 <= r["classes_covered"] <= 10
     # the ranked table: best FID first
     table = [line for line in out.splitlines() if line[:1].isdigit()]
@@ -80,6 +81,47 @@ def test_an_interrupted_run_is_continued(data_dir, tmp_path, capsys):
     assert record["status"] == "done" and record["steps"] == 2
 
 
+def test_a_run_finished_before_the_sweep_recorded_it_is_scored_without_a_time(data_dir, tmp_path, capsys):
+    # the sweep stopped after the run trained and before its record was written: the rerun trains no step
+    assert main(["train", "--data-dir", str(data_dir), "--width", "4", "--latent-dim", "24", "--batch-size", "16",
+                 "--samples", "16", "--max-steps", "2", "--progress", "none",
+                 "--out", str(tmp_path / "s" / "width=4,latent_dim=24,batch_size=16,n_samples=16")]) == 0
+    capsys.readouterr()
+    assert sweep(data_dir, tmp_path / "s") == 0
+    (record,) = results(tmp_path / "s")
+    assert record["status"] == "done" and record["steps"] == 2 and record["time_per_epoch_s"] is None
+    (row,) = [line for line in capsys.readouterr().out.splitlines() if line[:1].isdigit()]
+    assert row.split()[-1] == "-"
+
+
+def test_a_run_stopped_by_a_signal_stops_the_sweep_and_a_rerun_resumes_it(data_dir, tmp_path, capsys,
+                                                                          monkeypatch):
+    from minigan.cli import sweep as sweep_module
+
+    class StopsAfterOneStep(sweep_module.GANTrainer):  # what SIGTERM during the first step does
+        def train_step(self, reals):
+            self.request_stop(signal.SIGTERM)
+            return super().train_step(reals)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sweep_module, "GANTrainer", StopsAfterOneStep)
+        assert sweep(data_dir, tmp_path / "s", "seed=0,1") == 128 + signal.SIGTERM
+    assert not (tmp_path / "s" / "results.jsonl").exists()     # the stopped run is not recorded as done
+    assert not list((tmp_path / "s").glob("*seed=1"))            # and the sweep went no further
+    assert sweep(data_dir, tmp_path / "s", "seed=0,1") == 0
+    assert sorted((r["settings"]["seed"], r["steps"]) for r in results(tmp_path / "s")) == [(0, 2), (1, 2)]
+
+
+def test_cuda_without_a_gpu_is_one_error_before_any_run(data_dir, tmp_path, capsys):
+    from minigan import backend
+
+    if backend.cuda_available():
+        pytest.skip("a GPU (or the CuPy stand-in) is available here")
+    assert sweep(data_dir, tmp_path / "s", "seed=0,1", extra=("--device", "cuda")) == 1
+    assert "minigan: error: CUDA requested" in capsys.readouterr().err
+    assert not (tmp_path / "s" / "results.jsonl").exists()
+
+
 def test_random_k_draws_distinct_combinations():
     grid = {"a": [1, 2, 3], "b": [4, 5]}
     assert len(combinations(grid)) == 6
@@ -89,7 +131,7 @@ def test_random_k_draws_distinct_combinations():
 
 
 @pytest.mark.parametrize("item, message", [
-    ("lr-x=1", "unknown key 'lr-x'"), ("out=x", "unknown key 'out'"), ("lr-d", "expected KEY=V1,V2"),
+    ("lr-x=1", "unknown key 'lr-x'"), ("out=x", "unknown key 'out'"), ("sync-batchnorm=on", "unknown key"), ("lr-d", "expected KEY=V1,V2"),
     ("lr-d=fast", "--grid lr-d: cannot use value 'fast'"), ("loss=bce,nope", "--grid loss: cannot use value 'nope'"),
     ("spectral-norm=maybe", "expected on or off"), ("ema=1.5", "--grid ema: cannot use value '1.5'"),
 ])

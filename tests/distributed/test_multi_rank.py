@@ -5,6 +5,7 @@ assertions run on the ranks, which print "rank R ok NAME" when they pass.
 """
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -52,10 +53,25 @@ def test_a_rank_killed_with_sigkill_stops_the_others_within_a_minute(launch):
 
 def test_the_allreduce_benchmark_runs_at_one_and_two_ranks(launch):  # launch: skips without MPI
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.distributed", "--repeat", "1", "--warmup", "0"],
-                          cwd=root, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.distributed", "allreduce", "--repeat", "1", "--warmup",
+                           "0"], cwd=root, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = [line.split() for line in proc.stdout.splitlines()[1:]]
     assert [(r[0], r[1]) for r in rows] == [("1", "generator"), ("1", "discriminator"), ("2", "generator"),
                                            ("2", "discriminator")]
     assert all(float(r[3]) > 0 for r in rows)
+
+
+def test_the_training_benchmark_compares_ranks_with_threads(launch, tmp_path):  # launch: skips without MPI
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "distributed.json"
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.distributed", "--reps", "1", "--steps", "2", "--warmup",
+                           "0", "--batch", "8", "--options", '{"model": "dcgan", "width": 8}', "--json", str(out)],
+                          cwd=root, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(out.read_text())
+    row = result["rounds"][0]
+    assert row["ranks"]["ranks"] == 2 and row["ranks"]["global_batch"] == row["threads"]["global_batch"] == 16
+    assert row["one_rank"]["global_batch"] == 8 and 0 < row["ranks"]["allreduce_share"] < 1
+    assert row["scaling_efficiency"] == pytest.approx(row["ranks"]["images_per_s"] /
+                                                      (2 * row["one_rank"]["images_per_s"]))

@@ -42,3 +42,35 @@ def test_local_batches_follow_one_process_order():
 def test_bad_rank_or_size(rank, size, match):
     with pytest.raises(ValueError, match=match):
         shard(np.arange(4), rank, size)
+
+
+def test_image_loader_ranks_together_give_the_global_batches():
+    from minigan.data import ImageLoader
+    images = np.arange(40 * 4, dtype=np.uint8).reshape(40, 2, 2)
+    labels = np.arange(40)
+    whole = ImageLoader((images, labels), batch_size=8, seed=5)
+    parts = [ImageLoader((images, labels), batch_size=8, seed=5, rank=r, world_size=2) for r in range(2)]
+    assert len(parts[0]) == len(whole) == 5
+    for mine, theirs, one in zip(parts[0].iter_epoch(1), parts[1].iter_epoch(1), whole.iter_epoch(1)):
+        assert np.array_equal(np.concatenate([mine[1], theirs[1]]), one[1])
+    with pytest.raises(ValueError, match="batch_size 9 .* not divisible by the 2 ranks"):
+        ImageLoader((images, labels), batch_size=9, rank=0, world_size=2)
+    with pytest.raises(ValueError, match=r"rank must be in 0..1, got 2"):
+        ImageLoader((images, labels), batch_size=8, rank=2, world_size=2)
+
+
+def test_draw_rows_draws_the_global_batch_and_keeps_this_ranks_rows():
+    import minigan
+    from minigan.distributed import draw_rows, sharded_draws
+    minigan.manual_seed(3)
+    whole = minigan.randn(6, 2).numpy()
+    after_whole = minigan.randn(1).numpy()
+    rows = []
+    for rank in range(3):
+        minigan.manual_seed(3)
+        with sharded_draws(rank, 3):
+            rows.append(draw_rows(lambda m: minigan.randn(m, 2), 2).numpy())
+        assert np.array_equal(minigan.randn(1).numpy(), after_whole)   # the stream moved as one process's
+    assert np.array_equal(np.concatenate(rows), whole)
+    minigan.manual_seed(3)
+    assert np.array_equal(draw_rows(lambda m: minigan.randn(m, 2), 6).numpy(), whole)   # outside: plain

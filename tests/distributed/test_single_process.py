@@ -40,8 +40,22 @@ def test_several_ranks_without_mpi4py_say_how_to_install_it(tmp_path):
     result = _python("import minigan.distributed as d; d.init()", env={"PMI_SIZE": "2"}, extra_path=str(tmp_path))
     assert result.returncode != 0
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("RuntimeError: minigan.distributed: a launch with 2 ranks needs mpi4py"), last
+    assert last.endswith("DistributedError: minigan.distributed: a launch with 2 ranks needs mpi4py, which is not "
+                         "installed: pip install -e '.[mpi]'"), last
     assert "pip install -e '.[mpi]'" in last
+
+
+def test_minigan_train_on_several_ranks_without_mpi4py_is_one_line(tmp_path):
+    blocker = tmp_path / "mpi4py"
+    blocker.mkdir()
+    (blocker / "__init__.py").write_text("raise ImportError('No module named mpi4py')\n")
+    code = "import sys; from minigan.cli import main; sys.exit(main(['train', '--max-steps', '1', '--out', 'x']))"
+    for rank in ("0", "1"):   # as mpiexec would start them: rank 0 says it, rank 1 only exits
+        result = _python(code, env={"PMI_SIZE": "2", "PMI_RANK": rank}, extra_path=str(tmp_path))
+        assert result.returncode == 1
+        expected = ["minigan: error: minigan.distributed: a launch with 2 ranks needs mpi4py, which is not "
+                    "installed: pip install -e '.[mpi]'"] if rank == "0" else []
+        assert result.stderr.strip().splitlines() == expected, result.stderr
 
 
 def test_asking_for_two_ranks_without_mpiexec_says_how_to_launch():

@@ -27,6 +27,7 @@ from typing import Callable
 
 from ...autograd import Tensor, grad
 from ...creation import rand
+from ...distributed.sharding import draw_rows
 from ...nn import BatchNorm1d, BatchNorm2d, Module
 from ...ops.reduce import sum as _sum
 from ...ops.shape import reshape
@@ -90,7 +91,7 @@ def gradient_penalty(critic: Callable, real: Tensor, fake: Tensor, weight: float
                          f"must have the same shape")
     n = real.shape[0]
     if alpha is None:
-        alpha = rand(n, dtype=real.dtype, device=real.device)
+        alpha = draw_rows(lambda rows: rand(rows, dtype=real.dtype, device=real.device), n)
     elif not isinstance(alpha, Tensor):
         alpha = Tensor(alpha)
     if tuple(alpha.shape) != (n,):

@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from ... import backend
+from ...distributed.communicator import Communicator
+from ...distributed.sharding import sharded_draws
 from ...runlock import RunLock
 from ..core import checkpoint as ckpt
 from ..core.checkpoint import CHECKPOINT_NAME
@@ -70,11 +72,19 @@ class Trainer:
 
     `resume_hint` is what the messages after a stop or a NaN say to continue the run (the command line
     sets its own command).
+
+    `world` (a ``minigan.distributed`` communicator; default one process) makes the loop data-parallel:
+    each step runs inside ``sharded_draws`` (every rank draws the global batch's noise and keeps its
+    rows), the ranks then agree on the step's record (its numbers averaged, one small all-reduce), on a
+    stop (a signal that reached any rank stops all after the same step) and on a NaN loss; rank 0 alone
+    writes the run folder and checkpoints, and speaks.
     """
 
     def __init__(self, updater: Updater, loader, *, epochs: int, run_dir: str | os.PathLike,
-                 max_steps: int | None = None, extensions=(), resume_hint: str | None = None):
+                 max_steps: int | None = None, extensions=(), resume_hint: str | None = None, world=None):
         self.updater, self.loader = updater, loader
+        self.world = world if world is not None else Communicator()
+        self.updater.world = self.world   # it averages its gradients over these ranks
         self.epochs, self.max_steps = int(epochs), max_steps
         self.run_dir = Path(run_dir)
         self.resume_hint = resume_hint or f"resume({str(self.run_dir)!r})"
@@ -88,6 +98,7 @@ class Trainer:
         self.history: list[dict] = []
         self.last_checkpoint_step: int | None = None
         self.stop_requested = False
+        self.stop_agreed = False   # several ranks: a stop every rank has heard of (see agree)
         self.stop_signal: int | None = None
         self.resumed = False
         self.log = None        # the JSONLLog extension, when there is one (evaluation lines go there too)
@@ -123,9 +134,36 @@ class Trainer:
     def train_step(self, batches) -> dict:
         """One step of the updater; returns its record: what it ``report``ed, and what it returned (a dict)."""
         observation: dict = {}
-        with report_scope(observation):
+        with report_scope(observation), sharded_draws(self.world.rank, self.world.size):
             returned = self.updater.step(batches)
         return {**(returned or {}), **observation}
+
+    def agree(self, record: dict) -> dict:
+        """The record every rank logs: its numbers averaged over the ranks, together with whether any rank
+        was asked to stop or met a NaN loss (one all-reduce of a few floats; one process: `record` as it is).
+
+        A NaN loss raises NonFiniteLoss on every rank, naming the rank that met it first."""
+        world = self.world
+        if world.size == 1:
+            return record
+        keys = sorted(k for k, v in record.items() if isinstance(v, (float, int)) and not isinstance(v, bool))
+        bad = self.updater.non_finite_loss
+        values = np.array([float(record[k]) for k in keys] + [float(self.stop_requested), float(bad is not None),
+                                                              float(self.stop_signal or 0)], dtype=np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            world.allreduce(values, "sum")
+        stop, any_bad, signum = values[-3:]
+        if any_bad:
+            first = next((rank, found) for rank, found in enumerate(world.allgather_obj(bad)) if found is not None)
+            which, value = first[1]
+            self.updater.non_finite_loss = None
+            raise NonFiniteLoss(f"{which} (rank {first[0]})", value)
+        if stop:
+            self.stop_agreed = True
+            self.stop_signal = self.stop_signal or (int(round(signum / stop)) if signum else None)
+        averaged = values[:len(keys)] / world.size
+        return {**record, **{k: (float(v) if isinstance(record[k], float) else record[k])
+                             for k, v in zip(keys, averaged)}}
 
     def request_stop(self, signum: int | None = None) -> None:
         """Ask the loop to stop after the current step and save a checkpoint (what Ctrl-C does)."""
@@ -133,13 +171,18 @@ class Trainer:
         self.stop_signal = signum if signum is not None else self.stop_signal
 
     def message(self, text: str) -> None:
-        """A `minigan: ...` line on stderr (through the progress display, which closes its bar first)."""
+        """A `minigan: ...` line on stderr (through the progress display, which closes its bar first); rank 0's
+        only, in a data-parallel run."""
+        if self.world.rank != 0:
+            return
         if self.reporter is not None:
             self.reporter.message(text)
         else:
             print(f"minigan: {text}", file=sys.stderr, flush=True)
 
     def warn(self, text: str) -> None:
+        if self.world.rank != 0:
+            return
         print(f"minigan: warning: {text}", file=sys.stderr, flush=True)
 
     # ---- state --------------------------------------------------------------------------------
@@ -188,7 +231,8 @@ class Trainer:
                       f"checkpoint is kept")
             return None
         path = Path(path) if path is not None else self.checkpoint_path
-        ckpt.save_checkpoint(path, self.state_dict())
+        if self.world.rank == 0:   # the ranks hold the same weights: one writes them
+            ckpt.save_checkpoint(path, self.state_dict())
         self.last_checkpoint_step = self.step
         return path
 
@@ -201,7 +245,25 @@ class Trainer:
 
     def prepare_run_dir(self) -> None:
         """Lock the run folder (one process per folder); refuse to start a new run over an old one; drop stale
-        temp files on resume."""
+        temp files on resume. Rank 0 does it for every rank; its error is raised on all."""
+        if self.world.size == 1:
+            return self.prepare_own_run_dir()
+        failure = None
+        if self.world.rank == 0:
+            try:
+                self.prepare_own_run_dir()
+            except Exception as exc:  # every rank must hear of it, or the others wait in the first step
+                failure = (type(exc), str(exc))
+        failure = self.world.bcast_obj(failure)
+        if failure is not None:
+            kind, text = failure
+            try:
+                error = kind(text)
+            except TypeError:   # an exception class that wants more than a message
+                error = RuntimeError(text)
+            raise error
+
+    def prepare_own_run_dir(self) -> None:
         self.run_lock = RunLock(self.run_dir).acquire()  # RunLockedError (an OSError) naming the holder's pid
         if not self.resumed and self.step == 0 and self.checkpoint_path.exists():
             raise FileExistsError(f"{self.run_dir} already holds a run ({CHECKPOINT_NAME}); continue it with "
@@ -239,7 +301,7 @@ class Trainer:
         except BaseException:
             self.release_run_dir()
             raise
-        self.stop_requested, self.stop_signal = False, None
+        self.stop_requested, self.stop_agreed, self.stop_signal = False, False, None
         self.result = TrainResult(run_dir=self.run_dir, step=self.step, epoch=self.epoch)
         where = "during step"
         try:
@@ -282,7 +344,7 @@ class Trainer:
                 continue
             if self._stop_condition():
                 return
-            if self.stop_requested:
+            if self.stop_requested if self.world.size == 1 else self.stop_agreed:
                 self.result.interrupted, self.result.signal = True, self.stop_signal
                 return
             if batches is None:
@@ -292,15 +354,17 @@ class Trainer:
             try:
                 # Overflow on the way to a NaN is reported once, by the finite check, not as NumPy warnings.
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                    observation = self.train_step(reals)
+                    observation = self.agree(self.train_step(reals))
             except NonFiniteLoss as exc:
                 raise self._non_finite(exc) from None
             self.batch += per
             self.step += 1
             elapsed = time.perf_counter() - start
-            images = sum(int(batch_images(b).shape[0]) for b in reals)
+            images = sum(int(batch_images(b).shape[0]) for b in reals) * self.world.size
             record = {"step": self.step, "epoch": self.epoch + 1, "batch": self.batch, **observation,
                       "images_per_s": images / elapsed if elapsed > 0 else float("inf"), "time": time.time()}
+            if self.world.size > 1:   # the ranks and the global batch they share
+                record.update(ranks=self.world.size, global_batch=images // per)
             self.observation = record
             self.history.append(record)
             self._last_record = record

@@ -34,6 +34,8 @@ import numpy as np
 from ... import backend, creation
 from ...autograd import Tensor, no_grad
 from ...backend import Device
+from ...distributed.communicator import Communicator
+from ...distributed.sharding import draw_rows
 from ...evaluation import evaluate_samples
 from ..core.checkpoint import CheckpointError, load_module_state
 from ..core.losses import GANLoss
@@ -127,6 +129,9 @@ class Updater:
         self.penalties = list(penalties)
         self.sample_generator = None   # set by the ExponentialMovingAverage extension: samples from the average
         self.statistics = True  # False: skip the logged numbers and finite checks (the benchmarks' step)
+        # The ranks this updater trains with (the Trainer sets its own): gradients are averaged over them.
+        self.world = Communicator()
+        self.non_finite_loss: tuple[str, float] | None = None   # several ranks: (which, value), raised by all
 
     def step(self, batches: Sequence) -> dict:
         raise NotImplementedError
@@ -139,9 +144,10 @@ class Updater:
     def noise(self, n: int) -> Tensor:
         """Latent noise for `n` images, drawn on the CPU from minigan's seeded generator, then moved.
 
-        The same noise on every device, and its state is what ``backend.get_rng_state()`` saves.
+        The same noise on every device, and its state is what ``backend.get_rng_state()`` saves. On
+        several ranks every rank draws the global batch's noise and keeps its own rows (``draw_rows``).
         """
-        z = creation.randn(n, self.latent_dim)
+        z = draw_rows(lambda rows: creation.randn(rows, self.latent_dim), n)
         return z if self.device.type == "cpu" else z.to(self.device)
 
     def penalty_terms(self, discriminator, critic, x: Tensor, fake: Tensor, record: dict) -> Tensor | None:
@@ -169,7 +175,18 @@ class Updater:
 
     def check_finite(self, value: float, which: str) -> None:
         if not math.isfinite(value):
-            raise NonFiniteLoss(which, value)
+            if self.world.size == 1:
+                raise NonFiniteLoss(which, value)
+            # the other ranks are on their way into this step's all-reduce: finish it with them, and let
+            # the trainer raise on every rank at once (Trainer.agree)
+            if self.non_finite_loss is None:
+                self.non_finite_loss = (which, value)
+
+    def reduce_gradients(self, module) -> None:
+        """Average `module`'s gradients over the ranks (one flat all-reduce): after backward, before the
+        optimiser's step and before the gradient norm is logged. One process: nothing happens."""
+        if self.world.size > 1:
+            self.world.allreduce_grads(module.parameters())
 
     def non_finite_parameter(self) -> str | None:
         """'module parameter' of the first parameter holding NaN or inf, else None."""
@@ -310,6 +327,7 @@ class GANUpdater(Updater):
             loss_d_value = float(loss_d.item())
             self.check_finite(loss_d_value, "loss_D")
         loss_d.backward()
+        self.reduce_gradients(D)
         if self.statistics:
             record["grad_norm_D"] = grad_norm(D.parameters())
         self.opt_d.step()
@@ -344,6 +362,7 @@ class GANUpdater(Updater):
                 loss_g_value = float(loss_g.item())
                 self.check_finite(loss_g_value, "loss_G")
             loss_g.backward()
+        self.reduce_gradients(self.G)
         if self.statistics:
             record["grad_norm_G"] = grad_norm(self.G.parameters())
         self.opt_g.step()

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ....autograd import Tensor
+from ....distributed.sharding import draw_rows
 from .losses import ACGANLoss
 from .labels import check_labels, class_order_labels, conditional_grid_inputs, uniform_labels
 from ....evaluation import evaluate_samples, load_classifier
@@ -64,7 +65,7 @@ class ConditionalUpdater(GANUpdater):
 
     def fake_labels(self, n: int, z: Tensor | None = None) -> Tensor:
         """Labels of a fake batch: uniform over the classes, from the seeded stream (resumes identically)."""
-        return uniform_labels(n, self.num_classes, device=self.device)
+        return draw_rows(lambda rows: uniform_labels(rows, self.num_classes, device=self.device), n)
 
     def make_fakes(self, z: Tensor, labels: Tensor) -> Tensor:
         return self.G(z, labels)

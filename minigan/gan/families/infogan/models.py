@@ -36,7 +36,8 @@ import numbers
 from .... import nn
 from ....autograd import Tensor
 from ....ops.activation import log_softmax
-from ....ops.arith import exp
+from ....distributed.functions import all_reduce
+from ....ops.arith import exp, log
 from ....ops.reduce import logsumexp, mean
 from ....ops.reduce import sum as _sum
 from ....ops.shape import concat
@@ -103,7 +104,7 @@ def is_info_gan(discriminator) -> bool:
     return isinstance(discriminator, InfoDiscriminator)
 
 
-def batch_information(code_logits: Tensor) -> Tensor:
+def batch_information(code_logits: Tensor, process_group=None) -> Tensor:
     """H(mean_i p_i) - mean_i H(p_i) for p_i = softmax(code_logits[i]): the mutual information between the
     batch's images and Q's categories (in nats; ln K at most, for K categories), as a scalar Tensor.
 
@@ -111,13 +112,22 @@ def batch_information(code_logits: Tensor) -> Tensor:
     (high H of the mean). Computed from log-probabilities (log of the mean by logsumexp), finite for any logits::
 
         batch_information(minigan.tensor([[9.0, -9.0], [-9.0, 9.0]]))   # ~ ln 2: two sure, different categories
+
+    With a `process_group` (a ``minigan.distributed`` communicator) of several ranks the batch is the global
+    one: the mean of p_i is taken over every rank's rows (differentiably), as one process with all of them.
     """
     if code_logits.ndim != 2:
         raise ValueError(f"batch_information: code logits must have shape (N, K), got {tuple(code_logits.shape)}")
     n = code_logits.shape[0]
     logp = log_softmax(code_logits, 1)
     per_image = -mean(_sum(exp(logp) * logp, 1))
-    log_marginal = logsumexp(logp, 0) - math.log(n)
+    local = logsumexp(logp, 0)
+    if process_group is not None and process_group.size > 1:
+        # log sum over every rank's rows: shifted by the largest local term, so the sum is at least 1
+        top = process_group.allreduce(local.array.copy(), "max")
+        local = log(all_reduce(exp(local - Tensor(top)), process_group)) + Tensor(top)
+        n = n * process_group.size
+    log_marginal = local - math.log(n)
     return -_sum(exp(log_marginal) * log_marginal) - per_image
 
 
@@ -125,8 +135,10 @@ class InfoGANLoss:
     """`adversarial` (a GANLoss) on the real/fake logits + `weight` * cross-entropy of the code logits on fakes
     (- `real_weight` * ``batch_information`` of Q on reals, when > 0)."""
 
-    def __init__(self, adversarial: GANLoss | None = None, weight: float = 1.0, real_weight: float = 0.0):
+    def __init__(self, adversarial: GANLoss | None = None, weight: float = 1.0, real_weight: float = 0.0,
+                 process_group=None):
         self.adversarial = checked_adversarial(adversarial, "InfoGANLoss")
+        self.process_group = process_group   # several ranks: the information over the global batch
         self.weight = checked_weight("InfoGANLoss", "weight", weight)
         self.real_weight = checked_weight("InfoGANLoss", "real_weight", real_weight)
 
@@ -138,7 +150,7 @@ class InfoGANLoss:
             return loss
         if code_logits is None:
             raise ValueError("InfoGANLoss.d_real: real_weight > 0 needs Q's code logits of the real batch")
-        return loss - self.real_weight * batch_information(code_logits)
+        return loss - self.real_weight * batch_information(code_logits, self.process_group)
 
     def d_fake(self, fake_scores: Tensor, code_logits: Tensor, codes) -> Tensor:
         """D's (and Q's) loss on a fake batch: adversarial + weight * CE of the codes G was asked for."""

@@ -29,6 +29,7 @@ from ...core.checkpoint import CheckpointError
 from . import InpaintingLoss, MaskSampler, inpaint
 from ....backend import as_numpy
 from ....data import load_dataset
+from ....distributed.sharding import draw_rows
 from ....evaluation import evaluate_samples
 from ...training.reporter import report
 from ...training.updater import Updater, frozen, grad_norm, mean_sigmoid
@@ -91,7 +92,7 @@ class InpaintUpdater(Updater):
         D.train()
         batch = batches[-1]
         x, y = self.real_images(batch), self._labels(batch)
-        m = creation.tensor(self.sampler.sample(x.shape[0]), device=self.device)
+        m = creation.tensor(draw_rows(self.sampler.sample, x.shape[0]), device=self.device)
         completed = G(x, m)
         record: dict[str, Any] = {}
 
@@ -106,6 +107,7 @@ class InpaintUpdater(Updater):
             record["loss_D"] = float(loss_d.item())
             self.check_finite(record["loss_D"], "loss_D")
         loss_d.backward()
+        self.reduce_gradients(D)
         if stats:
             record["grad_norm_D"] = grad_norm(D.parameters())
         self.opt_d.step()
@@ -118,6 +120,7 @@ class InpaintUpdater(Updater):
                 record["loss_G"] = float(loss_g.item())
                 self.check_finite(record["loss_G"], "loss_G")
             loss_g.backward()
+        self.reduce_gradients(G)
         if stats:
             record["grad_norm_G"] = grad_norm(G.parameters())
         self.opt_g.step()
