@@ -8,7 +8,8 @@ folder an earlier one wrote):
 A python block whose fence follows `<!-- long -->`, or a shell line whose comment begins `# long`, takes minutes
 on real data: it runs only under the `long` marker (`python -m pytest -m long tests/docs`), with the rest of its
 page, in order.
-Lines that begin with `mpiexec` are not run here unless marked long: tests/distributed/ starts the ranks itself.
+Lines that begin with `mpiexec` are not run here unless marked long: tests/distributed/ starts the ranks itself;
+the lines after a skipped one in the same block (a resume of the ranks' run, say) are skipped with it.
 
 MINIGAN_DATA_DIR points at a tiny synthetic MNIST and Fashion-MNIST (random IDX files in the real layout), so a
 command reads the data the page says it reads, only less of it; `examples/` is linked into the scratch folder so
@@ -103,10 +104,14 @@ def extract(page: Path) -> list[Block]:
             code = "\n".join(text for _, text in body) + "\n"
             blocks.append(Block(page, i + 2, "python", code, long=previous == LONG_FENCE))
         elif language in SHELL_LANGUAGES:
+            ranks_skipped = False
             for number, command in _shell_lines(body, console=language == "console"):
                 long = bool(re.search(r"#\s*long\b", command))
                 if command.startswith("mpiexec ") and not long:
-                    continue  # tests/distributed/ runs the ranks
+                    ranks_skipped = True  # tests/distributed/ runs the ranks
+                    continue
+                if ranks_skipped:
+                    continue  # the block's later lines read what the skipped ranks wrote
                 if not (command.startswith("minigan ") or command.startswith("mpiexec ")):
                     continue
                 argv = shlex.split(command, comments=True)
@@ -218,7 +223,7 @@ def test_a_broken_block_is_reported_with_its_page_and_line(data_dir, tmp_path):
                     "```bash\nminigan train --no-such-option\npython -c 'not run'\n```\n\n"
                     "```console\n$ minigan info\nminigan 0.1.0 (this is output, not a command)\n```\n\n"
                     "<!-- long -->\n```python\nprint('long')\n```\n\n"
-                    "```bash\nminigan info   # long\nmpiexec -n 2 minigan info\n```\n", encoding="utf-8")
+                    "```bash\nminigan info   # long\nmpiexec -n 2 minigan info\nminigan info\n```\n", encoding="utf-8")
     blocks = extract(page)
     assert [(b.line, b.kind, b.long) for b in blocks] == [
         (6, "python", False), (11, "shell", False), (16, "shell", False), (22, "python", True),
@@ -288,5 +293,5 @@ def test_guide_page_opens_with_what_the_reader_can_do(page):
     """Each docs/ page: a title, then one line that says what the reader can do after reading it."""
     lines = [line for line in page.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert lines[0].startswith("# "), f"{page}:1: a page starts with its title"
-    assert lines[1].startswith("After reading this page you can "), \
+    assert re.match(r"After (reading )?this page,? you can ", lines[1]), \
         f"{page}: the line after the title says what the reader can do: 'After reading this page you can ...'"
