@@ -56,7 +56,7 @@ GAN_LAYERS: list[tuple[str, set[str]]] = [
     ("core", {"core"}),                      # losses, penalties, critic changes, EMA, plotting, checkpoint files
     ("training", {"training"}),              # the loop, the step's base, extensions, triggers, report
     ("families", {"families"}),              # the registry and one folder per family
-    ("assembly", {"config", "presets", "build", "<gan>"}),   # the config, recipes, the one way to build a run
+    ("assembly", {"config", "presets", "ranks", "build", "<gan>"}),   # the config, recipes, the one way to build a run
 ]
 GAN_RANK = {name: rank for rank, (_, names) in enumerate(GAN_LAYERS) for name in names}
 UNEXPLAINED_FUNCTION_IMPORTS_ALLOWED: set[str] = set()

@@ -26,6 +26,7 @@ from ..atomic import write_json
 from ..backend import Device
 from ..data import DataLoader, EpochLoader, ImageLoader, dataset_folder, load_dataset
 from .config import FIXED_ON_RESUME, ConfigVersionError, TrainConfig
+from .ranks import rank_device, reshard
 from .core import checkpoint as ckpt
 from .core.critic import set_critic_norm, spectral_norm_all
 from .core.losses import GANLoss, build_loss
@@ -101,7 +102,7 @@ class GANTrainer(Trainer):
         self.config, self.family = config, get_family(config.model)
         self.custom_models = generator is not None
         with distributed.every_rank_or_none(world):   # a rank that fails here must not leave the others waiting
-            self.device = _rank_device(config.device, world)
+            self.device = rank_device(config.device, world)
             # Initialisation from the seed, on the CPU, so it is the same on every device.
             backend.manual_seed(config.seed)
             if generator is None:
@@ -242,7 +243,7 @@ class GANTrainer(Trainer):
                 saved = TrainConfig.from_dict(state["config"])
             except ConfigVersionError as exc:
                 raise ckpt.CheckpointError(f"{file}: {exc}") from None
-        saved = _reshard(saved, state, world, overrides, allow_batch_change)
+        saved = reshard(saved, state, world, overrides, allow_batch_change)
         family = get_family(saved.model)
         options = {f.name for f in dataclasses.fields(family.Options)}
         for key, value in overrides.items():
@@ -291,49 +292,6 @@ class GANTrainer(Trainer):
                                          data_dir=self.config.data_dir, seed=EVAL_SEED, batch_size=EVAL_BATCH_SIZE)
         finally:
             backend.set_rng_state(rng_state)
-
-
-def _reshard(saved: TrainConfig, state: dict, world, overrides: dict, allow_batch_change: bool) -> TrainConfig:
-    """The saved config with each rank's batch for this world: the saved global batch split over the ranks."""
-    ranks = int((state.get("world") or {}).get("size", 1))
-    global_batch = saved.batch_size * ranks
-    if allow_batch_change and overrides.get("batch_size") is not None:
-        new = overrides.pop("batch_size")
-        state["loader"] = _rebatched_position(state["loader"], new * world.size)
-        state["batch"] = state["loader"]["batch"]
-        return dataclasses.replace(saved, batch_size=new)
-    if ranks == world.size:
-        return saved
-    if global_batch % world.size:
-        divisors = [n for n in range(1, global_batch + 1) if global_batch % n == 0][:8]
-        raise ValueError(f"cannot resume this run on {world.size} ranks: it trained on {ranks} rank(s) x batch "
-                         f"{saved.batch_size} = global batch {global_batch}, which {world.size} ranks cannot share "
-                         f"evenly; resume on {', '.join(map(str, divisors))}... ranks, or give --batch-size and "
-                         f"--allow-batch-change for a new global batch (and data order)")
-    return dataclasses.replace(saved, batch_size=global_batch // world.size)
-
-
-def _rebatched_position(loader: dict, global_batch: int) -> dict:
-    """The loader position of a resumed run whose global batch changes: the same epoch, at the first batch
-    of the new size that starts at or after the images already seen this epoch."""
-    seen = int(loader["batch"]) * int(loader["batch_size"])
-    return {**loader, "batch_size": global_batch, "batch": -(-seen // global_batch)}
-
-
-def _rank_device(name: str, world) -> Device:
-    """The device this rank trains on: `name`, or with several ranks and "cuda", the rank's own GPU
-    (``cuda:<local rank>``; a DeviceError naming the rank when its node has fewer GPUs than ranks)."""
-    device = Device(name)
-    if device.type == "cuda":
-        backend.require_cupy()  # a clear DeviceError now, not mid-run
-        if world.size > 1:
-            if device.index not in (None, 0):   # "cuda" reads as cuda:0
-                raise ValueError(f"--device {name} on {world.size} ranks: give --device cuda, and each rank takes "
-                                 f"its own GPU, cuda:<local rank>")
-            return world.use_device()
-        # CuPy runs every kernel on its current GPU: make it this run's (cuda:1 would otherwise meet cuda:0)
-        backend.require_cupy(device.index).cuda.Device(device.index).use()
-    return device
 
 
 def _optimizers(config: TrainConfig, G, D) -> tuple:

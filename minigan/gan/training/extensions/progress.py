@@ -145,7 +145,11 @@ class Progress(Extension):
     def after_step(self, trainer, record: dict) -> None:
         trainer.reporter.update(trainer.step, trainer.batch // trainer.updater.batches_per_step, record)
 
-    def epoch_end(self, trainer) -> None:
+    # the epoch's line is written when the epoch's extensions run, after the sample grid (added before it, at
+    # the same priority), so it can name the grid just written
+    trigger = (1, "epoch")
+
+    def __call__(self, trainer) -> None:
         grid = trainer.result.samples[-1] if trainer.result.samples else None
         trainer.reporter.end_epoch(trainer.epoch, trainer.step, trainer.history, grid)
 
