@@ -94,7 +94,7 @@ def _run(ranks: int, threads: int, batch: int, args) -> dict:
     cmd = [sys.executable, "-m", "benchmarks.distributed", "iterations-worker", "--batch", str(batch),
            "--steps", str(args.steps), "--warmup", str(args.warmup), "--options", json.dumps(args.options)]
     if ranks > 1:
-        cmd = [_mpiexec(), "-n", str(ranks)] + cmd
+        cmd = [_mpiexec(), "-n", str(ranks), *args.mpiexec_args.split()] + cmd
     proc = subprocess.run(cmd, cwd=ROOT, env=_worker_env(threads), capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit(f"benchmarks.distributed: {ranks} rank(s) x {threads} thread(s) failed:\n{proc.stderr[-2000:]}")
@@ -122,7 +122,8 @@ def compare(args) -> dict:
     for key in ("speedup_vs_threads", "scaling_efficiency", "memory_vs_one_rank"):
         summary[key] = _spread([r[key] for r in rounds])
     summary["allreduce_share"] = _spread([r["ranks"]["allreduce_share"] for r in rounds])
-    return {"ranks": n, "batch_per_rank": b, "steps": args.steps, "options": args.options, "rounds": rounds,
+    return {"ranks": n, "batch_per_rank": b, "steps": args.steps, "options": args.options,
+            "mpiexec_args": args.mpiexec_args, "rounds": rounds,
             "summary": summary}
 
 
@@ -201,6 +202,7 @@ def main(argv=None) -> None:
     parser.add_argument("--reps", type=int, default=5, help="rounds, each running every configuration once")
     parser.add_argument("--options", type=json.loads, default={},
                         help='TrainConfig fields as JSON, e.g. \'{"model": "dcgan"}\' (default: the default recipe)')
+    parser.add_argument("--mpiexec-args", default="", help="more mpiexec options, e.g. '-bind-to core'")
     parser.add_argument("--json", type=Path, default=None, help="write the results and the machine here")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="allreduce: where the arrays live")
     parser.add_argument("--ranks-list", type=int, nargs="+", default=[1, 2], help="allreduce: world sizes")
