@@ -7,7 +7,11 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import backend, cuda, ops
+from .launch import limit_blas_threads
+
+limit_blas_threads()   # before NumPy loads: under mpiexec, each rank's share of the cores
+
+from . import backend, cuda, ops  # noqa: E402
 from .autograd import (Function, Tensor, backward, enable_grad, grad, is_grad_enabled, no_grad,
                        set_grad_enabled)
 from .autograd.grad_mode import inference_mode

@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import layout
+from .launch import threads_per_rank
 
 __all__ = ["cpu_threads", "for_channel_blocks", "for_flat_chunks", "for_elementwise", "PARALLEL_MIN_ELEMENTS"]
 
@@ -27,15 +28,12 @@ _pool_size = 0
 
 
 def cpu_threads() -> int:
-    """Threads to use: ``MINIGAN_NUM_THREADS`` if set, else the usable cores (at most 8)."""
+    """Threads to use: ``MINIGAN_NUM_THREADS`` if set, else the usable cores (at most 8), divided by the ranks
+    on this node under mpiexec."""
     env = os.environ.get("MINIGAN_NUM_THREADS", "").strip()
     if env.isdigit():
         return max(1, int(env))
-    try:
-        count = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        count = os.cpu_count() or 1
-    return min(count, 8)
+    return min(threads_per_rank(), 8)
 
 
 def _forget_pool() -> None:

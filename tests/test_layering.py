@@ -24,8 +24,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     # backend loads in CuPy's place; it imports only NumPy), and atomic_write (standard library only:
     # serialization and data both write through it), the named (values, indices) results (collections only),
     # the run folder's lock (standard library only: the trainer takes it)
-    ("base", {"backend", "layout", "parallel", "workspace", "cuda", "_cupy_standin", "atomic", "return_types",
-              "runlock"}),
+    ("base", {"launch", "backend", "layout", "parallel", "workspace", "cuda", "_cupy_standin", "atomic",
+              "return_types", "runlock"}),
     ("autograd", {"autograd"}),
     # the ops, and what needs only Tensor/Function: tensor creation, graph drawing
     ("ops", {"ops", "creation", "graphviz"}),

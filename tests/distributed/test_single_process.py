@@ -118,3 +118,29 @@ def test_the_failure_line_names_the_rank_and_node():
     world = Communicator(node="gpu07")
     line = failure.failure_line(world, KeyError, KeyError("lr"))
     assert line == "minigan.distributed: rank 0 of 1 (node gpu07) raised KeyError: 'lr'; stopping all ranks"
+
+
+def test_under_several_ranks_each_takes_its_share_of_the_cores_for_blas():
+    code = ("import os, minigan; from minigan.parallel import cpu_threads; from minigan.launch import usable_cores; "
+            "print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'], cpu_threads(), usable_cores())")
+    clean = {"OPENBLAS_NUM_THREADS": "", "OMP_NUM_THREADS": "", "MKL_NUM_THREADS": "", "MINIGAN_NUM_THREADS": ""}
+    env = {k: v for k, v in os.environ.items() if k not in clean}
+    base = [sys.executable, "-c", code]
+    run = lambda extra: subprocess.run(base, cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT), **extra},  # noqa: E731
+                                       capture_output=True, text=True, timeout=60)
+    result = run({"PMI_SIZE": "4", "MPI_LOCALNRANKS": "2"})
+    assert result.returncode == 0, result.stderr
+    blas, omp, pool, cores = map(int, result.stdout.split())
+    assert blas == omp == pool == max(1, cores // 2)
+    kept = run({"PMI_SIZE": "2", "OPENBLAS_NUM_THREADS": "3", "MINIGAN_NUM_THREADS": "3"})
+    assert kept.stdout.split()[0] == "3" and kept.stdout.split()[2] == "3"   # the user's settings win
+    alone = subprocess.run([sys.executable, "-c", "import os, minigan; print(os.environ.get('OPENBLAS_NUM_THREADS'))"],
+                           cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60)
+    assert alone.stdout.strip() == "None"   # one process: NumPy's own default
+    late = subprocess.run([sys.executable, "-c", "import numpy, minigan; from benchmarks.machine import "
+                           "openblas_threads; print(openblas_threads())"], cwd=ROOT,
+                          env={**env, "PYTHONPATH": str(ROOT), "PMI_SIZE": "2", "MPI_LOCALNRANKS": "2"},
+                          capture_output=True, text=True, timeout=60)
+    assert late.returncode == 0, late.stderr
+    if late.stdout.strip() != "None":   # NumPy loaded first: OpenBLAS itself was told (where it can be read)
+        assert int(late.stdout) == max(1, cores // 2)
