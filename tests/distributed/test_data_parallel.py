@@ -208,3 +208,21 @@ def test_a_node_with_fewer_gpus_than_ranks_is_one_line_naming_the_rank(run):
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("minigan: error: rank 1 of 2 (node ") and "needs GPU cuda:1" in lines[0]
+
+
+def test_a_nan_loss_stops_every_rank_with_one_line_naming_the_rank(run):
+    proc = run(TINY + ["--batch-size", "8", "--lr-d", "1e20", "--lr-g", "1e20", "--max-steps", "30", "--out", "n"])
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and " (rank " in lines[0] and "is nan at step" in lines[0], proc.stderr
+    assert not (run.dir / "n" / "checkpoint.npz").exists()
+
+
+def test_an_occupied_run_folder_is_one_line_from_rank_0(run):
+    (run.dir / "x").mkdir()
+    (run.dir / "x" / "checkpoint.npz").write_bytes(b"")
+    proc = run(TINY + ["--max-steps", "1", "--out", "x"])
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        f"minigan: error: rank 0 of 2 (node {proc.stderr.split('(node ')[1].split(')')[0]}): x already holds a run "
+        "(checkpoint.npz); continue it with --resume x (resume() in Python) or choose another --out"], proc.stderr

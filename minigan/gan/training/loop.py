@@ -27,6 +27,7 @@ import numpy as np
 
 from ... import backend
 from ...distributed.communicator import Communicator
+from ...distributed.failure import every_rank_or_none, on_every_rank
 from ...distributed.sharding import sharded_draws
 from ...runlock import RunLock
 from ..core import checkpoint as ckpt
@@ -246,22 +247,9 @@ class Trainer:
     def prepare_run_dir(self) -> None:
         """Lock the run folder (one process per folder); refuse to start a new run over an old one; drop stale
         temp files on resume. Rank 0 does it for every rank; its error is raised on all."""
-        if self.world.size == 1:
-            return self.prepare_own_run_dir()
-        failure = None
-        if self.world.rank == 0:
-            try:
+        with every_rank_or_none(self.world):   # the others would wait in the first step for ever
+            if self.world.rank == 0:
                 self.prepare_own_run_dir()
-            except Exception as exc:  # every rank must hear of it, or the others wait in the first step
-                failure = (type(exc), str(exc))
-        failure = self.world.bcast_obj(failure)
-        if failure is not None:
-            kind, text = failure
-            try:
-                error = kind(text)
-            except TypeError:   # an exception class that wants more than a message
-                error = RuntimeError(text)
-            raise error
 
     def prepare_own_run_dir(self) -> None:
         self.run_lock = RunLock(self.run_dir).acquire()  # RunLockedError (an OSError) naming the holder's pid
@@ -356,7 +344,8 @@ class Trainer:
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
                     observation = self.agree(self.train_step(reals))
             except NonFiniteLoss as exc:
-                raise self._non_finite(exc) from None
+                error = self._non_finite(exc)
+                raise (on_every_rank(error) if self.world.size > 1 else error) from None   # agree raised it on all
             self.batch += per
             self.step += 1
             elapsed = time.perf_counter() - start
