@@ -27,10 +27,11 @@ def reshard(saved: TrainConfig, state: dict, world, overrides: dict, allow_batch
     if ranks == world.size:
         return saved
     if global_batch % world.size:
-        divisors = [n for n in range(1, global_batch + 1) if global_batch % n == 0][:8]
+        divisors = [str(n) for n in range(1, global_batch + 1) if global_batch % n == 0]
+        shown = ", ".join(divisors[:8]) + (", ..." if len(divisors) > 8 else "")
         raise ValueError(f"cannot resume this run on {world.size} ranks: it trained on {ranks} rank(s) x batch "
                          f"{saved.batch_size} = global batch {global_batch}, which {world.size} ranks cannot share "
-                         f"evenly; resume on {', '.join(map(str, divisors))}... ranks, or give --batch-size and "
+                         f"evenly; resume on {shown} ranks, or give --batch-size and "
                          f"--allow-batch-change for a new global batch (and data order)")
     return dataclasses.replace(saved, batch_size=global_batch // world.size)
 

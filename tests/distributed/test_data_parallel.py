@@ -120,7 +120,7 @@ def test_a_resume_the_ranks_cannot_share_is_refused_unless_the_batch_may_change(
     assert three.returncode == 2
     lines = three.stderr.strip().splitlines()
     assert lines == ["minigan train: error: cannot resume this run on 3 ranks: it trained on 2 rank(s) x batch 8 = "
-                     "global batch 16, which 3 ranks cannot share evenly; resume on 1, 2, 4, 8, 16... ranks, or give "
+                     "global batch 16, which 3 ranks cannot share evenly; resume on 1, 2, 4, 8, 16 ranks, or give "
                      "--batch-size and --allow-batch-change for a new global batch (and data order) "
                      "(see `minigan train --help`)"], three.stderr
     changed = run(["--resume", "r", "--max-steps", "3", "--batch-size", "4", "--allow-batch-change"], ranks=3)
