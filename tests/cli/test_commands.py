@@ -244,10 +244,11 @@ def test_sigterm_finishes_the_step_saves_and_exits_143(data_dir, tmp_path):
 
 
 def test_three_quick_sigterms_stop_at_once_without_saving(data_dir, tmp_path):
-    # DCGAN steps of 64 images at width 256 (about 1 s each): the first signal lands just after a step began
-    # (the log line that _train_until waits for ends the step before), so the others land inside that step.
-    proc, log = _train_until(tmp_path, data_dir, 2, "--checkpoint-every", 1000, "--model", "dcgan", "--width", 256,
-                             "--batch-size", 64)
+    # DCGAN steps of 32 images at width 256 (about 0.5 s each), two per epoch: the first signal lands just after
+    # step 4 began (the log line of step 3, which _train_until waits for, is not followed by an epoch's grid and
+    # curves, so the next step starts at once), and the others land inside that step.
+    proc, log = _train_until(tmp_path, data_dir, 3, "--checkpoint-every", 1000, "--model", "dcgan", "--width", 256,
+                             "--batch-size", 32)
     # Two signals that arrive before the process runs its handler coalesce into one (POSIX does not
     # queue them), so each is sent once the one before has been seen, while the step is still running.
     lines: list[str] = []
