@@ -183,7 +183,7 @@ def _page_id(page: Path) -> str:
 
 @pytest.fixture(scope="module")
 def quick_failures(request, data_dir, tmp_path_factory) -> dict[Path, list[str]]:
-    """The quick blocks of every page this session selected, pages run side by side (one per core).
+    """The quick blocks of every page this pytest run selected, pages run side by side (one per core).
 
     Each page's commands run one after another in its own folder; the pages are independent, so running them
     at once keeps the whole file near the cost of its longest page on a multi-core machine."""
