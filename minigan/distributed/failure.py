@@ -57,16 +57,15 @@ def every_rank_or_none(world) -> Iterator[None]:
         error = exc
     if world.size == 1:
         return
-    mine = None if error is None else (type(error), " ".join(str(error).split()))
+    mine = None if error is None else (type(error), " ".join(str(error).split()), world.node)
     failures = world.allgather_obj(mine)
     failed = [(rank, failure) for rank, failure in enumerate(failures) if failure is not None]
     if not failed:
         return
-    if error is not None and all(failure == mine for _, failure in failed) and len(failed) == world.size:
+    if error is not None and all(failure[:2] == mine[:2] for _, failure in failed) and len(failed) == world.size:
         raise on_every_rank(error)
-    rank, (kind, text) = failed[0]
-    nodes = world.allgather_obj(world.node)
-    message = f"rank {rank} of {world.size} (node {nodes[rank]}): {text}"
+    rank, (kind, text, node) = failed[0]
+    message = f"rank {rank} of {world.size} (node {node}): {text}"
     try:
         rebuilt = kind(message)
     except Exception:  # an exception class that wants more than a message

@@ -42,6 +42,15 @@ class Launched:
         return self.stdout + self.stderr
 
 
+def rank_env(extra: dict | None = None) -> dict:
+    """The environment of a launched rank: this repository on the path, one thread, no CuPy stand-in unless
+    `extra` asks for it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MINIGAN_CUPY_STANDIN")}
+    env.update({"PYTHONPATH": str(ROOT), "MINIGAN_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"})
+    env.update(extra or {})
+    return env
+
+
 @pytest.fixture
 def launch():
     """launch(scenario, device="cpu", ranks=2, env=None, timeout=120) -> Launched (never raises on failure)."""
@@ -51,9 +60,7 @@ def launch():
 
     def run(scenario: str, device: str = "cpu", ranks: int = 2, env: dict | None = None,
             timeout: float = 120) -> Launched:
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("MINIGAN_CUPY_STANDIN")}
-        full_env.update({"PYTHONPATH": str(ROOT), "MINIGAN_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"})
-        full_env.update(env or {})
+        full_env = rank_env(env)
         cmd = [mpiexec(), "-n", str(ranks), sys.executable, str(RANK_CHECKS), scenario, device]
         start = time.monotonic()
         proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout)

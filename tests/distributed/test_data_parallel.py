@@ -20,7 +20,7 @@ import pytest
 from minigan.data import write_fake_dataset
 from minigan.gan import load_checkpoint
 
-from tests.distributed.conftest import ROOT, _why_not, mpiexec
+from tests.distributed.conftest import _why_not, mpiexec, rank_env
 
 TINY = ["--width", "4", "--latent-dim", "32", "--progress", "none", "--checkpoint-every", "0", "--samples", "16"]
 STANDIN = {"MINIGAN_CUPY_STANDIN": "1", "MINIGAN_CUPY_STANDIN_DEVICES": "2"}
@@ -54,11 +54,7 @@ def run(data_dir, tmp_path):
 
 
 def _env(data_dir, extra=None) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MINIGAN_CUPY_STANDIN")}
-    env.update({"PYTHONPATH": str(ROOT), "MINIGAN_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore",
-                "MINIGAN_DATA_DIR": str(data_dir)})
-    env.update(extra or {})
-    return env
+    return rank_env({"MINIGAN_DATA_DIR": str(data_dir), **(extra or {})})
 
 
 def _log(folder: Path) -> list[dict]:
