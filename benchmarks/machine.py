@@ -1,7 +1,6 @@
 """What the numbers were measured on: CPU, GPU, library versions and thread counts."""
 from __future__ import annotations
 
-import ctypes
 import os
 import platform
 import sys
@@ -46,21 +45,11 @@ def numpy_blas() -> dict:
 
 def openblas_threads() -> int | None:
     """The thread count NumPy's OpenBLAS is using, read from the loaded library itself."""
-    try:
-        with open("/proc/self/maps") as f:
-            paths = {line.split()[-1] for line in f if "openblas" in line.lower() and "/" in line}
-    except OSError:
-        return None
-    for path in sorted(paths):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for name in ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
-                     "openblas_get_num_threads64_", "openblas_get_num_threads"):
-            fn = getattr(lib, name, None)
-            if fn is not None:
-                return int(fn())
+    from minigan.launch import openblas_function, openblas_libraries
+    for library in openblas_libraries():
+        getter = openblas_function(library, "get_num_threads")
+        if getter is not None:
+            return int(getter())
     return None
 
 

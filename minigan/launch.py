@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["ranks_on_node", "threads_per_rank", "limit_blas_threads"]
+__all__ = ["ranks_on_node", "threads_per_rank", "limit_blas_threads", "openblas_libraries", "openblas_function"]
 
 # what the common launchers export to every rank: MPICH/Intel MPI (hydra), Open MPI, MVAPICH, Slurm
 _LOCAL_SIZE = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "MV2_COMM_WORLD_LOCAL_SIZE")
@@ -60,25 +60,39 @@ def limit_blas_threads() -> None:
         os.environ.setdefault(name, str(share))
 
 
-def _set_openblas_threads(count: int) -> bool:
-    """Set the thread count of every OpenBLAS this process has loaded (Linux: found in /proc/self/maps)."""
-    import ctypes   # deferred: only a rank that imported NumPy before minigan needs it
+def openblas_libraries() -> list:
+    """Every OpenBLAS this process has loaded, as ctypes libraries (Linux: found in /proc/self/maps)."""
+    import ctypes   # deferred: only a rank that imported NumPy before minigan, or a benchmark, needs it
     try:
         with open("/proc/self/maps") as maps:
             paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line})
     except OSError:
-        return False
-    done = False
+        return []
+    libraries = []
     for path in paths:
         try:
-            library = ctypes.CDLL(path)
+            libraries.append(ctypes.CDLL(path))
         except OSError:
             continue
-        for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
-                     "openblas_set_num_threads64_", "openblas_set_num_threads"):
-            setter = getattr(library, name, None)
-            if setter is not None:
-                setter(ctypes.c_int(count))
-                done = True
-                break
+    return libraries
+
+
+def openblas_function(library, verb: str):
+    """OpenBLAS's ``openblas_<verb>`` under whichever of its exported names `library` has, else None."""
+    for name in (f"scipy_openblas_{verb}64_", f"scipy_openblas_{verb}", f"openblas_{verb}64_", f"openblas_{verb}"):
+        function = getattr(library, name, None)
+        if function is not None:
+            return function
+    return None
+
+
+def _set_openblas_threads(count: int) -> bool:
+    """Set the thread count of every OpenBLAS this process has loaded."""
+    import ctypes   # deferred, as in openblas_libraries: a process alone never needs it
+    done = False
+    for library in openblas_libraries():
+        setter = openblas_function(library, "set_num_threads")
+        if setter is not None:
+            setter(ctypes.c_int(count))
+            done = True
     return done
